@@ -1,0 +1,12 @@
+"""minigrad: a small, readable numpy autograd framework in the style of torch.autograd."""
+from minigrad.errors import (DTypeError, GradientError, GraphError, MinigradError, RangeError,
+                             ShapeError)
+from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad
+from minigrad.tensor import Tensor
+from minigrad.function import Context, Function  # noqa: I001  (Tensor first: import cycle)
+from minigrad import functional
+
+__all__ = ["Tensor", "Function", "Context", "no_grad", "enable_grad", "is_grad_enabled",
+           "functional", "MinigradError", "ShapeError", "DTypeError", "RangeError",
+           "GradientError", "GraphError"]
+__version__ = "0.1.0"

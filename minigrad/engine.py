@@ -1,0 +1,181 @@
+"""Reverse-mode engine: iterative topological walk, leaf accumulation, shared gradient checks."""
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from minigrad.errors import GradientError, GraphError, ShapeError
+
+
+def backward(root: Any, grad: Any = None, retain_graph: bool = False,
+             create_graph: bool = False) -> None:
+    """Fill `.grad` of every leaf that `root` depends on with d(root · grad)/d(leaf)."""
+    if create_graph:
+        raise GraphError("minigrad is first-order only: create_graph=True (gradients of "
+                         "gradients) is not supported")
+    if not root.requires_grad:
+        raise GraphError("backward() called on a tensor that does not require grad and has no "
+                         "graph (was it made under no_grad, or from inputs without requires_grad?)")
+    grad = _root_grad(root, grad)
+    if root._ctx is None:
+        _accumulate_leaf(root, grad, ())
+        return
+    order = _topological_order(root._ctx)
+    pending: dict[int, list] = {id(root._ctx): [None] * _n_outputs(root._ctx)}
+    pending[id(root._ctx)][root._out_idx] = grad
+    for ctx in order:
+        slot = pending.pop(id(ctx), None)
+        if slot is None:
+            continue
+        douts = _fill_unused(ctx, slot)
+        if ctx._retained:
+            for idx, t in ctx._retained.items():
+                _accumulate_leaf(t, douts[idx], douts)
+        result = ctx.fn.backward(ctx, *douts)
+        if type(result) is not tuple:
+            result = (result,)
+        inputs = ctx.inputs
+        if len(result) != len(inputs):
+            raise GradientError(
+                f"{ctx.fn.__name__}.backward returned {len(result)} gradient(s), expected "
+                f"{len(inputs)} (one per forward input, None for inputs without a gradient)")
+        needs = ctx.needs_input_grad
+        for i in range(len(inputs)):
+            g = result[i]
+            if g is None or not needs[i]:
+                continue
+            t = inputs[i]
+            g = _checked(ctx, i, t, g)
+            if t._ctx is None:
+                _accumulate_leaf(t, g, douts, result[:i])
+            else:
+                s = pending.get(id(t._ctx))
+                if s is None:
+                    s = pending[id(t._ctx)] = [None] * _n_outputs(t._ctx)
+                k = t._out_idx
+                s[k] = g if s[k] is None else s[k] + g
+        if not retain_graph:
+            ctx.mark_freed()
+
+
+def _root_grad(root: Any, grad: Any) -> np.ndarray:
+    """The upstream gradient for `root`: ones for a scalar, else the given array (checked)."""
+    if grad is None:
+        if root.data.size != 1:
+            raise ShapeError(f"backward(): grad can be implied only for a scalar output, got "
+                             f"shape {root.data.shape}; pass grad= of that shape")
+        return np.ones_like(root.data)
+    grad = np.asarray(getattr(grad, "data", grad))
+    if grad.shape != root.data.shape:
+        raise ShapeError(f"backward(): grad must have the output's shape {root.data.shape}, got "
+                         f"{grad.shape}")
+    return grad.astype(root.data.dtype, copy=False)
+
+
+def _n_outputs(ctx: Any) -> int:
+    return 1 if ctx._out_meta is None else len(ctx._out_meta)
+
+
+def _topological_order(root_ctx: Any) -> list:
+    """Nodes reachable from `root_ctx`, each after all its consumers (iterative DFS)."""
+    order = []
+    seen = {id(root_ctx)}
+    _check_usable(root_ctx)
+    stack = [(root_ctx, iter(root_ctx.parents))]
+    while stack:
+        node, it = stack[-1]
+        for p in it:
+            if id(p) not in seen:
+                seen.add(id(p))
+                _check_usable(p)
+                stack.append((p, iter(p.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def _check_usable(ctx: Any) -> None:
+    """Raise before any backward runs if a node was freed or a saved input changed in place."""
+    if ctx._freed:
+        ctx.saved_tensors  # raises the "second backward" GraphError
+    for t, version in ctx._saved_versions:
+        if t._version != version:
+            raise GraphError(
+                f"{ctx.fn.__name__}: an input it saved for backward (shape {t.data.shape}) was "
+                f"modified in place after forward (version {version} -> {t._version}); "
+                "gradients would be wrong. Clone it before modifying, or redo the forward.")
+
+
+def _fill_unused(ctx: Any, slot: list) -> list:
+    """Zeros for the outputs of a multi-output Function that nobody used."""
+    if ctx._out_meta is None:
+        return slot
+    return [np.zeros(shape, dtype) if g is None else g
+            for g, (shape, dtype) in zip(slot, ctx._out_meta)]
+
+
+def _checked(ctx: Any, i: int, t: Any, g: Any) -> np.ndarray:
+    """Gradient `g` for input `i` cast to its dtype and unbroadcast to its shape, or GradientError."""
+    x = t.data
+    if type(g) is not np.ndarray:
+        if not isinstance(g, (np.ndarray, np.generic, float, int)):
+            raise GradientError(f"{_where(ctx, i)}: backward returned {type(g).__name__}, "
+                                "expected a numpy array")
+        g = np.asarray(g)
+    if g.dtype != x.dtype:
+        if g.dtype.kind != "f":
+            raise GradientError(f"{_where(ctx, i)}: backward returned dtype {g.dtype} for an input "
+                                f"of dtype {x.dtype}; expected a floating gradient")
+        g = g.astype(x.dtype)
+    if g.shape != x.shape:
+        reduced = _unbroadcast(g, x.shape)
+        if reduced is None:
+            raise GradientError(f"{_where(ctx, i)}: backward returned a gradient of shape "
+                                f"{g.shape} for an input of shape {x.shape}")
+        g = reduced
+    return g
+
+
+def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray | None:
+    """Sum `g` over the axes that broadcasting added to `shape`; None if it cannot be done."""
+    extra = g.ndim - len(shape)
+    if extra < 0:
+        return None
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = []
+    for ax, (gs, s) in enumerate(zip(g.shape, shape)):
+        if gs != s:
+            if s != 1:
+                return None
+            axes.append(ax)
+    if axes:
+        g = g.sum(axis=tuple(axes), keepdims=True)
+    return g
+
+
+def _where(ctx: Any, i: int) -> str:
+    """'Fn input 'name' (#i)' for error messages."""
+    name = f"#{i}"
+    try:
+        params = list(inspect.signature(ctx.fn.forward).parameters)[1:]
+        if i < len(params) and not params[i].startswith("*"):
+            name = f"'{params[i]}' (#{i})"
+    except (TypeError, ValueError):
+        pass
+    return f"{ctx.fn.__name__} input {name}"
+
+
+def _accumulate_leaf(t: Any, g: np.ndarray, douts: Any, siblings: Any = ()) -> None:
+    """Add `g` into `t.grad`, copying on first accumulation unless `g` is a fresh private array."""
+    if t.grad is None:
+        shared = (not g.flags.owndata or not g.flags.writeable
+                  or any(g is d for d in douts) or any(g is s for s in siblings))
+        t.grad = g.copy() if shared else g
+    else:
+        t.grad += g

@@ -1,0 +1,25 @@
+"""Error classes raised by minigrad; each subclasses the builtin a numpy user would catch."""
+
+
+class MinigradError(Exception):
+    """Base class of every error minigrad raises on purpose."""
+
+
+class ShapeError(MinigradError, ValueError):
+    """An argument has the wrong number of dimensions or a mismatched shape."""
+
+
+class DTypeError(MinigradError, TypeError):
+    """An argument has the wrong dtype (float where int is needed, or back)."""
+
+
+class RangeError(MinigradError, ValueError):
+    """An argument holds values outside their allowed range (ids >= V, NaN, inf, ...)."""
+
+
+class GradientError(MinigradError, RuntimeError):
+    """A Function's backward returned a gradient of the wrong count, shape or dtype."""
+
+
+class GraphError(MinigradError, RuntimeError):
+    """The autograd graph cannot be used: freed, modified in place, or asked for higher order."""

@@ -1,0 +1,118 @@
+"""`Function` (torch.autograd.Function style) and its `Context`, the node of the autograd graph."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.errors import DTypeError, GraphError
+from minigrad.grad_mode import _state
+from minigrad.tensor import Tensor
+
+
+class Context:
+    """What a Function's forward leaves for its backward; also the graph node of its outputs."""
+
+    __slots__ = ("fn", "inputs", "parents", "needs_input_grad", "_saved", "_saved_versions",
+                 "_freed", "_out_meta", "_retained", "__dict__")
+
+    def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple) -> None:
+        self.fn = fn
+        self.inputs = inputs
+        self.needs_input_grad = needs_input_grad
+        self.parents: tuple = ()
+        self._saved: tuple | None = ()
+        self._saved_versions: tuple = ()
+        self._freed = False
+        self._out_meta: tuple | None = None
+        self._retained: dict | None = None
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward; an input saved here is version-checked before backward."""
+        self._saved = arrays
+        if self.parents is None:  # not recording: nothing will be checked
+            return
+        versions = []
+        for a in arrays:
+            for t in self.inputs:
+                if isinstance(t, Tensor) and t.data is a:
+                    versions.append((t, t._version))
+                    break
+        self._saved_versions = tuple(versions)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The arrays given to `save_for_backward`; an error once backward has freed them."""
+        if self._freed:
+            raise GraphError(
+                f"{self.fn.__name__}: trying to backward through the graph a second time; its saved "
+                "arrays were freed by the first backward. Pass retain_graph=True to the first "
+                "backward() if you need to call it twice.")
+        return self._saved
+
+    def mark_freed(self) -> None:
+        """Drop the saved arrays (called by the engine after this node's backward)."""
+        if self._saved:
+            self._freed = True
+        self._saved = ()
+        self._saved_versions = ()
+
+
+class Function:
+    """Subclass with `forward(ctx, *arrays, **consts)` and `backward(ctx, *douts)` staticmethods.
+
+    Call it as `MyFn.apply(*inputs, **consts)`: inputs may be Tensors, arrays or numbers; forward
+    receives raw arrays and returns an array or a tuple of arrays; backward returns one gradient
+    (or None) per forward input. Never modify `douts` in place: they may be shared.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, *douts: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run forward on the arrays behind `args`, recording a graph node if any input needs grad."""
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        record = False
+        if _state["enabled"]:
+            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+            record = True in needs
+        ctx = Context(cls, args, needs if record else (False,) * len(args))
+        if record:
+            ctx.parents = tuple([a._ctx for a in args if isinstance(a, Tensor) and a._ctx is not None])
+        else:
+            ctx.parents = None
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if type(out) is tuple:
+            if record:
+                ctx._out_meta = tuple([(o.shape, o.dtype) for o in out])
+            return tuple([_wrap(o, ctx if record else None, i, cls) for i, o in enumerate(out)])
+        return _wrap(out, ctx if record else None, 0, cls)
+
+
+def _wrap(out: Any, ctx: Context | None, idx: int, fn: type) -> Tensor:
+    """Make the output Tensor of a Function (attached to `ctx` when it is differentiable)."""
+    if type(out) is not np.ndarray:
+        if isinstance(out, (np.ndarray, np.generic, int, float)):
+            out = np.asarray(out)
+        else:
+            raise DTypeError(f"{fn.__name__}.forward must return numpy arrays, got {type(out).__name__}")
+    t = Tensor.__new__(Tensor)
+    t.data = out
+    t.grad = None
+    t._version = 0
+    t.name = None
+    if ctx is not None and out.dtype.kind == "f":
+        t.requires_grad = True
+        t._ctx = ctx
+        t._out_idx = idx
+    else:
+        t.requires_grad = False
+        t._ctx = None
+        t._out_idx = 0
+    return t

@@ -1,0 +1,49 @@
+"""Word embedding lookup with a sort-and-segment-sum backward (repeated ids accumulate)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.function import Context, Function
+from minigrad.functional import validate as v
+
+
+def scatter_rows(idx: np.ndarray, rows: np.ndarray, V: int) -> np.ndarray:
+    """dW (V, W) with dW[k] = sum of rows[j] where idx[j] == k; idx (M,), rows (M, W).
+
+    Sorts the ids once and sums each run with `np.add.reduceat`: same result as
+    `np.add.at(dW, idx, rows)`, several times faster.
+    """
+    dW = np.zeros((V, rows.shape[1]), dtype=rows.dtype)  # (V, W)
+    if idx.size == 0:
+        return dW
+    order = np.argsort(idx, kind="stable")
+    sorted_idx = idx[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_idx[1:] != sorted_idx[:-1])))
+    dW[sorted_idx[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    return dW
+
+
+class Embedding(Function):
+    """W[idx]: idx (N, T) int in [0, V), W (V, W) float -> (N, T, W); any idx shape works."""
+
+    @staticmethod
+    def forward(ctx: Context, idx: Any, W: Any) -> np.ndarray:
+        W = v.floating("Embedding", "W", W)
+        v.ndim("Embedding", "W", W, 2, "(V, W)")
+        idx = v.integer("Embedding", "idx", idx, high=W.shape[0])
+        ctx.idx, ctx.V = idx, W.shape[0]
+        return W[idx]  # (N, T, W)
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> tuple:
+        if not ctx.needs_input_grad[1]:
+            return None, None
+        rows = dout.reshape(-1, dout.shape[-1])  # (N*T, W)
+        return None, scatter_rows(ctx.idx.ravel(), rows, ctx.V)
+
+
+def embedding(idx: Any, W: Any) -> Any:
+    """(N, T) int, (V, W) -> (N, T, W)."""
+    return Embedding.apply(idx, W)

@@ -1,0 +1,89 @@
+"""Softmax cross-entropy losses: temporal with a mask (captioning) and plain (classification)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.errors import RangeError
+from minigrad.function import Context, Function
+from minigrad.functional import validate as v
+
+
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log softmax shifted by the max, so huge scores do not overflow; keeps x's dtype."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class MaskedSoftmaxCE(Function):
+    """Softmax cross-entropy summed over unmasked tokens: x (N, T, V), y (N, T) int,
+    mask (N, T) bool -> scalar.
+
+    normalize='batch' divides by N (CS231n); 'tokens' divides by the number of unmasked
+    tokens (torch ignore_index style). A batch with no unmasked token gives 0 and zero grads.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any, mask: Any, normalize: str = "batch") -> np.ndarray:
+        fn = "MaskedSoftmaxCE"
+        x = v.floating(fn, "x", x)
+        v.ndim(fn, "x", x, 3, "(N, T, V)")
+        v.nonempty(fn, "x", x)
+        y = v.integer(fn, "y", y, high=x.shape[2])
+        mask = v.boolean(fn, "mask", mask)
+        v.shape(fn, "y", y, x.shape[:2], "(N, T)")
+        v.shape(fn, "mask", mask, x.shape[:2], "(N, T)")
+        if normalize not in ("batch", "tokens"):
+            raise RangeError(f"{fn}: normalize must be 'batch' or 'tokens', got {normalize!r}")
+        N, T, V = x.shape
+        logp = log_softmax(x, axis=2)  # (N, T, V)
+        picked = np.take_along_axis(logp, y[:, :, None], axis=2)[:, :, 0]  # (N, T)
+        denom = N if normalize == "batch" else max(int(mask.sum()), 1)
+        loss = -(picked * mask).sum() / denom
+        ctx.save_for_backward(logp)
+        ctx.y, ctx.mask, ctx.denom = y, mask, denom
+        return np.asarray(loss, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> tuple:
+        (logp,) = ctx.saved_tensors
+        dx = np.exp(logp)  # (N, T, V)
+        np.put_along_axis(dx, ctx.y[:, :, None],
+                          np.take_along_axis(dx, ctx.y[:, :, None], axis=2) - 1, axis=2)
+        dx *= (ctx.mask * (dout / ctx.denom))[:, :, None].astype(dx.dtype)
+        return dx, None, None
+
+
+class SoftmaxCE(Function):
+    """Mean softmax cross-entropy over a batch: x (N, C) scores, y (N,) int -> scalar."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, y: Any) -> np.ndarray:
+        x = v.floating("SoftmaxCE", "x", x)
+        v.ndim("SoftmaxCE", "x", x, 2, "(N, C)")
+        v.nonempty("SoftmaxCE", "x", x)
+        y = v.integer("SoftmaxCE", "y", y, high=x.shape[1])
+        v.shape("SoftmaxCE", "y", y, x.shape[:1], "(N,)")
+        logp = log_softmax(x, axis=1)  # (N, C)
+        ctx.save_for_backward(logp)
+        ctx.y = y
+        return np.asarray(-logp[np.arange(len(y)), y].mean(), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> tuple:
+        (logp,) = ctx.saved_tensors
+        dx = np.exp(logp)  # (N, C)
+        dx[np.arange(len(ctx.y)), ctx.y] -= 1
+        dx *= dout / len(ctx.y)
+        return dx, None
+
+
+def masked_softmax_ce(x: Any, y: Any, mask: Any, normalize: str = "batch") -> Any:
+    """(N, T, V), (N, T) int, (N, T) bool -> scalar loss."""
+    return MaskedSoftmaxCE.apply(x, y, mask, normalize=normalize)
+
+
+def softmax_ce(x: Any, y: Any) -> Any:
+    """(N, C), (N,) int -> scalar mean loss."""
+    return SoftmaxCE.apply(x, y)

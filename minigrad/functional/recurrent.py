@@ -1,0 +1,114 @@
+"""Vanilla RNN and LSTM single steps (CS231n conventions), and the sequence helpers."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.function import Context, Function
+from minigrad.functional import validate as v
+from minigrad.functional.elementwise import stable_sigmoid
+
+
+def check_cell(fn: str, x: np.ndarray, h: np.ndarray, Wx: Any, Wh: Any, b: Any,
+               gates: int) -> tuple:
+    """Validate x (N, D), h (N, H), Wx (D, G·H), Wh (H, G·H), b (G·H,); returns the float arrays."""
+    G = "4H" if gates == 4 else "H"
+    Wx, Wh, b = v.floating(fn, "Wx", Wx), v.floating(fn, "Wh", Wh), v.floating(fn, "b", b)
+    v.ndim(fn, "Wx", Wx, 2, f"(D, {G})")
+    v.ndim(fn, "Wh", Wh, 2, f"(H, {G})")
+    v.ndim(fn, "b", b, 1, f"({G},)")
+    N, H = h.shape
+    v.shape(fn, "Wh", Wh, (H, gates * H), f"(H, {G})")
+    v.shape(fn, "Wx", Wx, (x.shape[-1], gates * H), f"(D, {G})")
+    v.shape(fn, "b", b, (gates * H,), f"({G},)")
+    v.same_dim(fn, "x", x, 0, "prev_h" if x.ndim == 2 else "h0", h, 0)
+    v.nonempty(fn, "x", x)
+    v.same_dtype(fn, ("x", "h", "Wx", "Wh", "b"), x, h, Wx, Wh, b)
+    return Wx, Wh, b
+
+
+class RNNStep(Function):
+    """next_h = tanh(x Wx + prev_h Wh + b): (N, D), (N, H), (D, H), (H, H), (H,) -> (N, H)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, prev_h: Any, Wx: Any, Wh: Any, b: Any) -> np.ndarray:
+        x, prev_h = v.floating("RNNStep", "x", x), v.floating("RNNStep", "prev_h", prev_h)
+        v.ndim("RNNStep", "x", x, 2, "(N, D)")
+        v.ndim("RNNStep", "prev_h", prev_h, 2, "(N, H)")
+        Wx, Wh, b = check_cell("RNNStep", x, prev_h, Wx, Wh, b, 1)
+        next_h = np.tanh(x @ Wx + prev_h @ Wh + b)  # (N, H)
+        ctx.save_for_backward(x, prev_h, Wx, Wh, next_h)
+        return next_h
+
+    @staticmethod
+    def backward(ctx: Context, dnext_h: np.ndarray) -> tuple:
+        x, prev_h, Wx, Wh, next_h = ctx.saved_tensors
+        da = dnext_h * (1 - next_h * next_h)  # (N, H)
+        need = ctx.needs_input_grad
+        return (da @ Wx.T if need[0] else None, da @ Wh.T if need[1] else None,
+                x.T @ da if need[2] else None, prev_h.T @ da if need[3] else None,
+                da.sum(axis=0) if need[4] else None)
+
+
+def lstm_gates(a: np.ndarray, H: int) -> np.ndarray:
+    """Activate the (N, 4H) pre-activations in place: sigmoid on i, f, o; tanh on g."""
+    a[:, :3 * H] = stable_sigmoid(a[:, :3 * H])
+    np.tanh(a[:, 3 * H:], out=a[:, 3 * H:])
+    return a
+
+
+def lstm_gates_backward(dnext_h: np.ndarray, dnext_c: np.ndarray, gates: np.ndarray,
+                        prev_c: np.ndarray, tanh_c: np.ndarray, H: int) -> tuple:
+    """(da (N, 4H), dprev_c (N, H)) of one LSTM step from its activated gates (i, f, o, g)."""
+    i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    dc = dnext_c + dnext_h * o * (1 - tanh_c * tanh_c)  # (N, H)
+    da = np.empty_like(gates)  # (N, 4H)
+    da[:, :H] = dc * g * i * (1 - i)
+    da[:, H:2 * H] = dc * prev_c * f * (1 - f)
+    da[:, 2 * H:3 * H] = dnext_h * tanh_c * o * (1 - o)
+    da[:, 3 * H:] = dc * i * (1 - g * g)
+    return da, dc * f
+
+
+class LSTMStep(Function):
+    """One LSTM step, gate blocks i, f, o, g: (N, D), (N, H), (N, H), (D, 4H), (H, 4H), (4H,)
+    -> (next_h (N, H), next_c (N, H))."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, prev_h: Any, prev_c: Any, Wx: Any, Wh: Any,
+                b: Any) -> tuple:
+        fn = "LSTMStep"
+        x, prev_h = v.floating(fn, "x", x), v.floating(fn, "prev_h", prev_h)
+        prev_c = v.floating(fn, "prev_c", prev_c)
+        v.ndim(fn, "x", x, 2, "(N, D)")
+        v.ndim(fn, "prev_h", prev_h, 2, "(N, H)")
+        v.shape(fn, "prev_c", prev_c, prev_h.shape, "(N, H)")
+        Wx, Wh, b = check_cell(fn, x, prev_h, Wx, Wh, b, 4)
+        v.same_dtype(fn, ("prev_h", "prev_c"), prev_h, prev_c)
+        H = prev_h.shape[1]
+        gates = lstm_gates(x @ Wx + prev_h @ Wh + b, H)  # (N, 4H)
+        next_c = gates[:, H:2 * H] * prev_c + gates[:, :H] * gates[:, 3 * H:]  # (N, H)
+        tanh_c = np.tanh(next_c)
+        next_h = gates[:, 2 * H:3 * H] * tanh_c  # (N, H)
+        ctx.save_for_backward(x, prev_h, prev_c, Wx, Wh, gates, tanh_c)
+        return next_h, next_c
+
+    @staticmethod
+    def backward(ctx: Context, dnext_h: np.ndarray, dnext_c: np.ndarray) -> tuple:
+        x, prev_h, prev_c, Wx, Wh, gates, tanh_c = ctx.saved_tensors
+        da, dprev_c = lstm_gates_backward(dnext_h, dnext_c, gates, prev_c, tanh_c, Wh.shape[0])
+        need = ctx.needs_input_grad
+        return (da @ Wx.T if need[0] else None, da @ Wh.T if need[1] else None,
+                dprev_c if need[2] else None, x.T @ da if need[3] else None,
+                prev_h.T @ da if need[4] else None, da.sum(axis=0) if need[5] else None)
+
+
+def rnn_step(x: Any, prev_h: Any, Wx: Any, Wh: Any, b: Any) -> Any:
+    """(N, D), (N, H) -> next_h (N, H)."""
+    return RNNStep.apply(x, prev_h, Wx, Wh, b)
+
+
+def lstm_step(x: Any, prev_h: Any, prev_c: Any, Wx: Any, Wh: Any, b: Any) -> tuple:
+    """(N, D), (N, H), (N, H) -> (next_h, next_c), each (N, H)."""
+    return LSTMStep.apply(x, prev_h, prev_c, Wx, Wh, b)

@@ -1,0 +1,155 @@
+"""Fused whole-sequence RNN/LSTM Functions and the `rnn` / `lstm` helpers.
+
+The fused forms do the input projection for all T steps in one GEMM and each weight
+gradient in one GEMM; per step only the (N, H) @ (H, G·H) recurrence remains. They
+compute the same values as looping `RNNStep` / `LSTMStep` (tested to float64 round-off).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.function import Context, Function
+from minigrad.functional import validate as v
+from minigrad.functional.recurrent import (LSTMStep, RNNStep, check_cell, lstm_gates,
+                                           lstm_gates_backward)
+from minigrad.functional.shape import Stack
+
+
+def _check_seq(fn: str, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, gates: int) -> tuple:
+    x, h0 = v.floating(fn, "x", x), v.floating(fn, "h0", h0)
+    v.ndim(fn, "x", x, 3, "(N, T, D)")
+    v.ndim(fn, "h0", h0, 2, "(N, H)")
+    return (x, h0, *check_cell(fn, x, h0, Wx, Wh, b, gates))
+
+
+def _time_major(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x (N, T, D) @ W (D, G) + b for all steps in one GEMM, laid out (T, N, G)."""
+    N, T, D = x.shape
+    xt = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
+    return (xt @ W + b).reshape(T, N, -1)
+
+
+class RNNSequence(Function):
+    """Vanilla RNN over T steps from h0: x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,)
+    -> h (N, T, H)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> np.ndarray:
+        x, h0, Wx, Wh, b = _check_seq("RNNSequence", x, h0, Wx, Wh, b, 1)
+        T = x.shape[1]
+        hs = _time_major(x, Wx, b)  # (T, N, H), overwritten step by step
+        prev_h = h0
+        for t in range(T):
+            hs[t] += prev_h @ Wh
+            np.tanh(hs[t], out=hs[t])
+            prev_h = hs[t]
+        ctx.save_for_backward(x, h0, Wx, Wh, hs)
+        return hs.transpose(1, 0, 2)  # (N, T, H)
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> tuple:
+        x, h0, Wx, Wh, hs = ctx.saved_tensors
+        T = hs.shape[0]
+        da = np.empty_like(hs)  # (T, N, H)
+        dh = np.zeros_like(h0)
+        for t in range(T - 1, -1, -1):
+            np.multiply(dout[:, t] + dh, 1 - hs[t] * hs[t], out=da[t])
+            dh = da[t] @ Wh.T
+        return _sequence_grads(ctx, x, h0, hs, da, Wx, dh)
+
+
+class LSTMSequence(Function):
+    """LSTM over T steps from h0 and c0 = 0, gates i, f, o, g: x (N, T, D), h0 (N, H),
+    Wx (D, 4H), Wh (H, 4H), b (4H,) -> h (N, T, H)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> np.ndarray:
+        x, h0, Wx, Wh, b = _check_seq("LSTMSequence", x, h0, Wx, Wh, b, 4)
+        N, T, _ = x.shape
+        H = h0.shape[1]
+        gates = _time_major(x, Wx, b)  # (T, N, 4H), activated step by step
+        cs = np.empty((T + 1, N, H), dtype=h0.dtype)  # cs[0] = c0, cs[t+1] = c_t
+        cs[0] = 0
+        tanh_c = np.empty((T, N, H), dtype=h0.dtype)
+        hs = np.empty((T, N, H), dtype=h0.dtype)
+        prev_h = h0
+        for t in range(T):
+            g = gates[t]
+            g += prev_h @ Wh
+            lstm_gates(g, H)
+            np.multiply(g[:, H:2 * H], cs[t], out=cs[t + 1])
+            cs[t + 1] += g[:, :H] * g[:, 3 * H:]
+            np.tanh(cs[t + 1], out=tanh_c[t])
+            np.multiply(g[:, 2 * H:3 * H], tanh_c[t], out=hs[t])
+            prev_h = hs[t]
+        ctx.save_for_backward(x, h0, Wx, Wh, gates, cs, tanh_c, hs)
+        return hs.transpose(1, 0, 2)  # (N, T, H)
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> tuple:
+        x, h0, Wx, Wh, gates, cs, tanh_c, hs = ctx.saved_tensors
+        T, _, H = hs.shape
+        da = np.empty_like(gates)  # (T, N, 4H)
+        dh = np.zeros_like(h0)
+        dc = np.zeros_like(h0)
+        for t in range(T - 1, -1, -1):
+            da[t], dc = lstm_gates_backward(dout[:, t] + dh, dc, gates[t], cs[t], tanh_c[t], H)
+            dh = da[t] @ Wh.T
+        return _sequence_grads(ctx, x, h0, hs, da, Wx, dh)
+
+
+def _sequence_grads(ctx: Context, x: np.ndarray, h0: np.ndarray, hs: np.ndarray,
+                    da: np.ndarray, Wx: np.ndarray, dh0: np.ndarray) -> tuple:
+    """(dx, dh0, dWx, dWh, db) from the pre-activation grads da (T, N, G), one GEMM each."""
+    N, T, D = x.shape
+    G = da.shape[2]
+    da2 = da.reshape(T * N, G)
+    need = ctx.needs_input_grad
+    dx = dWx = dWh = db = None
+    if need[0]:
+        dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)  # (N, T, D)
+    if need[2]:
+        xt = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
+        dWx = xt.T @ da2
+    if need[3]:
+        dWh = h0.T @ da[0]
+        if T > 1:
+            dWh += hs[:-1].reshape((T - 1) * N, -1).T @ da[1:].reshape((T - 1) * N, G)
+    if need[4]:
+        db = da2.sum(axis=0)
+    return dx, (dh0 if need[1] else None), dWx, dWh, db
+
+
+def rnn(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, fused: bool = True) -> Any:
+    """Vanilla RNN over a sequence: x (N, T, D), h0 (N, H) -> h (N, T, H).
+
+    `fused=False` loops `RNNStep` through autograd instead (same values, slower).
+    """
+    if fused:
+        return RNNSequence.apply(x, h0, Wx, Wh, b)
+    _check_seq("rnn", getattr(x, "data", x), getattr(h0, "data", h0), getattr(Wx, "data", Wx),
+               getattr(Wh, "data", Wh), getattr(b, "data", b), 1)
+    h, hs = h0, []
+    for t in range(x.shape[1]):
+        h = RNNStep.apply(x[:, t, :], h, Wx, Wh, b)
+        hs.append(h)
+    return Stack.apply(*hs, axis=1)
+
+
+def lstm(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, fused: bool = True) -> Any:
+    """LSTM over a sequence from c0 = 0: x (N, T, D), h0 (N, H) -> h (N, T, H).
+
+    `fused=False` loops `LSTMStep` through autograd instead (same values, slower).
+    """
+    if fused:
+        return LSTMSequence.apply(x, h0, Wx, Wh, b)
+    h0a = getattr(h0, "data", h0)
+    _check_seq("lstm", getattr(x, "data", x), h0a, getattr(Wx, "data", Wx),
+               getattr(Wh, "data", Wh), getattr(b, "data", b), 4)
+    h, c, hs = h0, np.zeros_like(h0a), []
+    for t in range(x.shape[1]):
+        h, c = LSTMStep.apply(x[:, t, :], h, c, Wx, Wh, b)
+        hs.append(h)
+    return Stack.apply(*hs, axis=1)

@@ -1,0 +1,47 @@
+"""Global gradient-recording switch: `no_grad` and `enable_grad`, as context managers or decorators."""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_state = {"enabled": True}
+
+
+def is_grad_enabled() -> bool:
+    """Whether Functions applied now record a graph."""
+    return _state["enabled"]
+
+
+class _GradMode:
+    """Sets grad mode to `self.mode` inside a `with` block or a decorated function."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self._prev = _state["enabled"]
+        _state["enabled"] = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _state["enabled"] = self._prev
+
+    def __call__(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):
+    """Record nothing: for sampling, evaluation and optimizer steps."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Record the graph again, e.g. inside a `no_grad` block."""
+
+    mode = True

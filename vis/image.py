@@ -1,0 +1,170 @@
+"""Image utilities for the SqueezeNet visualizations: (de)normalisation, jitter, blur, loading."""
+
+from __future__ import annotations
+
+import io
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import numpy as np
+import torch
+
+SQUEEZENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
+SQUEEZENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+
+ALLOWED_SCHEMES = ("http", "https", "file")
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+
+def _mean_std(device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return mean and std as (1, 3, 1, 1) float32 tensors."""
+    mean = torch.tensor(SQUEEZENET_MEAN, dtype=torch.float32, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(SQUEEZENET_STD, dtype=torch.float32, device=device).view(1, 3, 1, 1)
+    return mean, std
+
+
+def _to_float_array(img: Any) -> np.ndarray:
+    """Convert a PIL image or uint8/float numpy array (HWC or NHWC) to float32 in [0, 1]."""
+    if hasattr(img, "convert") and hasattr(img, "size") and not isinstance(img, np.ndarray):
+        img = np.asarray(img.convert("RGB"))
+    if isinstance(img, torch.Tensor):
+        raise TypeError(
+            "preprocess: img must be a numpy array or PIL image (HWC/NHWC), got a torch.Tensor; "
+            "use img.numpy() for an HWC array"
+        )
+    if not isinstance(img, np.ndarray):
+        raise TypeError(f"preprocess: img must be a numpy array or PIL image, got {type(img).__name__}")
+    if img.ndim not in (3, 4) or img.shape[-1] != 3:
+        raise ValueError(
+            f"preprocess: img must have shape (H, W, 3) or (N, H, W, 3), got {img.shape}"
+        )
+    if img.dtype == np.uint8:
+        return img.astype(np.float32) / 255.0
+    if np.issubdtype(img.dtype, np.floating):
+        out = img.astype(np.float32)
+        if not np.isfinite(out).all():
+            raise ValueError("preprocess: img contains NaN or inf")
+        if out.size and (out.min() < -1e-6 or out.max() > 1 + 1e-6):
+            raise ValueError(
+                "preprocess: float img must lie in [0, 1], got range "
+                f"[{out.min():.3g}, {out.max():.3g}]; pass uint8 for 0..255 data"
+            )
+        return out
+    raise TypeError(f"preprocess: img dtype must be uint8 or floating, got {img.dtype}")
+
+
+def preprocess(img: Any) -> torch.Tensor:
+    """Normalise an (H,W,3)/(N,H,W,3) uint8 or [0,1] float array or PIL image to an (N,3,H,W) float32 tensor."""
+    arr = _to_float_array(img)
+    if arr.ndim == 3:
+        arr = arr[None]
+    x = torch.from_numpy(np.ascontiguousarray(arr.transpose(0, 3, 1, 2)))  # (N, 3, H, W)
+    mean, std = _mean_std()
+    return (x - mean) / std
+
+
+def deprocess(x: torch.Tensor, should_rescale: bool = False, as_uint8: bool = True) -> np.ndarray:
+    """Undo `preprocess`: (3,H,W) or (N,3,H,W) tensor -> (H,W,3) or (N,H,W,3) uint8 (or float in [0,1])."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"deprocess: x must be a torch.Tensor, got {type(x).__name__}")
+    if x.dim() not in (3, 4) or x.shape[-3] != 3:
+        raise ValueError(f"deprocess: x must have shape (3, H, W) or (N, 3, H, W), got {tuple(x.shape)}")
+    single = x.dim() == 3
+    x4 = x.detach().to(torch.float32).cpu()
+    if single:
+        x4 = x4[None]
+    mean, std = _mean_std()
+    img = x4 * std + mean  # (N, 3, H, W)
+    if should_rescale:
+        lo = img.amin(dim=(1, 2, 3), keepdim=True)
+        hi = img.amax(dim=(1, 2, 3), keepdim=True)
+        img = (img - lo) / (hi - lo).clamp_min(1e-12)
+    img = img.clamp(0.0, 1.0).permute(0, 2, 3, 1).numpy()  # (N, H, W, 3)
+    if as_uint8:
+        img = np.round(img * 255.0).astype(np.uint8)
+    return img[0] if single else img
+
+
+def pixel_bounds(device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (lo, hi) (1,3,1,1) tensors: the normalised values of pixel 0 and 1 per channel."""
+    mean, std = _mean_std(device)
+    return (0.0 - mean) / std, (1.0 - mean) / std
+
+
+def jitter(x: torch.Tensor, ox: int, oy: int) -> torch.Tensor:
+    """Roll an (N,C,H,W) tensor by ox pixels along W and oy pixels along H."""
+    if x.dim() != 4:
+        raise ValueError(f"jitter: x must have shape (N, C, H, W), got {tuple(x.shape)}")
+    return torch.roll(x, shifts=(int(oy), int(ox)), dims=(2, 3))
+
+
+def _gaussian_kernel1d(sigma: float) -> torch.Tensor:
+    """Return a normalised 1-D Gaussian kernel truncated at 4 sigma."""
+    radius = max(1, int(4.0 * sigma + 0.5))
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    return k / k.sum()
+
+
+def blur_image(x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
+    """Gaussian-blur each channel of an (N,C,H,W) tensor along H and W (reflect padding)."""
+    if x.dim() != 4:
+        raise ValueError(f"blur_image: x must have shape (N, C, H, W), got {tuple(x.shape)}")
+    if sigma < 0:
+        raise ValueError(f"blur_image: sigma must be >= 0, got {sigma}")
+    if sigma == 0:
+        return x.clone()
+    n, c, h, w = x.shape
+    k = _gaussian_kernel1d(float(sigma)).to(dtype=x.dtype, device=x.device)
+    r = (k.numel() - 1) // 2
+    y = x.reshape(n * c, 1, h, w)
+    mode_h = "reflect" if r < h else "replicate"
+    mode_w = "reflect" if r < w else "replicate"
+    y = torch.nn.functional.pad(y, (0, 0, r, r), mode=mode_h)
+    y = torch.nn.functional.conv2d(y, k.view(1, 1, -1, 1))
+    y = torch.nn.functional.pad(y, (r, r, 0, 0), mode=mode_w)
+    y = torch.nn.functional.conv2d(y, k.view(1, 1, 1, -1))
+    return y.reshape(n, c, h, w)
+
+
+def image_from_url(url: str, timeout: float = 10.0, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+    """Fetch an http(s)/file URL into memory and decode it to an (H,W,3) uint8 RGB array."""
+    from PIL import Image
+
+    if not isinstance(url, str):
+        raise TypeError(f"image_from_url: url must be a str, got {type(url).__name__}")
+    scheme = urllib.parse.urlparse(url).scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        raise ValueError(
+            f"image_from_url: url scheme must be one of {ALLOWED_SCHEMES}, got {scheme or '(none)'!r}"
+        )
+    if max_bytes <= 0:
+        raise ValueError(f"image_from_url: max_bytes must be positive, got {max_bytes}")
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        data = resp.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"image_from_url: {url} is larger than max_bytes={max_bytes}")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return np.asarray(im.convert("RGB")).copy()
+    except Exception as e:  # PIL raises several types for undecodable data
+        raise ValueError(f"image_from_url: could not decode an image from {url}: {e}") from e
+
+
+def load_skimage_photo(name: str = "chelsea") -> np.ndarray:
+    """Return a photo bundled with scikit-image (e.g. 'chelsea', 'astronaut', 'coffee') as (H,W,3) uint8."""
+    import skimage.data
+
+    fn = getattr(skimage.data, name, None)
+    if fn is None or not callable(fn):
+        raise ValueError(f"load_skimage_photo: name must be a skimage.data photo, got {name!r}")
+    img = np.asarray(fn())
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=-1)
+    if img.ndim != 3 or img.shape[-1] not in (3, 4):
+        raise ValueError(f"load_skimage_photo: {name!r} is not an RGB photo (shape {img.shape})")
+    img = img[..., :3]
+    if img.dtype != np.uint8:
+        img = np.clip(np.round(img * 255.0 if img.max() <= 1 else img), 0, 255).astype(np.uint8)
+    return img
