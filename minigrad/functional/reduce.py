@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import builtins
+
 import numpy as np
 
 from minigrad.errors import ShapeError
@@ -17,9 +19,9 @@ def _axes(fn: str, x: np.ndarray, axis: Any) -> tuple:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
-        if not -x.ndim <= a < max(x.ndim, 1):
+        if not -x.ndim <= a < builtins.max(x.ndim, 1):
             raise ShapeError(f"{fn}: axis {a} is out of range for x of shape {x.shape}")
-        out.append(int(a) % max(x.ndim, 1))
+        out.append(int(a) % builtins.max(x.ndim, 1))
     return tuple(sorted(set(out)))
 
 

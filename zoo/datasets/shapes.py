@@ -128,21 +128,25 @@ def _place_single(S: float, hw: float, hh: float, pos: str, j: np.ndarray, m: fl
     return cx, cy
 
 
+def _clamp(x: float, lo: float, hi: float) -> float:
+    return float(min(max(x, lo), hi))
+
+
 def _place_pair(
     S: float, ext_l: tuple[float, float], ext_s: tuple[float, float], rel: str, j: np.ndarray, m: float, gap: float
 ) -> tuple[float, float, float, float]:
     (hwl, hhl), (hws, hhs) = ext_l, ext_s
     vertical = rel in ("above", "below")
     if vertical:
-        cxl = float(np.clip(S / 2 + 0.08 * S * j[0], hwl + 1, S - hwl - 1))
+        cxl = _clamp(S / 2 + 0.08 * S * j[0], hwl + 1, S - hwl - 1)
         cyl = S - hhl - m if rel == "above" else hhl + m
         cys = cyl - hhl - gap - hhs if rel == "above" else cyl + hhl + gap + hhs
-        cxs = float(np.clip(cxl + 0.5 * hwl * j[2], hws + 1, S - hws - 1))
+        cxs = _clamp(cxl + 0.5 * hwl * j[2], hws + 1, S - hws - 1)
     else:
-        cyl = float(np.clip(S / 2 + 0.08 * S * j[1], hhl + 1, S - hhl - 1))
+        cyl = _clamp(S / 2 + 0.08 * S * j[1], hhl + 1, S - hhl - 1)
         cxl = S - hwl - m if rel == "left" else hwl + m
         cxs = cxl - hwl - gap - hws if rel == "left" else cxl + hwl + gap + hws
-        cys = float(np.clip(cyl + 0.5 * hhl * j[2], hhs + 1, S - hhs - 1))
+        cys = _clamp(cyl + 0.5 * hhl * j[2], hhs + 1, S - hhs - 1)
     return cxl, cyl, cxs, cys
 
 
@@ -171,7 +175,8 @@ def make_shapes(n: int, seed: int | Sequence[int] = 0, image_size: int = 64) -> 
     has_small = rng.random(n) < 0.5
     other = rng.integers(0, N_CLASSES - 1, n)
     other = other + (other >= labels)  # (n,) never the labelled class
-    where_idx = rng.integers(0, 5, n)
+    pos_idx = rng.integers(0, len(POSITIONS), n)
+    rel_idx = rng.integers(0, len(RELATIONS), n)
     r_large = rng.uniform(*LARGE_RADIUS, n) * S
     r_small = rng.uniform(*SMALL_RADIUS, n) * S
     jit = rng.uniform(-1.0, 1.0, (n, 3))
@@ -180,7 +185,7 @@ def make_shapes(n: int, seed: int | Sequence[int] = 0, image_size: int = 64) -> 
     tint = rng.integers(-12, 13, (n, 2, 3))
     background = rng.uniform(185.0, 235.0, n)
 
-    params = np.zeros((2, 5, n), dtype=np.float64)  # (slot, [shape, cx, cy, hw, hh], n)
+    params = np.ones((2, 5, n), dtype=np.float64)  # (slot, [shape, cx, cy, hw, hh], n)
     captions: list[list[str]] = []
     objects: list[list[dict[str, Any]]] = []
     for i in range(n):
@@ -190,7 +195,7 @@ def make_shapes(n: int, seed: int | Sequence[int] = 0, image_size: int = 64) -> 
         big: dict[str, Any] = {"shape": sl, "colour": cl, "class": kl, "size": "large", "labelled": True,
                                "radius": float(r_large[i]), "half_width": ext_l[0], "half_height": ext_l[1]}
         if has_small[i]:
-            rel = RELATIONS[where_idx[i] % 4]
+            rel = RELATIONS[rel_idx[i]]
             cs, ss = CLASS_COLOURS[ks // 3], CLASS_SHAPES[ks % 3]
             ext_s = _half_extents(ss, r_small[i])
             cxl, cyl, cxs, cys = _place_pair(S, ext_l, ext_s, rel, jit[i], margin[i], gap[i])
@@ -202,7 +207,7 @@ def make_shapes(n: int, seed: int | Sequence[int] = 0, image_size: int = 64) -> 
             objs = [big, small]
             captions.append(_captions(f"{cl} {sl}", f"{cs} {ss}", rel))
         else:
-            pos = POSITIONS[where_idx[i]]
+            pos = POSITIONS[pos_idx[i]]
             cxl, cyl = _place_single(S, *ext_l, pos, jit[i], margin[i])
             big.update(x=cxl, y=cyl, position=pos, relation=None)
             objs = [big]
@@ -228,8 +233,11 @@ def make_shapes(n: int, seed: int | Sequence[int] = 0, image_size: int = 64) -> 
                 k = labels[a:b]
             colour = palette[k // 3] + tint[a:b, slot]  # (B, 3)
             canvas = np.where(m[..., None], colour[:, None, None, :], canvas)
-        canvas += rng.normal(0.0, NOISE_STD, canvas.shape).astype(np.float32)
-        images[a:b] = np.clip(np.rint(canvas), 0, 255).astype(np.uint8)
+        noise = rng.standard_normal(canvas.shape, dtype=np.float32)  # (B, S, S, 3)
+        noise *= NOISE_STD
+        canvas += noise + 0.5
+        np.clip(canvas, 0.0, 255.0, out=canvas)
+        images[a:b] = canvas.astype(np.uint8)
     return ShapesWorld(images, masks, labels, captions, objects, seed=seed, image_size=S)
 
 
@@ -267,7 +275,7 @@ def _write_pngs(images: np.ndarray, folder: Path) -> list[str]:
     for i, img in enumerate(images):
         path = folder / f"{i:05d}.png"
         with _atomic_path(path) as tmp:
-            Image.fromarray(img, mode="RGB").save(tmp, format="PNG")
+            Image.fromarray(img).save(tmp, format="PNG")
         urls.append(path.resolve().as_uri())
     return urls
 
