@@ -1,4 +1,4 @@
-"""Datasets: the CS231n coco_captioning reader, the built-in shapes world, and the caption vocabulary."""
+"""Datasets: the CS231n coco_captioning reader, the built-in shapes world, the vocabulary."""
 
 from .coco import (
     CocoDataError,

@@ -1,4 +1,4 @@
-"""Reader for the CS231n assignment-3 `coco_captioning` directory (h5 captions, VGG16 fc7 features, vocab, urls).
+"""Reader for the CS231n assignment-3 `coco_captioning` directory (captions, features, vocab, urls).
 
 The directory is never downloaded here: place the files (e.g. from CS231n's `get_coco_dataset.sh`)
 in `base_dir`, or write the built-in world there with `zoo.datasets.shapes.write_shapes_dataset`.
@@ -163,7 +163,11 @@ def _read_captions(path: Path) -> dict[str, np.ndarray]:
 
 
 def _check_captions(name: str, caps: np.ndarray, idxs: np.ndarray, vocab_size: int) -> None:
-    if caps.ndim != 2 or caps.shape[1] != CAPTION_LENGTH or not np.issubdtype(caps.dtype, np.integer):
+    if (
+        caps.ndim != 2
+        or caps.shape[1] != CAPTION_LENGTH
+        or not np.issubdtype(caps.dtype, np.integer)
+    ):
         raise CocoDataError(
             f"{CAPTIONS_FILE}: {name}_captions must be an integer (N, {CAPTION_LENGTH}) array, "
             f"got {caps.dtype} {caps.shape}"
@@ -262,7 +266,9 @@ def load_coco_data(
     """
     base = Path(base_dir)
     if not base.is_dir():
-        raise CocoFileNotFoundError(f"coco_captioning directory {str(base)!r} does not exist: {GET_HINT}")
+        raise CocoFileNotFoundError(
+            f"coco_captioning directory {str(base)!r} does not exist: {GET_HINT}"
+        )
     caption_path = _require_file(base, CAPTIONS_FILE)
     vocab_path = _require_file(base, VOCAB_FILE)
     feat_paths = {s: _require_file(base, features_filename(s, pca_features)) for s in SPLITS}
@@ -290,7 +296,11 @@ def load_coco_data(
         data[f"{s}_features"], data[f"{s}_urls"] = feats, urls
 
     if max_train is not None:
-        if isinstance(max_train, bool) or not isinstance(max_train, (int, np.integer)) or max_train < 0:
+        if (
+            isinstance(max_train, bool)
+            or not isinstance(max_train, (int, np.integer))
+            or max_train < 0
+        ):
             raise ValueError(f"max_train must be a non-negative int or None, got {max_train!r}")
         mask = _rng_randint(seed, data["train_captions"].shape[0], int(max_train))  # (max_train,)
         data["train_captions"] = data["train_captions"][mask]
@@ -301,7 +311,7 @@ def load_coco_data(
 def sample_coco_minibatch(
     data: dict[str, Any], batch_size: int = 100, split: str = "train", seed: SeedLike = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw batch_size captions with replacement (CS231n): captions (N, 17), features (N, D), urls (N,).
+    """Draw N captions with replacement (CS231n): captions (N, 17), features (N, D), urls (N,).
 
     `seed` follows load_coco_data: None uses numpy's global RNG, an int a fresh RandomState,
     a Generator/RandomState is advanced in place.

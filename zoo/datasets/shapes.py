@@ -57,7 +57,12 @@ RELATION_PHRASES: dict[str, str] = {
     "left": "to the left of",
     "right": "to the right of",
 }
-INVERSE_RELATION: dict[str, str] = {"above": "below", "below": "above", "left": "right", "right": "left"}
+INVERSE_RELATION: dict[str, str] = {
+    "above": "below",
+    "below": "above",
+    "left": "right",
+    "right": "left",
+}
 IMAGES_FILE = "shapes_images.h5"
 LARGE_RADIUS = (0.22, 0.30)
 SMALL_RADIUS = (0.08, 0.11)
@@ -78,7 +83,7 @@ def class_index(colour: str, shape: str) -> int:
 
 @dataclass
 class ShapesWorld:
-    """n generated images: images (n, S, S, 3) uint8, masks (n, S, S) bool, labels (n,) int64, captions, objects."""
+    """n images (n, S, S, 3) uint8, masks (n, S, S) bool, labels (n,) int64, captions, objects."""
 
     images: np.ndarray
     masks: np.ndarray
@@ -113,7 +118,9 @@ def _captions(large: str, small: str | None, where: str) -> list[str]:
     ]
 
 
-def _place_single(S: float, hw: float, hh: float, pos: str, j: np.ndarray, m: float) -> tuple[float, float]:
+def _place_single(
+    S: float, hw: float, hh: float, pos: str, j: np.ndarray, m: float
+) -> tuple[float, float]:
     cx, cy = S / 2 + 0.05 * S * j[0], S / 2 + 0.05 * S * j[1]
     if pos == "centre":
         cx, cy = S / 2 + 0.02 * S * j[0], S / 2 + 0.02 * S * j[1]
@@ -133,7 +140,13 @@ def _clamp(x: float, lo: float, hi: float) -> float:
 
 
 def _place_pair(
-    S: float, ext_l: tuple[float, float], ext_s: tuple[float, float], rel: str, j: np.ndarray, m: float, gap: float
+    S: float,
+    ext_l: tuple[float, float],
+    ext_s: tuple[float, float],
+    rel: str,
+    j: np.ndarray,
+    m: float,
+    gap: float,
 ) -> tuple[float, float, float, float]:
     (hwl, hhl), (hws, hhs) = ext_l, ext_s
     vertical = rel in ("above", "below")
@@ -150,7 +163,9 @@ def _place_pair(
     return cxl, cyl, cxs, cys
 
 
-def _draw(shape_ids: np.ndarray, cx: np.ndarray, cy: np.ndarray, hw: np.ndarray, hh: np.ndarray, S: int) -> np.ndarray:
+def _draw(
+    shape_ids: np.ndarray, cx: np.ndarray, cy: np.ndarray, hw: np.ndarray, hh: np.ndarray, S: int
+) -> np.ndarray:
     """Rasterise B shapes (pixel centres inside) into a (B, S, S) bool mask."""
     g = np.arange(S, dtype=np.float32) + 0.5
     X, Y = g[None, None, :], g[None, :, None]  # (1, 1, S), (1, S, 1)
@@ -164,7 +179,7 @@ def _draw(shape_ids: np.ndarray, cx: np.ndarray, cy: np.ndarray, hw: np.ndarray,
 
 
 def make_shapes(n: int, seed: int | Sequence[int] = 0, image_size: int = 64) -> ShapesWorld:
-    """Generate n images deterministically from seed: images (n, S, S, 3) uint8, masks (n, S, S), labels (n,)."""
+    """Generate n images from seed: images (n, S, S, 3) uint8, masks (n, S, S) bool, labels (n,)."""
     if n < 0:
         raise ValueError(f"make_shapes: n must be >= 0, got {n}")
     if image_size < 16:
@@ -192,16 +207,35 @@ def make_shapes(n: int, seed: int | Sequence[int] = 0, image_size: int = 64) -> 
         kl, ks = int(labels[i]), int(other[i])
         cl, sl = CLASS_COLOURS[kl // 3], CLASS_SHAPES[kl % 3]
         ext_l = _half_extents(sl, r_large[i])
-        big: dict[str, Any] = {"shape": sl, "colour": cl, "class": kl, "size": "large", "labelled": True,
-                               "radius": float(r_large[i]), "half_width": ext_l[0], "half_height": ext_l[1]}
+        big: dict[str, Any] = {
+            "shape": sl,
+            "colour": cl,
+            "class": kl,
+            "size": "large",
+            "labelled": True,
+            "radius": float(r_large[i]),
+            "half_width": ext_l[0],
+            "half_height": ext_l[1],
+        }
         if has_small[i]:
             rel = RELATIONS[rel_idx[i]]
             cs, ss = CLASS_COLOURS[ks // 3], CLASS_SHAPES[ks % 3]
             ext_s = _half_extents(ss, r_small[i])
             cxl, cyl, cxs, cys = _place_pair(S, ext_l, ext_s, rel, jit[i], margin[i], gap[i])
-            small = {"shape": ss, "colour": cs, "class": ks, "size": "small", "labelled": False,
-                     "radius": float(r_small[i]), "half_width": ext_s[0], "half_height": ext_s[1],
-                     "x": cxs, "y": cys, "position": None, "relation": rel}
+            small = {
+                "shape": ss,
+                "colour": cs,
+                "class": ks,
+                "size": "small",
+                "labelled": False,
+                "radius": float(r_small[i]),
+                "half_width": ext_s[0],
+                "half_height": ext_s[1],
+                "x": cxs,
+                "y": cys,
+                "position": None,
+                "relation": rel,
+            }
             big.update(x=cxl, y=cyl, position=None, relation=INVERSE_RELATION[rel])
             params[1, :, i] = (CLASS_SHAPES.index(ss), cxs, cys, *ext_s)
             objs = [big, small]
@@ -221,7 +255,9 @@ def make_shapes(n: int, seed: int | Sequence[int] = 0, image_size: int = 64) -> 
     chunk = 512
     for a in range(0, n, chunk):
         b = min(n, a + chunk)
-        canvas = np.broadcast_to(background[a:b, None, None, None], (b - a, S, S, 3)).astype(np.float32)
+        canvas = np.broadcast_to(background[a:b, None, None, None], (b - a, S, S, 3)).astype(
+            np.float32
+        )
         for slot in (1, 0):
             p = params[slot, :, a:b]
             m = _draw(p[0].astype(np.int64), p[1], p[2], p[3], p[4], S)  # (B, S, S)
@@ -233,9 +269,10 @@ def make_shapes(n: int, seed: int | Sequence[int] = 0, image_size: int = 64) -> 
                 k = labels[a:b]
             colour = palette[k // 3] + tint[a:b, slot]  # (B, 3)
             canvas = np.where(m[..., None], colour[:, None, None, :], canvas)
-        noise = rng.standard_normal(canvas.shape, dtype=np.float32)  # (B, S, S, 3)
+        noise = rng.standard_normal(canvas.shape[:3], dtype=np.float32)  # (B, S, S)
         noise *= NOISE_STD
-        canvas += noise + 0.5
+        noise += 0.5
+        canvas += noise[..., None]
         np.clip(canvas, 0.0, 255.0, out=canvas)
         images[a:b] = canvas.astype(np.uint8)
     return ShapesWorld(images, masks, labels, captions, objects, seed=seed, image_size=S)
@@ -243,7 +280,12 @@ def make_shapes(n: int, seed: int | Sequence[int] = 0, image_size: int = 64) -> 
 
 def shapes_vocab() -> tuple[list[str], dict[str, int]]:
     """Fixed (idx_to_word, word_to_idx) covering every word the caption templates can produce."""
-    phrases = [*POSITION_PHRASES.values(), *RELATION_PHRASES.values(), *CLASS_NAMES, "a large small and"]
+    phrases = [
+        *POSITION_PHRASES.values(),
+        *RELATION_PHRASES.values(),
+        *CLASS_NAMES,
+        "a large small and",
+    ]
     words = sorted({w for p in phrases for w in p.split()})
     return build_vocab([words])
 
@@ -283,12 +325,13 @@ def _write_pngs(images: np.ndarray, folder: Path) -> list[str]:
 def write_features(
     base_dir: str | os.PathLike, split: str, features: np.ndarray, pca: bool = False
 ) -> Path:
-    """Atomically write float32 (Nimg, D) features as dataset 'features' of `{split}2014_vgg16_fc7[_pca].h5`."""
+    """Atomically write float32 (Nimg, D) as 'features' in `{split}2014_vgg16_fc7[_pca].h5`."""
     path = Path(base_dir) / features_filename(split, pca)
     feats = np.asarray(features)
     if feats.ndim != 2 or not np.issubdtype(feats.dtype, np.floating):
         raise CocoDataError(
-            f"write_features: features must be a float (Nimg, D) array, got {feats.dtype} {feats.shape}"
+            "write_features: features must be a float (Nimg, D) array, "
+            f"got {feats.dtype} {feats.shape}"
         )
     if not np.isfinite(feats).all():
         raise CocoDataError(f"write_features: features for {path.name} contain NaN or inf")
@@ -314,7 +357,7 @@ def write_shapes_dataset(
     image_size: int = 64,
     write_pngs: bool = True,
 ) -> dict[str, Any]:
-    """Write the world in the coco_captioning layout (all but the feature files) plus `shapes_images.h5`.
+    """Write the world in the coco_captioning layout (no feature files) plus `shapes_images.h5`.
 
     train = make_shapes(n_train, seed), val = make_shapes(n_val, (seed, 1)). Returns a dict with
     `base_dir`, `files`, `idx_to_word`, `word_to_idx`, `n_train`, `n_val`, `n_train_captions`,
@@ -322,9 +365,16 @@ def write_shapes_dataset(
     """
     base = Path(base_dir)
     base.mkdir(parents=True, exist_ok=True)
-    worlds = {"train": make_shapes(n_train, seed, image_size), "val": make_shapes(n_val, (seed, 1), image_size)}
+    worlds = {
+        "train": make_shapes(n_train, seed, image_size),
+        "val": make_shapes(n_val, (seed, 1), image_size),
+    }
     idx_to_word, word_to_idx = shapes_vocab()
-    out: dict[str, Any] = {"base_dir": str(base), "idx_to_word": idx_to_word, "word_to_idx": word_to_idx}
+    out: dict[str, Any] = {
+        "base_dir": str(base),
+        "idx_to_word": idx_to_word,
+        "word_to_idx": word_to_idx,
+    }
     files: list[str] = []
 
     images_path = base / IMAGES_FILE
@@ -343,7 +393,9 @@ def write_shapes_dataset(
         refs = [c for caps in w.captions for c in caps]
         longest = max((len(c.split()) for c in refs), default=0)
         if longest > CAPTION_LENGTH - 2:
-            raise CocoDataError(f"write_shapes_dataset: a caption has {longest} words, max is {CAPTION_LENGTH - 2}")
+            raise CocoDataError(
+                f"write_shapes_dataset: a caption has {longest} words, max is {CAPTION_LENGTH - 2}"
+            )
         caption_arrays[f"{split}_captions"] = encode_captions(refs, word_to_idx)  # (Ncap, 17)
         caption_arrays[f"{split}_image_idxs"] = np.repeat(
             np.arange(len(w), dtype=np.int32), [len(c) for c in w.captions]
@@ -351,7 +403,9 @@ def write_shapes_dataset(
         if write_pngs:
             urls = _write_pngs(w.images, base / "images" / split)
         else:
-            urls = [(base / "images" / split / f"{i:05d}.png").resolve().as_uri() for i in range(len(w))]
+            urls = [
+                (base / "images" / split / f"{i:05d}.png").resolve().as_uri() for i in range(len(w))
+            ]
         url_path = base / urls_filename(split)
         _write_text(url_path, "".join(u + "\n" for u in urls))
         files.append(str(url_path))
@@ -370,8 +424,10 @@ def write_shapes_dataset(
     return out
 
 
-def load_shapes_split(base_dir: str | os.PathLike, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Read (images (N, S, S, 3) uint8, masks (N, S, S) bool, labels (N,) int64) of a split from shapes_images.h5."""
+def load_shapes_split(
+    base_dir: str | os.PathLike, split: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read a split of shapes_images.h5: images (N, S, S, 3) uint8, masks (N, S, S), labels (N,)."""
     if split not in ("train", "val"):
         raise ValueError(f"load_shapes_split: split must be 'train' or 'val', got {split!r}")
     path = Path(base_dir) / IMAGES_FILE
@@ -384,7 +440,9 @@ def load_shapes_split(base_dir: str | os.PathLike, split: str) -> tuple[np.ndarr
     with h5py.File(path, "r") as f:
         missing = [k for k in keys if k not in f]
         if missing:
-            raise CocoKeyError(f"{IMAGES_FILE}: missing dataset(s) {missing} (found {sorted(f.keys())})")
+            raise CocoKeyError(
+                f"{IMAGES_FILE}: missing dataset(s) {missing} (found {sorted(f.keys())})"
+            )
         images, masks, labels = (np.asarray(f[k]) for k in keys)
     return images, masks.astype(bool, copy=False), labels.astype(np.int64, copy=False)
 

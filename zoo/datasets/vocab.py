@@ -25,7 +25,7 @@ def tokenize(caption: str) -> list[str]:
 def build_vocab(
     captions: Iterable[str | Sequence[str]], min_count: int = 1
 ) -> tuple[list[str], dict[str, int]]:
-    """Build (idx_to_word, word_to_idx) with the 4 special tokens first, then words by count desc, then alphabetically."""
+    """Build (idx_to_word (V,), word_to_idx): special tokens, then words by count desc, then a-z."""
     if min_count < 1:
         raise VocabError(f"build_vocab: min_count must be >= 1, got {min_count}")
     counts: Counter[str] = Counter()
@@ -49,9 +49,7 @@ def validate_vocab(
         )
     head = list(idx_to_word[: len(SPECIAL_TOKENS)])
     if head != list(SPECIAL_TOKENS):
-        raise VocabError(
-            f"{source}: idx_to_word[:4] must be {list(SPECIAL_TOKENS)}, got {head}"
-        )
+        raise VocabError(f"{source}: idx_to_word[:4] must be {list(SPECIAL_TOKENS)}, got {head}")
     if len(word_to_idx) != len(idx_to_word):
         raise VocabError(
             f"{source}: word_to_idx has {len(word_to_idx)} entries but idx_to_word has "
@@ -68,9 +66,11 @@ def validate_vocab(
 def encode_caption(
     words: str | Sequence[str], word_to_idx: Mapping[str, int], length: int = CAPTION_LENGTH
 ) -> np.ndarray:
-    """Encode one caption as int32 (length,) `<START> w... <END> <NULL>...`; long ones are truncated, unknown words map to `<UNK>`."""
+    """Encode a caption as int32 (length,) `<START> w... <END> <NULL>...`; unknown -> `<UNK>`."""
     if length < 2:
-        raise VocabError(f"encode_caption: length must be >= 2 (room for <START> and <END>), got {length}")
+        raise VocabError(
+            f"encode_caption: length must be >= 2 (room for <START> and <END>), got {length}"
+        )
     toks = tokenize(words) if isinstance(words, str) else [w.lower() for w in words]
     toks = toks[: length - 2]
     unk = word_to_idx[UNK]
@@ -112,7 +112,7 @@ def decode_captions(
     idx_to_word: Sequence[str],
     strip_special: bool = False,
 ) -> str | list[str]:
-    """Decode (N, T) ids to N strings, or (T,) ids to one string, stopping at `<END>` and skipping `<NULL>` (CS231n).
+    """Decode (N, T) ids to N strings, (T,) to one; stop at `<END>`, skip `<NULL>` (CS231n).
 
     As in CS231n the `<START>` and `<END>` tokens stay in the text; `strip_special=True` drops them.
     """
@@ -120,7 +120,9 @@ def decode_captions(
     if arr.ndim not in (1, 2):
         raise VocabError(f"decode_captions: captions must be (T,) or (N, T), got shape {arr.shape}")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise VocabError(f"decode_captions: captions must be integer token ids, got dtype {arr.dtype}")
+        raise VocabError(
+            f"decode_captions: captions must be integer token ids, got dtype {arr.dtype}"
+        )
     check_token_ids(arr, len(idx_to_word), "decode_captions: captions")
     singleton = arr.ndim == 1
     rows = arr[None] if singleton else arr  # (N, T)
