@@ -1,0 +1,65 @@
+"""Engine overhead: µs per Function call (forward + backward) on a chain of tiny Functions.
+
+    python -m bench.engine [--length 10000] [--runs 7]
+
+Each op is a negation of a 4-element array, so the time is the framework's bookkeeping.
+minigrad is compared with torch autograd and HIPS autograd doing the same chain.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+
+import numpy as np
+import torch
+from autograd import grad as ag_grad
+
+from bench.common import median_ratio, paired_times
+from minigrad import Tensor
+from minigrad.functional import Neg
+
+
+def minigrad_chain(n: int) -> None:
+    x = Tensor(np.ones(4), requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = Neg.apply(y)
+    y.backward(np.ones(4))
+
+
+def torch_chain(n: int) -> None:
+    x = torch.ones(4, dtype=torch.float64, requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = -y
+    y.backward(torch.ones(4, dtype=torch.float64))
+
+
+def _ag_f(x, n):
+    for _ in range(n):
+        x = -x
+    return x.sum()
+
+
+def autograd_chain(n: int) -> None:
+    ag_grad(_ag_f)(np.ones(4), n)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--length", type=int, default=10000)
+    ap.add_argument("--runs", type=int, default=7)
+    a = ap.parse_args(argv)
+    n = a.length
+    fns = {"minigrad": lambda: minigrad_chain(n), "torch": lambda: torch_chain(n),
+           "autograd": lambda: autograd_chain(n)}
+    times = paired_times(fns, a.runs)
+    print(f"chain of {n} Functions, forward + backward, median of {a.runs} paired rounds")
+    print(f"  {'impl':<9} {'us/call':>8} {'minigrad/impl':>14}")
+    for k, v in times.items():
+        print(f"  {k:<9} {1e6 * statistics.median(v) / n:>8.2f} "
+              f"{median_ratio(times['minigrad'], v):>14.2f}")
+
+
+if __name__ == "__main__":
+    main()
