@@ -217,3 +217,16 @@ def test_load_shapes_split_errors(tmp_path):
         load_shapes_split(tmp_path, "train")
     with pytest.raises(ValueError, match="split"):
         load_shapes_split(tmp_path, "test")
+
+
+def test_canonical_caption_is_a_function_of_the_scene(world):
+    seen: dict[tuple, str] = {}
+    for label, caps, objs in zip(world.labels, world.captions, world.objects, strict=True):
+        small = objs[1] if len(objs) == 2 else None
+        key = (
+            int(label),
+            objs[0]["position"],
+            small and (small["colour"], small["shape"], small["relation"]),
+        )
+        assert seen.setdefault(key, caps[0]) == caps[0]
+    assert len(set(seen.values())) == len(seen)

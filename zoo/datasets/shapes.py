@@ -317,7 +317,7 @@ def _write_pngs(images: np.ndarray, folder: Path) -> list[str]:
     for i, img in enumerate(images):
         path = folder / f"{i:05d}.png"
         with _atomic_path(path) as tmp:
-            Image.fromarray(img).save(tmp, format="PNG")
+            Image.fromarray(img).save(tmp, format="PNG", compress_level=1)
         urls.append(path.resolve().as_uri())
     return urls
 
