@@ -1,0 +1,1 @@
+"""The torch side of minigrad: parity checks, the captioner twin, SqueezeNet visualizations."""

@@ -1,0 +1,111 @@
+"""Torch parity: every registered case passes, every public Function has a case, and the
+runner really catches a wrong reference."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+import minigrad.functional as mf
+from vis.parity import CASES, by_label, covered_functions, format_table, run_all, run_case
+from vis.parity.__main__ import main
+from vis.parity.registry import Inputs, ParityCase
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
+def test_case_matches_torch(case: ParityCase) -> None:
+    row = run_case(case, seed=0)
+    assert row.passed, format_table([row])
+    float_inputs = [n for n, a in case.build(np.random.default_rng(0)).args.items()
+                    if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    assert list(row.grad_errors) == float_inputs  # every differentiable input was compared
+
+
+def test_every_public_function_has_a_case() -> None:
+    public = {n for n in mf.__all__ if n[0].isupper()}
+    missing = sorted(public - covered_functions(CASES))
+    assert not missing, f"no parity case for {missing}"
+    for c in CASES:
+        assert c.function is getattr(mf, c.function_name)
+
+
+def test_labels_are_unique_and_tolerances_justified() -> None:
+    assert len(by_label(CASES)) == len(CASES)
+    for c in CASES:
+        if c.atol > 1e-10 or c.rtol > 0:
+            assert c.note, f"{c.label}: a tolerance looser than 1e-10 needs a note"
+
+
+def test_other_seed_passes_too() -> None:
+    for label in ("LSTMStep", "LSTMSequence", "MaskedSoftmaxCE[batch]", "Max[ties]"):
+        assert run_case(by_label(CASES)[label], seed=7).passed
+
+
+def test_max_ties_case_really_has_ties() -> None:
+    x = by_label(CASES)["Max[ties]"].build(np.random.default_rng(0)).args["x"]
+    assert ((x == x.max(axis=1, keepdims=True)).sum(axis=1) > 1).any()
+
+
+def _swap_lstm_gates(case: ParityCase) -> ParityCase:
+    """The LSTMStep case with the torch reference fed minigrad's weights unpermuted."""
+    import torch
+
+    def wrong(x, h, c, Wx, Wh, b):
+        cell = torch.nn.LSTMCell(x.shape[1], h.shape[1], dtype=torch.float64)
+        p = {"weight_ih": Wx.T, "weight_hh": Wh.T, "bias_ih": b, "bias_hh": torch.zeros_like(b)}
+        return torch.func.functional_call(cell, p, (x, (h, c)))
+    return dataclasses.replace(case, label="LSTMStep[wrong order]", reference=wrong)
+
+
+def test_runner_catches_wrong_gate_order() -> None:
+    row = run_case(_swap_lstm_gates(by_label(CASES)["LSTMStep"]))
+    assert not row.passed and row.forward_error > 1e-3
+
+
+def test_runner_catches_wrong_gradient_only() -> None:
+    import torch
+
+    class BadGrad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return torch.tanh(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g  # wrong: missing (1 - tanh^2)
+
+    case = dataclasses.replace(by_label(CASES)["Tanh"], reference=BadGrad.apply)
+    row = run_case(case)
+    assert row.forward_error <= 1e-15 and row.grad_errors["x"] > 1e-3 and not row.passed
+
+
+def test_runner_reports_shape_mismatch_and_exceptions() -> None:
+    case = ParityCase("Sum[bad ref]", mf.Sum, lambda r: Inputs({"x": r.standard_normal((2, 3))}),
+                      lambda x: x.sum(dim=0))
+    row = run_case(case)
+    assert not row.passed and any("shape" in p for p in row.problems)
+    boom = dataclasses.replace(case, label="Sum[raises]", reference=lambda x: 1 / 0)
+    (row,) = run_all([boom])
+    assert not row.passed and "ZeroDivisionError" in row.problems[0]
+
+
+def test_cli_prints_table_and_writes_json(tmp_path, capsys) -> None:
+    out = tmp_path / "parity.json"
+    assert main(["--only", "Add", "LSTMStep", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "LSTMStep" in text and "2/2 cases pass" in text
+    report = json.loads(out.read_text())
+    assert report["all_passed"] is True
+    assert [r["label"] for r in report["rows"]] == ["Add", "LSTMStep"]
+    assert set(report["rows"][1]["grad_errors"]) == {"x", "prev_h", "prev_c", "Wx", "Wh", "b"}
+
+
+def test_cli_exits_nonzero_on_failure(monkeypatch, capsys) -> None:
+    import vis.parity.__main__ as cli
+
+    bad = _swap_lstm_gates(by_label(CASES)["LSTMStep"])
+    monkeypatch.setattr(cli, "CASES", [bad])
+    assert cli.main([]) == 1
+    assert "FAIL" in capsys.readouterr().out
