@@ -92,6 +92,7 @@ class Module:
             if missing or unexpected:
                 raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
                                f"unexpected keys {unexpected}")
+        checked = []
         for name, value in state.items():
             if name not in params:
                 continue
@@ -103,5 +104,19 @@ class Module:
             if arr.dtype.kind != "f":
                 raise DTypeError(f"{type(self).__name__}.load_state_dict: {name} must be float, "
                                  f"got dtype {arr.dtype}")
+            checked.append((p, arr))
+        for p, arr in checked:  # all checked first: a bad entry leaves the module unchanged
             p.data[...] = arr
             p._version += 1
+
+    def save(self, path: str) -> None:
+        """Write `state_dict()` to `path` as .npz, atomically (see minigrad.nn.serialization)."""
+        from minigrad.nn.serialization import save_module
+
+        save_module(self, path)
+
+    def load(self, path: str, strict: bool = True) -> None:
+        """Load parameters from an .npz written by `save` (names and shapes must match)."""
+        from minigrad.nn.serialization import load_module
+
+        load_module(self, path, strict=strict)
