@@ -1,0 +1,272 @@
+"""Optimizers against torch.optim on identical gradients; dtype, state dict, schedules."""
+import numpy as np
+import pytest
+import torch
+
+from minigrad import GraphError, RangeError, ShapeError, Tensor
+from minigrad.nn import Linear, Parameter, load_npz, save_npz
+from minigrad.optim import SGD, Adam, ExponentialLR, RMSProp, StepLR, make_optimizer
+
+SHAPES = [(3, 4), (4,), (2, 1, 3)]
+
+
+def _grads(steps, dtype, seed=1):
+    rng = np.random.default_rng(seed)
+    return [[rng.standard_normal(s).astype(dtype) for s in SHAPES] for _ in range(steps)]
+
+
+def _run_minigrad(make, dtype, grads, init_seed=0):
+    rng = np.random.default_rng(init_seed)
+    params = [Parameter(rng.standard_normal(s).astype(dtype)) for s in SHAPES]
+    opt = make(params)
+    for gs in grads:
+        for p, g in zip(params, gs):
+            p.grad = None if g is None else g.copy()
+        opt.step()
+    return params, opt
+
+
+def _run_torch(make, dtype, grads, init_seed=0):
+    rng = np.random.default_rng(init_seed)
+    params = [torch.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True)
+              for s in SHAPES]
+    opt = make(params)
+    for gs in grads:
+        for p, g in zip(params, gs):
+            p.grad = torch.tensor(g)
+        opt.step()
+    return [p.detach().numpy() for p in params]
+
+
+CASES = {
+    "sgd": (lambda ps: SGD(ps, lr=0.1), lambda ps: torch.optim.SGD(ps, lr=0.1)),
+    "sgd_momentum_wd": (lambda ps: SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.01),
+                        lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.01)),
+    "rmsprop": (lambda ps: RMSProp(ps, lr=1e-2, alpha=0.9, eps=1e-8),
+                lambda ps: torch.optim.RMSprop(ps, lr=1e-2, alpha=0.9, eps=1e-8)),
+    "adam": (lambda ps: Adam(ps, lr=1e-2, betas=(0.8, 0.95), eps=1e-8),
+             lambda ps: torch.optim.Adam(ps, lr=1e-2, betas=(0.8, 0.95), eps=1e-8)),
+    "adam_wd": (lambda ps: Adam(ps, lr=1e-2, weight_decay=0.1),
+                lambda ps: torch.optim.Adam(ps, lr=1e-2, weight_decay=0.1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_torch_float64(name):
+    mine, theirs = CASES[name]
+    grads = _grads(6, np.float64)
+    params, _ = _run_minigrad(mine, np.float64, grads)
+    ref = _run_torch(theirs, np.float64, grads)
+    for p, r in zip(params, ref):
+        np.testing.assert_allclose(p.data, r, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_float32_preserved_and_matches_torch(name):
+    mine, theirs = CASES[name]
+    grads = _grads(6, np.float32)
+    params, opt = _run_minigrad(mine, np.float32, grads)
+    ref = _run_torch(theirs, np.float32, grads)
+    for p, r in zip(params, ref):
+        assert p.data.dtype == np.float32
+        np.testing.assert_allclose(p.data, r, rtol=1e-5, atol=1e-6)
+    for key, arr in opt.state_dict().items():
+        if key not in ("step", "lr") and not key.startswith("t."):
+            assert arr.dtype == np.float32, key
+
+
+def test_cs231n_closed_forms():
+    """The CS231n update rules written out in numpy agree with make_optimizer's optimizers."""
+    grads = _grads(5, np.float64)
+    rng = np.random.default_rng(0)  # the same initial weights as _run_minigrad
+    w0 = [rng.standard_normal(s) for s in SHAPES]
+
+    def reference(rule, cfg):
+        ws = [w.copy() for w in w0]
+        st = [dict(v=np.zeros_like(w), cache=np.zeros_like(w), m=np.zeros_like(w), t=0)
+              for w in ws]
+        for gs in grads:
+            for w, dw, s in zip(ws, gs, st):
+                lr = cfg["learning_rate"]
+                if rule == "sgd":
+                    w -= lr * dw
+                elif rule == "sgd_momentum":
+                    s["v"] = cfg["momentum"] * s["v"] - lr * dw
+                    w += s["v"]
+                elif rule == "rmsprop":
+                    s["cache"] = cfg["decay_rate"] * s["cache"] + (1 - cfg["decay_rate"]) * dw**2
+                    w -= lr * dw / (np.sqrt(s["cache"]) + cfg["epsilon"])
+                else:
+                    s["t"] += 1
+                    s["m"] = cfg["beta1"] * s["m"] + (1 - cfg["beta1"]) * dw
+                    s["v"] = cfg["beta2"] * s["v"] + (1 - cfg["beta2"]) * dw**2
+                    mt = s["m"] / (1 - cfg["beta1"] ** s["t"])
+                    vt = s["v"] / (1 - cfg["beta2"] ** s["t"])
+                    w -= lr * mt / (np.sqrt(vt) + cfg["epsilon"])
+        return ws
+
+    configs = {
+        "sgd": {"learning_rate": 0.1},
+        "sgd_momentum": {"learning_rate": 0.05, "momentum": 0.8},
+        "rmsprop": {"learning_rate": 1e-2, "decay_rate": 0.9, "epsilon": 1e-6},
+        "adam": {"learning_rate": 1e-2, "beta1": 0.85, "beta2": 0.99, "epsilon": 1e-7},
+    }
+    for rule, cfg in configs.items():
+        params, _ = _run_minigrad(lambda ps, r=rule, c=cfg: make_optimizer(r, ps, c),
+                                  np.float64, grads)
+        for p, r in zip(params, reference(rule, cfg)):
+            np.testing.assert_allclose(p.data, r, rtol=1e-10, atol=1e-12, err_msg=rule)
+
+
+def test_make_optimizer_defaults_and_errors():
+    p = [Parameter(np.zeros(3))]
+    opt = make_optimizer("adam", p, {})
+    assert isinstance(opt, Adam) and opt.lr == 1e-3 and opt.betas == (0.9, 0.999)
+    opt = make_optimizer("sgd_momentum", p, {"learning_rate": 0.5})
+    assert isinstance(opt, SGD) and opt.lr == 0.5 and opt.momentum == 0.9
+    opt = make_optimizer("rmsprop", p, {"decay_rate": 0.5})
+    assert isinstance(opt, RMSProp) and opt.alpha == 0.5 and opt.lr == 1e-2
+    with pytest.raises(ValueError, match="update_rule"):
+        make_optimizer("adagrad", p, {})
+    with pytest.raises(KeyError, match="momentum"):
+        make_optimizer("sgd", p, {"momentum": 0.9})
+
+
+def test_skips_params_without_grad_like_torch():
+    grads = _grads(4, np.float64)
+    for gs in grads[:2]:
+        gs[1] = None  # param 1 gets no gradient for two steps
+    mine, theirs = CASES["adam"]
+    params, opt = _run_minigrad(mine, np.float64, grads)
+    rng = np.random.default_rng(0)
+    tparams = [torch.tensor(rng.standard_normal(s), requires_grad=True) for s in SHAPES]
+    topt = theirs(tparams)
+    for gs in grads:
+        for p, g in zip(tparams, gs):
+            p.grad = None if g is None else torch.tensor(g)
+        topt.step()
+    for p, r in zip(params, tparams):
+        np.testing.assert_allclose(p.data, r.detach().numpy(), rtol=1e-12, atol=1e-14)
+    assert int(opt.state["t"][1]) == 2 and int(opt.state["t"][0]) == 4
+
+
+def test_step_bumps_version_so_stale_graph_errors():
+    w = Parameter(np.ones(3))
+    loss = (w * w).sum()
+    opt = SGD([w], lr=0.1)
+    w.grad = np.ones(3)
+    v0 = w._version
+    opt.step()
+    assert w._version == v0 + 1
+    with pytest.raises(GraphError):
+        loss.backward()
+    w.grad = None
+    opt.step()  # nothing to do for a None grad
+    assert w._version == v0 + 1
+
+
+def test_zero_grad_lr_setter_and_bad_grad():
+    w = Parameter(np.ones((2, 2)))
+    opt = SGD([w], lr=0.1)
+    w.grad = np.ones((2, 2))
+    opt.zero_grad()
+    assert w.grad is None
+    opt.lr = 0.3
+    assert opt.lr == 0.3
+    with pytest.raises(RangeError, match="lr"):
+        opt.lr = -1.0
+    w.grad = np.ones(4)
+    with pytest.raises(ShapeError, match=r"params\[0\].grad"):
+        opt.step()
+    with pytest.raises(TypeError, match="requires_grad"):
+        SGD([Tensor(np.ones(2))], lr=0.1)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_state_dict_resume_is_bitwise_identical(name, tmp_path):
+    mine, _ = CASES[name]
+    grads = _grads(8, np.float32)
+    # uninterrupted run
+    full, _ = _run_minigrad(mine, np.float32, grads)
+    # run 4 steps, checkpoint model + optimizer through .npz, rebuild, run 4 more
+    part, opt = _run_minigrad(mine, np.float32, grads[:4])
+    save_npz(tmp_path / "opt.npz", opt.state_dict())
+    save_npz(tmp_path / "params.npz", {str(i): p.data for i, p in enumerate(part)})
+    saved = load_npz(tmp_path / "params.npz")
+    params = [Parameter(saved[str(i)]) for i in range(len(SHAPES))]
+    opt2 = mine(params)
+    opt2.load_state_dict(load_npz(tmp_path / "opt.npz"))
+    assert opt2.step_count == 4
+    for gs in grads[4:]:
+        for p, g in zip(params, gs):
+            p.grad = g.copy()
+        opt2.step()
+    for a, b in zip(full, params):
+        assert a.data.dtype == b.data.dtype == np.float32
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_load_state_dict_errors_name_the_key():
+    params = [Parameter(np.zeros((2, 3))), Parameter(np.zeros(3))]
+    opt = Adam(params)
+    d = opt.state_dict()
+    bad = dict(d)
+    del bad["v.1"]
+    with pytest.raises(KeyError, match="v.1"):
+        opt.load_state_dict(bad)
+    bad = dict(d, **{"m.0": np.zeros((3, 2))})
+    with pytest.raises(ShapeError, match=r"m\.0.*\(2, 3\).*\(3, 2\)"):
+        opt.load_state_dict(bad)
+    bad = dict(d, **{"t.0": np.array(-1)})
+    with pytest.raises(RangeError, match="t.0"):
+        opt.load_state_dict(bad)
+
+
+def test_step_lr_matches_torch():
+    p = [Parameter(np.zeros(2))]
+    opt = SGD(p, lr=0.5)
+    sched = StepLR(opt, step_size=3, gamma=0.1)
+    tp = [torch.zeros(2, requires_grad=True)]
+    topt = torch.optim.SGD(tp, lr=0.5)
+    tsched = torch.optim.lr_scheduler.StepLR(topt, step_size=3, gamma=0.1)
+    for _ in range(10):
+        opt.step()
+        topt.step()
+        sched.step()
+        tsched.step()
+        assert opt.lr == pytest.approx(tsched.get_last_lr()[0], rel=1e-12)
+    assert sched.last_epoch == 10
+    with pytest.raises(RangeError, match="step_size"):
+        StepLR(opt, step_size=0)
+
+
+def test_exponential_lr_is_cs231n_lr_decay():
+    opt = Adam([Parameter(np.zeros(2))], lr=1e-3)
+    sched = ExponentialLR(opt, gamma=0.95)
+    lr = 1e-3
+    for _ in range(5):
+        sched.step()
+        lr *= 0.95  # CS231n Solver: optim_config['learning_rate'] *= lr_decay each epoch
+    assert opt.lr == pytest.approx(lr, rel=1e-15)
+    d = sched.state_dict()
+    sched2 = ExponentialLR(Adam([Parameter(np.zeros(2))]), gamma=0.95)
+    sched2.load_state_dict(d)
+    assert sched2.last_epoch == 5
+
+
+def test_adam_trains_a_linear_layer_in_float32():
+    rng = np.random.default_rng(0)
+    layer = Linear(4, 1, rng=rng)
+    x = rng.standard_normal((32, 4)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0], [0.5], [3.0]], np.float32) + 0.25).astype(np.float32)
+    opt = Adam(layer.parameters(), lr=5e-2)
+    losses = []
+    for _ in range(200):
+        diff = layer(x) - y
+        loss = (diff * diff).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32
+    assert losses[-1] < 1e-3 * losses[0]
