@@ -1,4 +1,5 @@
 """Every built-in Function (CamelCase classes) and its snake_case wrapper."""
+from minigrad.functional.conv import Conv2d, MaxPool2d, conv2d, max_pool2d
 from minigrad.functional.elementwise import (Add, Cast, Div, Exp, Log, Mul, Neg, Pow, ReLU, Sigmoid,
                                              Sub, Tanh, add, div, exp, log, mul, neg, pow, relu,
                                              sigmoid, sub, tanh)
@@ -13,6 +14,7 @@ from minigrad.functional.shape import (Concat, GetItem, Reshape, Stack, Transpos
                                        reshape, stack, transpose)
 
 __all__ = [
+    "Conv2d", "MaxPool2d", "conv2d", "max_pool2d",
     "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Tanh", "Sigmoid", "ReLU", "Cast",
     "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "Concat", "Stack",
     "MatMul", "Affine", "TemporalAffine", "Embedding", "RNNStep", "LSTMStep",

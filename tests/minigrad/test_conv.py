@@ -1,0 +1,216 @@
+"""Conv2d / MaxPool2d: forward vs naive loops, float64 numerical gradients, tie rule, errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from minigrad import Tensor
+from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.functional import Conv2d, MaxPool2d, conv2d, max_pool2d
+
+
+def naive_conv(x, w, b, stride, pad):
+    """CS231n conv_forward_naive: explicit loops over every output pixel."""
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    Ho = 1 + (H + 2 * pad - HH) // stride
+    Wo = 1 + (W + 2 * pad - WW) // stride
+    out = np.zeros((N, F, Ho, Wo), dtype=x.dtype)
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    patch = xp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    out[n, f, i, j] = (patch * w[f]).sum() + b[f]
+    return out
+
+
+def naive_pool(x, k, stride):
+    N, C, H, W = x.shape
+    Ho, Wo = 1 + (H - k) // stride, 1 + (W - k) // stride
+    out = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
+    for i in range(Ho):
+        for j in range(Wo):
+            out[:, :, i, j] = x[:, :, i * stride:i * stride + k, j * stride:j * stride + k].max(
+                axis=(2, 3))
+    return out
+
+
+def numerical_grad(f, arrays, idx, eps=1e-6):
+    """Central differences of the scalar f(*arrays) with respect to arrays[idx] (float64)."""
+    a = arrays[idx]
+    g = np.zeros_like(a)
+    it = np.nditer(a, flags=["multi_index"])
+    for _ in it:
+        k = it.multi_index
+        old = a[k]
+        a[k] = old + eps
+        fp = f(*arrays)
+        a[k] = old - eps
+        fm = f(*arrays)
+        a[k] = old
+        g[k] = (fp - fm) / (2 * eps)
+    return g
+
+
+CONV_CASES = [  # x shape, w shape, stride, pad
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 0),
+    ((2, 3, 5, 5), (4, 3, 3, 3), 2, 1),
+    ((1, 2, 6, 7), (3, 2, 3, 2), 1, 1),
+    ((2, 1, 7, 7), (2, 1, 3, 3), 2, 0),
+    ((1, 2, 4, 4), (2, 2, 1, 1), 1, 0),
+    ((1, 2, 4, 4), (2, 2, 4, 4), 1, 0),
+]
+
+
+@pytest.mark.parametrize("xs, ws, stride, pad", CONV_CASES)
+def test_conv_forward_matches_naive(xs, ws, stride, pad):
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    out = conv2d(x, w, b, stride=stride, pad=pad)
+    np.testing.assert_allclose(out.data, naive_conv(x, w, b, stride, pad), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("xs, ws, stride, pad", CONV_CASES)
+def test_conv_gradients_match_central_differences(xs, ws, stride, pad):
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])]
+    out_shape = naive_conv(*arrays, stride, pad).shape
+    dout = rng.standard_normal(out_shape)
+
+    def f(x, w, b):
+        return float((Conv2d.apply(x, w, b, stride=stride, pad=pad).data * dout).sum())
+
+    ts = [Tensor(a, requires_grad=True) for a in arrays]
+    Conv2d.apply(*ts, stride=stride, pad=pad).backward(dout)
+    for i, t in enumerate(ts):
+        assert t.grad.shape == arrays[i].shape and t.grad.dtype == np.float64
+        np.testing.assert_allclose(t.grad, numerical_grad(f, arrays, i), rtol=1e-6, atol=1e-8,
+                                   err_msg=f"input {i}")
+
+
+def test_conv_only_some_inputs_need_grad():
+    rng = np.random.default_rng(2)
+    x = Tensor(rng.standard_normal((1, 2, 4, 4)), requires_grad=True)
+    w, b = rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
+    conv2d(x, w, b, pad=1).sum().backward()
+    full = [Tensor(a, requires_grad=True) for a in (x.data, w, b)]
+    conv2d(*full, pad=1).sum().backward()
+    np.testing.assert_allclose(x.grad, full[0].grad)
+
+
+POOL_CASES = [  # x shape, kernel, stride
+    ((2, 2, 4, 4), 2, 2),
+    ((1, 2, 5, 5), 3, 2),  # overlapping windows
+    ((1, 1, 4, 6), 2, 1),
+    ((2, 3, 6, 6), 3, 3),
+    ((1, 1, 3, 3), 1, 1),
+]
+
+
+def distinct(rng, shape):
+    """Values spaced >= 0.01 apart so that eps-perturbations never change a window's argmax."""
+    return rng.permutation(np.arange(np.prod(shape))).reshape(shape) * 0.01 - 1.0
+
+
+@pytest.mark.parametrize("xs, k, stride", POOL_CASES)
+def test_pool_forward_matches_naive(xs, k, stride):
+    x = np.random.default_rng(3).standard_normal(xs)
+    np.testing.assert_array_equal(max_pool2d(x, kernel=k, stride=stride).data,
+                                  naive_pool(x, k, stride))
+
+
+@pytest.mark.parametrize("xs, k, stride", POOL_CASES)
+def test_pool_gradient_matches_central_differences(xs, k, stride):
+    rng = np.random.default_rng(4)
+    x = distinct(rng, xs)
+    dout = rng.standard_normal(naive_pool(x, k, stride).shape)
+
+    def f(a):
+        return float((MaxPool2d.apply(a, kernel=k, stride=stride).data * dout).sum())
+
+    t = Tensor(x, requires_grad=True)
+    MaxPool2d.apply(t, kernel=k, stride=stride).backward(dout)
+    np.testing.assert_allclose(t.grad, numerical_grad(f, [x], 0, eps=1e-4), rtol=1e-6, atol=1e-8)
+
+
+def test_pool_tie_gradient_goes_to_first_max_in_row_major_order():
+    x = Tensor(np.array([[[[1.0, 3.0, 2.0, 2.0],
+                           [3.0, 0.0, 2.0, 2.0]]]]), requires_grad=True)
+    max_pool2d(x, kernel=2, stride=2).sum().backward()
+    expected = np.array([[[[0.0, 1.0, 1.0, 0.0],
+                           [0.0, 0.0, 0.0, 0.0]]]])
+    np.testing.assert_array_equal(x.grad, expected)
+
+
+def test_pool_overlapping_windows_accumulate_on_a_shared_max():
+    x = np.zeros((1, 1, 3, 3))
+    x[0, 0, 1, 1] = 5.0  # the max of all four 2x2 windows at stride 1
+    t = Tensor(x, requires_grad=True)
+    max_pool2d(t, kernel=2, stride=1).sum().backward()
+    expected = np.zeros((1, 1, 3, 3))
+    expected[0, 0, 1, 1] = 4.0
+    np.testing.assert_array_equal(t.grad, expected)
+
+
+def test_float32_stays_float32():
+    rng = np.random.default_rng(5)
+    x64, w64, b64 = (rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)),
+                     rng.standard_normal(4))
+    ts = [Tensor(a.astype(np.float32), requires_grad=True) for a in (x64, w64, b64)]
+    out = max_pool2d(conv2d(*ts, stride=1, pad=1))
+    assert out.dtype == np.float32 and out.shape == (2, 4, 3, 3)
+    out.sum().backward()
+    assert all(t.grad.dtype == np.float32 for t in ts)
+    ref = naive_pool(naive_conv(x64, w64, b64, 1, 1), 2, 2)
+    np.testing.assert_allclose(out.data, ref, rtol=1e-4, atol=1e-4)
+
+
+def _conv_args():
+    rng = np.random.default_rng(6)
+    return rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3)), np.zeros(4)
+
+
+@pytest.mark.parametrize("change, kwargs, error, words", [
+    (lambda x, w, b: (x[0], w, b), {}, ShapeError, "x must be 4-D"),
+    (lambda x, w, b: (x, w[0], b), {}, ShapeError, "w must be 4-D"),
+    (lambda x, w, b: (x, w, b[None]), {}, ShapeError, "b must be 1-D"),
+    (lambda x, w, b: (x[:, :2], w, b), {}, ShapeError, "x.shape[1] must equal w.shape[1]"),
+    (lambda x, w, b: (x, w, b[:3]), {}, ShapeError, "b.shape[0] must equal w.shape[0]"),
+    (lambda x, w, b: (x[:, :, :2, :2], w, b), {}, ShapeError, "larger than the padded input"),
+    (lambda x, w, b: (x, w, b), {"stride": 3}, ShapeError, "not an integer"),
+    (lambda x, w, b: (x, w, b), {"stride": 0}, ShapeError, "stride must be an int >= 1"),
+    (lambda x, w, b: (x, w, b), {"pad": -1}, ShapeError, "pad must be an int >= 0"),
+    (lambda x, w, b: (x, w, b), {"stride": 1.0}, ShapeError, "stride must be an int"),
+    (lambda x, w, b: (x[:0], w, b), {}, ShapeError, "non-empty"),
+    (lambda x, w, b: (x.astype(np.float32), w, b), {}, DTypeError, "x float32, w float64"),
+    (lambda x, w, b: (x.astype(np.int64), w, b), {}, DTypeError, "x must be a float array"),
+    (lambda x, w, b: (np.where(x > 1, np.nan, x), w, b), {}, RangeError, "x must be finite"),
+    (lambda x, w, b: (x, w, b + np.array([np.inf, 0, 0, 0])), {}, RangeError, "b must be finite"),
+])
+def test_conv_bad_inputs_raise_named_errors(change, kwargs, error, words):
+    with pytest.raises(error, match="^Conv2d: ") as info:
+        conv2d(*change(*_conv_args()), **kwargs)
+    assert words in str(info.value)
+
+
+def test_conv_padding_makes_a_large_kernel_fit():
+    x, w, b = _conv_args()
+    assert conv2d(x[:, :, :2, :2], w, b, pad=1).shape == (2, 4, 2, 2)
+
+
+@pytest.mark.parametrize("x, kwargs, error, words", [
+    (np.zeros((4, 4)), {}, ShapeError, "x must be 4-D"),
+    (np.zeros((1, 1, 2, 2)), {"kernel": 3, "stride": 1}, ShapeError, "larger than the padded"),
+    (np.zeros((1, 1, 5, 4)), {"kernel": 2, "stride": 2}, ShapeError, "output height"),
+    (np.zeros((1, 1, 4, 5)), {"kernel": 2, "stride": 2}, ShapeError, "output width"),
+    (np.zeros((1, 1, 4, 4)), {"kernel": 0}, ShapeError, "kernel must be an int >= 1"),
+    (np.zeros((1, 1, 4, 4), dtype=np.int32), {}, DTypeError, "float array"),
+    (np.full((1, 1, 4, 4), np.nan), {}, RangeError, "x must be finite"),
+    (np.zeros((0, 1, 4, 4)), {}, ShapeError, "non-empty"),
+])
+def test_pool_bad_inputs_raise_named_errors(x, kwargs, error, words):
+    with pytest.raises(error, match="^MaxPool2d: ") as info:
+        max_pool2d(x, **kwargs)
+    assert words in str(info.value)
