@@ -20,7 +20,7 @@ def _run_minigrad(make, dtype, grads, init_seed=0):
     params = [Parameter(rng.standard_normal(s).astype(dtype)) for s in SHAPES]
     opt = make(params)
     for gs in grads:
-        for p, g in zip(params, gs):
+        for p, g in zip(params, gs, strict=True):
             p.grad = None if g is None else g.copy()
         opt.step()
     return params, opt
@@ -32,7 +32,7 @@ def _run_torch(make, dtype, grads, init_seed=0):
               for s in SHAPES]
     opt = make(params)
     for gs in grads:
-        for p, g in zip(params, gs):
+        for p, g in zip(params, gs, strict=True):
             p.grad = torch.tensor(g)
         opt.step()
     return [p.detach().numpy() for p in params]
@@ -57,7 +57,7 @@ def test_matches_torch_float64(name):
     grads = _grads(6, np.float64)
     params, _ = _run_minigrad(mine, np.float64, grads)
     ref = _run_torch(theirs, np.float64, grads)
-    for p, r in zip(params, ref):
+    for p, r in zip(params, ref, strict=True):
         np.testing.assert_allclose(p.data, r, rtol=1e-12, atol=1e-14)
 
 
@@ -67,7 +67,7 @@ def test_float32_preserved_and_matches_torch(name):
     grads = _grads(6, np.float32)
     params, opt = _run_minigrad(mine, np.float32, grads)
     ref = _run_torch(theirs, np.float32, grads)
-    for p, r in zip(params, ref):
+    for p, r in zip(params, ref, strict=True):
         assert p.data.dtype == np.float32
         np.testing.assert_allclose(p.data, r, rtol=1e-5, atol=1e-6)
     for key, arr in opt.state_dict().items():
@@ -86,7 +86,7 @@ def test_cs231n_closed_forms():
         st = [dict(v=np.zeros_like(w), cache=np.zeros_like(w), m=np.zeros_like(w), t=0)
               for w in ws]
         for gs in grads:
-            for w, dw, s in zip(ws, gs, st):
+            for w, dw, s in zip(ws, gs, st, strict=True):
                 lr = cfg["learning_rate"]
                 if rule == "sgd":
                     w -= lr * dw
@@ -114,7 +114,7 @@ def test_cs231n_closed_forms():
     for rule, cfg in configs.items():
         params, _ = _run_minigrad(lambda ps, r=rule, c=cfg: make_optimizer(r, ps, c),
                                   np.float64, grads)
-        for p, r in zip(params, reference(rule, cfg)):
+        for p, r in zip(params, reference(rule, cfg), strict=True):
             np.testing.assert_allclose(p.data, r, rtol=1e-10, atol=1e-12, err_msg=rule)
 
 
@@ -142,10 +142,10 @@ def test_skips_params_without_grad_like_torch():
     tparams = [torch.tensor(rng.standard_normal(s), requires_grad=True) for s in SHAPES]
     topt = theirs(tparams)
     for gs in grads:
-        for p, g in zip(tparams, gs):
+        for p, g in zip(tparams, gs, strict=True):
             p.grad = None if g is None else torch.tensor(g)
         topt.step()
-    for p, r in zip(params, tparams):
+    for p, r in zip(params, tparams, strict=True):
         np.testing.assert_allclose(p.data, r.detach().numpy(), rtol=1e-12, atol=1e-14)
     assert int(opt.state["t"][1]) == 2 and int(opt.state["t"][0]) == 4
 
@@ -198,10 +198,10 @@ def test_state_dict_resume_is_bitwise_identical(name, tmp_path):
     opt2.load_state_dict(load_npz(tmp_path / "opt.npz"))
     assert opt2.step_count == 4
     for gs in grads[4:]:
-        for p, g in zip(params, gs):
+        for p, g in zip(params, gs, strict=True):
             p.grad = g.copy()
         opt2.step()
-    for a, b in zip(full, params):
+    for a, b in zip(full, params, strict=True):
         assert a.data.dtype == b.data.dtype == np.float32
         np.testing.assert_array_equal(a.data, b.data)
 
