@@ -28,16 +28,18 @@ class Context:
         self._retained: dict | None = None
 
     def save_for_backward(self, *arrays: Any) -> None:
-        """Keep arrays for backward; an input saved here is version-checked before backward."""
+        """Keep arrays for backward; an input saved here (or a view of it) is version-checked."""
         self._saved = arrays
         if self.parents is None:  # not recording: nothing will be checked
             return
         versions = []
         for a in arrays:
+            if not isinstance(a, np.ndarray):
+                continue
+            owner = _owner(a)
             for t in self.inputs:
-                if isinstance(t, Tensor) and t.data is a:
+                if isinstance(t, Tensor) and (t.data is a or _owner(t.data) is owner):
                     versions.append((t, t._version))
-                    break
         self._saved_versions = tuple(versions)
 
     @property
@@ -93,6 +95,13 @@ class Function:
                 ctx._out_meta = tuple([(o.shape, o.dtype) for o in out])
             return tuple([_wrap(o, ctx if record else None, i, cls) for i, o in enumerate(out)])
         return _wrap(out, ctx if record else None, 0, cls)
+
+
+def _owner(a: np.ndarray) -> Any:
+    """The object that owns `a`'s memory, so a saved view (e.g. `x.reshape(N, -1)`) maps to `x`."""
+    while isinstance(a, np.ndarray) and a.base is not None:
+        a = a.base
+    return a
 
 
 def _wrap(out: Any, ctx: Context | None, idx: int, fn: type) -> Tensor:
