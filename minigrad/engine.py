@@ -163,11 +163,17 @@ def _where(ctx: Any, i: int) -> str:
     """'Fn input 'name' (#i)' for error messages."""
     name = f"#{i}"
     try:
-        params = list(inspect.signature(ctx.fn.forward).parameters)[1:]
-        if i < len(params) and not params[i].startswith("*"):
-            name = f"'{params[i]}' (#{i})"
+        params = list(inspect.signature(ctx.fn.forward).parameters.values())[1:]
     except (TypeError, ValueError):
-        pass
+        params = []
+    for k, p in enumerate(params):
+        if p.kind is p.VAR_POSITIONAL:
+            name = f"'{p.name}[{i - k}]' (#{i})"
+            break
+        if k == i:
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                name = f"'{p.name}' (#{i})"
+            break
     return f"{ctx.fn.__name__} input {name}"
 
 
