@@ -34,7 +34,8 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, axes: Any = None) -> np.ndarray:
         x = np.asarray(as_array("Transpose", "x", x))
-        if axes is not None and sorted(int(a) % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        if axes is not None and (any(not -x.ndim <= int(a) < x.ndim for a in axes) or sorted(
+                int(a) % x.ndim for a in axes) != list(range(x.ndim))):
             raise ShapeError(f"Transpose: axes must be a permutation of range({x.ndim}), got {axes}")
         ctx.axes = axes
         return x.transpose(axes)
