@@ -32,6 +32,9 @@ class Optimizer:
             if not isinstance(p, Tensor) or not p.requires_grad or not p.is_leaf:
                 raise TypeError(f"{name}: params[{i}] must be a leaf Tensor with "
                                 f"requires_grad=True (a Parameter), got {p!r:.80}")
+        if len({id(p) for p in self.params}) != len(self.params):
+            raise ValueError(f"{name}: a parameter appears more than once in params; pass each "
+                             "shared parameter once")
         self.lr = lr
         self.step_count = 0
         self.state: dict[str, list[np.ndarray]] = {

@@ -180,6 +180,10 @@ def test_zero_grad_lr_setter_and_bad_grad():
         opt.step()
     with pytest.raises(TypeError, match="requires_grad"):
         SGD([Tensor(np.ones(2))], lr=0.1)
+    with pytest.raises(ValueError, match="more than once"):
+        Adam([w, w])
+    with pytest.raises(ValueError, match="empty"):
+        Adam([])
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
