@@ -5,8 +5,18 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.errors import ShapeError
 from minigrad.function import Context, Function
 from minigrad.functional.validate import as_array
+
+
+def _binary(fn: str, op: Any, a: Any, b: Any, names: tuple = ("a", "b")) -> np.ndarray:
+    """op(a, b) with numpy broadcasting; shapes that do not broadcast raise a named ShapeError."""
+    try:
+        return op(a, b)
+    except ValueError:
+        raise ShapeError(f"{fn}: {names[0]} and {names[1]} must broadcast together, got "
+                         f"{names[0]} {np.shape(a)} and {names[1]} {np.shape(b)}") from None
 
 
 class Add(Function):
@@ -14,7 +24,7 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> np.ndarray:
-        return np.add(as_array("Add", "a", a), as_array("Add", "b", b))
+        return _binary("Add", np.add, as_array("Add", "a", a), as_array("Add", "b", b))
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
@@ -26,7 +36,7 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> np.ndarray:
-        return np.subtract(as_array("Sub", "a", a), as_array("Sub", "b", b))
+        return _binary("Sub", np.subtract, as_array("Sub", "a", a), as_array("Sub", "b", b))
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
@@ -40,7 +50,7 @@ class Mul(Function):
     def forward(ctx: Context, a: Any, b: Any) -> np.ndarray:
         a, b = as_array("Mul", "a", a), as_array("Mul", "b", b)
         ctx.save_for_backward(a, b)
-        return a * b
+        return _binary("Mul", np.multiply, a, b)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
@@ -56,7 +66,7 @@ class Div(Function):
     def forward(ctx: Context, a: Any, b: Any) -> np.ndarray:
         a, b = as_array("Div", "a", a), as_array("Div", "b", b)
         ctx.save_for_backward(a, b)
-        return a / b
+        return _binary("Div", np.true_divide, a, b)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
@@ -83,7 +93,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, p: Any) -> np.ndarray:
         x, p = as_array("Pow", "x", x), as_array("Pow", "p", p)
-        out = np.power(x, p)
+        out = _binary("Pow", np.power, x, p, ("x", "p"))
         ctx.save_for_backward(x, p, out)
         return out
 

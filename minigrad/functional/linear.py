@@ -23,7 +23,11 @@ class MatMul(Function):
             raise ShapeError(f"MatMul: a.shape[-1] must equal b.shape[{-2 if b.ndim > 1 else 0}], "
                              f"got a {a.shape} and b {b.shape}")
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        try:
+            return np.matmul(a, b)
+        except ValueError:
+            raise ShapeError(f"MatMul: batch dimensions must broadcast, got a {a.shape} and "
+                             f"b {b.shape}") from None
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:

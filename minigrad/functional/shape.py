@@ -113,6 +113,9 @@ class Stack(Function):
             raise ShapeError("Stack: needs at least one input")
         if len({x.shape for x in xs}) != 1:
             raise ShapeError(f"Stack: all inputs must have one shape, got {[x.shape for x in xs]}")
+        if not -xs[0].ndim - 1 <= axis <= xs[0].ndim:
+            raise ShapeError(f"Stack: axis must be in [{-xs[0].ndim - 1}, {xs[0].ndim}] for inputs "
+                             f"of shape {xs[0].shape}, got {axis}")
         ctx.axis = axis
         return np.stack(xs, axis=axis)
 
