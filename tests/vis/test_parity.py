@@ -102,10 +102,18 @@ def test_cli_prints_table_and_writes_json(tmp_path, capsys) -> None:
     assert set(report["rows"][1]["grad_errors"]) == {"x", "prev_h", "prev_c", "Wx", "Wh", "b"}
 
 
-def test_cli_exits_nonzero_on_failure(monkeypatch, capsys) -> None:
+def test_cli_exits_nonzero_on_failure(monkeypatch, capsys, tmp_path) -> None:
     import vis.parity.__main__ as cli
 
     bad = _swap_lstm_gates(by_label(CASES)["LSTMStep"])
-    monkeypatch.setattr(cli, "CASES", [bad])
-    assert cli.main([]) == 1
-    assert "FAIL" in capsys.readouterr().out
+    broken = ParityCase("Sum[bad ref]", mf.Sum, lambda r: Inputs({"x": r.standard_normal(3)}),
+                        lambda x: x[None])
+    monkeypatch.setattr(cli, "CASES", [bad, broken])
+    out = tmp_path / "p.json"
+    assert cli.main(["--json", str(out)]) == 1
+    assert capsys.readouterr().out.count("FAIL") == 2
+
+    def strict(name: str) -> None:
+        raise AssertionError(f"non-standard JSON constant {name}")
+    report = json.loads(out.read_text(), parse_constant=strict)
+    assert report["all_passed"] is False and report["rows"][1]["forward_error"] == "inf"

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
                   "numpy": np.__version__, "python": platform.python_version(),
                   "rows": [r.to_dict() for r in rows]}
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, default=_jsonable))
+        args.json.write_text(json.dumps(report, indent=2, allow_nan=False, default=_jsonable))
         print(f"wrote {args.json}")
     return 0 if ok else 1
 

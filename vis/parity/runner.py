@@ -26,8 +26,15 @@ class ParityRow:
     problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return asdict(self)
+        """JSON-ready dict; a non-finite error (a shape mismatch, an exception) becomes a string."""
+        d = asdict(self)
+        d["forward_error"] = _json_float(self.forward_error)
+        d["grad_errors"] = {k: _json_float(v) for k, v in self.grad_errors.items()}
+        return d
+
+
+def _json_float(x: float) -> float | str:
+    return float(x) if np.isfinite(x) else str(x)
 
 
 def _is_float(a: Any) -> bool:
