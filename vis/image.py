@@ -34,7 +34,9 @@ def _to_float_array(img: Any) -> np.ndarray:
             "use img.numpy() for an HWC array"
         )
     if not isinstance(img, np.ndarray):
-        raise TypeError(f"preprocess: img must be a numpy array or PIL image, got {type(img).__name__}")
+        raise TypeError(
+            f"preprocess: img must be a numpy array or PIL image, got {type(img).__name__}"
+        )
     if img.ndim not in (3, 4) or img.shape[-1] != 3:
         raise ValueError(
             f"preprocess: img must have shape (H, W, 3) or (N, H, W, 3), got {img.shape}"
@@ -55,7 +57,7 @@ def _to_float_array(img: Any) -> np.ndarray:
 
 
 def preprocess(img: Any) -> torch.Tensor:
-    """Normalise an (H,W,3)/(N,H,W,3) uint8 or [0,1] float array or PIL image to an (N,3,H,W) float32 tensor."""
+    """Normalise (H,W,3)/(N,H,W,3) uint8, [0,1] float or PIL image -> (N,3,H,W) float32 tensor."""
     arr = _to_float_array(img)
     if arr.ndim == 3:
         arr = arr[None]
@@ -65,11 +67,13 @@ def preprocess(img: Any) -> torch.Tensor:
 
 
 def deprocess(x: torch.Tensor, should_rescale: bool = False, as_uint8: bool = True) -> np.ndarray:
-    """Undo `preprocess`: (3,H,W) or (N,3,H,W) tensor -> (H,W,3) or (N,H,W,3) uint8 (or float in [0,1])."""
+    """Undo `preprocess`: (3,H,W)/(N,3,H,W) tensor -> (H,W,3)/(N,H,W,3) uint8 or [0,1] float."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"deprocess: x must be a torch.Tensor, got {type(x).__name__}")
     if x.dim() not in (3, 4) or x.shape[-3] != 3:
-        raise ValueError(f"deprocess: x must have shape (3, H, W) or (N, 3, H, W), got {tuple(x.shape)}")
+        raise ValueError(
+            f"deprocess: x must have shape (3, H, W) or (N, 3, H, W), got {tuple(x.shape)}"
+        )
     single = x.dim() == 3
     x4 = x.detach().to(torch.float32).cpu()
     if single:
@@ -128,7 +132,9 @@ def blur_image(x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
     return y.reshape(n, c, h, w)
 
 
-def image_from_url(url: str, timeout: float = 10.0, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+def image_from_url(
+    url: str, timeout: float = 10.0, max_bytes: int = DEFAULT_MAX_BYTES
+) -> np.ndarray:
     """Fetch an http(s)/file URL into memory and decode it to an (H,W,3) uint8 RGB array."""
     from PIL import Image
 
@@ -137,7 +143,8 @@ def image_from_url(url: str, timeout: float = 10.0, max_bytes: int = DEFAULT_MAX
     scheme = urllib.parse.urlparse(url).scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
         raise ValueError(
-            f"image_from_url: url scheme must be one of {ALLOWED_SCHEMES}, got {scheme or '(none)'!r}"
+            f"image_from_url: url scheme must be one of {ALLOWED_SCHEMES}, "
+            f"got {scheme or '(none)'!r}"
         )
     if max_bytes <= 0:
         raise ValueError(f"image_from_url: max_bytes must be positive, got {max_bytes}")
@@ -153,7 +160,7 @@ def image_from_url(url: str, timeout: float = 10.0, max_bytes: int = DEFAULT_MAX
 
 
 def load_skimage_photo(name: str = "chelsea") -> np.ndarray:
-    """Return a photo bundled with scikit-image (e.g. 'chelsea', 'astronaut', 'coffee') as (H,W,3) uint8."""
+    """Return a scikit-image bundled photo ('chelsea', 'astronaut', 'coffee') as (H,W,3) uint8."""
     import skimage.data
 
     fn = getattr(skimage.data, name, None)

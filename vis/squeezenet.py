@@ -1,8 +1,10 @@
-"""Load torchvision SqueezeNet 1.1 with ImageNet or built-in (shapes world) weights, offline only."""
+"""Load torchvision SqueezeNet 1.1 with ImageNet or built-in (shapes) weights, offline only."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -19,10 +21,14 @@ __all__ = [
     "SQUEEZENET_STD",
     "WeightsMismatchError",
     "WeightsNotFoundError",
+    "check_images",
+    "check_labels",
     "class_scores",
+    "eval_mode",
     "imagenet_weights_path",
     "load_squeezenet",
     "pre_relu_scores",
+    "scores_with_pre_relu",
 ]
 
 IMAGENET_FILENAME = "squeezenet1_1-b8a52dc0.pth"
@@ -82,8 +88,10 @@ def _build(state: dict[str, torch.Tensor], num_classes: int | None, source: str)
     return model
 
 
-def load_squeezenet(weights: str | os.PathLike = "builtin", num_classes: int | None = None) -> nn.Module:
-    """Return squeezenet1_1 in eval mode with frozen params; weights 'builtin', 'imagenet' or a path."""
+def load_squeezenet(
+    weights: str | os.PathLike = "builtin", num_classes: int | None = None
+) -> nn.Module:
+    """Return squeezenet1_1, eval mode, frozen params; weights 'builtin', 'imagenet' or a path."""
     if isinstance(weights, str) and weights == "builtin":
         if not BUILTIN_WEIGHTS.is_file():
             raise WeightsNotFoundError(
@@ -101,7 +109,8 @@ def load_squeezenet(weights: str | os.PathLike = "builtin", num_classes: int | N
         return _build(_read_state_dict(path), num_classes, str(path))
     if not isinstance(weights, (str, os.PathLike)):
         raise TypeError(
-            f"load_squeezenet: weights must be 'builtin', 'imagenet' or a path, got {type(weights).__name__}"
+            "load_squeezenet: weights must be 'builtin', 'imagenet' or a path, "
+            f"got {type(weights).__name__}"
         )
     path = Path(weights).expanduser()
     if not path.is_file():
@@ -112,33 +121,113 @@ def load_squeezenet(weights: str | os.PathLike = "builtin", num_classes: int | N
     return _build(_read_state_dict(path), num_classes, str(path))
 
 
-def pre_relu_scores(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Class scores before SqueezeNet's final classifier ReLU: (N,3,H,W) -> (N,K)."""
+def _split_classifier(model: nn.Module, fn: str) -> tuple[nn.Module, list[nn.Module], int]:
+    """Return (features, classifier layers, index of the last ReLU or -1) of a SqueezeNet."""
     features = getattr(model, "features", None)
     classifier = getattr(model, "classifier", None)
     if not isinstance(features, nn.Module) or not isinstance(classifier, nn.Sequential):
         raise TypeError(
-            "pre_relu_scores: model must be a torchvision SqueezeNet (with .features and a "
+            f"{fn}: model must be a torchvision SqueezeNet (with .features and a "
             f"Sequential .classifier), got {type(model).__name__}"
         )
-    h = features(x)
-    for layer in classifier:
-        if isinstance(layer, nn.ReLU):
-            continue
+    layers = list(classifier)
+    relus = [i for i, m in enumerate(layers) if isinstance(m, nn.ReLU)]
+    return features, layers, (relus[-1] if relus else -1)
+
+
+def _run(layers: list[nn.Module], h: torch.Tensor) -> torch.Tensor:
+    """Apply `layers` in order."""
+    for layer in layers:
         h = layer(h)
-    return torch.flatten(h, 1)  # (N, K)
+    return h
 
 
-def class_scores(model: nn.Module, x: torch.Tensor, objective: str = "score") -> torch.Tensor:
-    """Class scores (N,K) for (N,3,H,W) input: objective 'score' (model output) or 'pre_relu'."""
+def pre_relu_scores(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Class scores before SqueezeNet's final classifier ReLU: (N,3,H,W) -> (N,K)."""
+    return scores_with_pre_relu(model, x)[1]
+
+
+def scores_with_pre_relu(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(model scores, pre-ReLU scores), both (N,K), from one pass through the features."""
+    features, layers, r = _split_classifier(model, "pre_relu_scores")
+    h = features(x)
+    if r < 0:
+        out = torch.flatten(_run(layers, h), 1)  # (N, K)
+        return out, out
+    h = _run(layers[:r], h)
+    pre = torch.flatten(_run(layers[r + 1 :], h), 1)  # (N, K)
+    post = torch.flatten(_run(layers[r:], h.clone()), 1)  # (N, K); clone: the ReLU may be in place
+    return post, pre
+
+
+def class_scores(
+    model: nn.Module, x: torch.Tensor, objective: str = "score", with_model_scores: bool = False
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """Objective scores (N,K) for (N,3,H,W) input ('score' = model output, or 'pre_relu').
+
+    With `with_model_scores` also return the model's own output scores (N,K).
+    """
     if objective == "score":
         out = model(x)
+        post = out
     elif objective == "pre_relu":
-        out = pre_relu_scores(model, x)
+        post, out = scores_with_pre_relu(model, x)
     else:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     if out.dim() != 2 or out.shape[0] != x.shape[0]:
         raise ValueError(
             f"model output must have shape (N, K) with N={x.shape[0]}, got {tuple(out.shape)}"
         )
-    return out
+    return (out, post) if with_model_scores else out
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Put `model` in eval mode for the block and restore its previous mode afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+def check_images(x: torch.Tensor, fn: str, name: str = "X", single: bool = False) -> None:
+    """Raise a clear error unless `x` is a float (N,3,H,W) tensor (N == 1 when `single`)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{fn}: {name} must be a torch.Tensor (N, 3, H, W), got {type(x).__name__}")
+    if x.dim() != 4 or x.shape[1] != 3 or x.shape[0] < 1:
+        raise ValueError(
+            f"{fn}: {name} must have shape (N, 3, H, W) with N >= 1, got {tuple(x.shape)}"
+        )
+    if single and x.shape[0] != 1:
+        raise ValueError(f"{fn}: {name} must have shape (1, 3, H, W), got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{fn}: {name} must be a float tensor, got {x.dtype}")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{fn}: {name} contains NaN or inf")
+
+
+def check_labels(
+    y: torch.Tensor | int, n: int, num_classes: int | None, fn: str, name: str = "y"
+) -> torch.Tensor:
+    """Return labels as an (n,) int64 tensor, raising a clear error on bad shape, dtype or range."""
+    if isinstance(y, int) and not isinstance(y, bool):
+        y = torch.full((n,), y, dtype=torch.int64)
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(
+            f"{fn}: {name} must be an int or a torch.Tensor ({n},), got {type(y).__name__}"
+        )
+    if y.is_floating_point() or y.dtype == torch.bool or y.is_complex():
+        raise TypeError(f"{fn}: {name} must be an integer tensor, got {y.dtype}")
+    if y.dim() == 0:
+        y = y.expand(n)
+    if tuple(y.shape) != (n,):
+        raise ValueError(f"{fn}: {name} must have shape ({n},), got {tuple(y.shape)}")
+    y = y.to(torch.int64)
+    if num_classes is not None and n and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(
+            f"{fn}: {name} must lie in [0, {num_classes}), "
+            f"got range [{int(y.min())}, {int(y.max())}]"
+        )
+    return y

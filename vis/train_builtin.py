@@ -1,4 +1,4 @@
-"""Train the built-in squeezenet1_1(num_classes=9) on the shapes world; `python -m vis.train_builtin`."""
+"""Train the built-in SqueezeNet 1.1 (9 classes) on the shapes world: python -m vis.train_builtin"""
 
 from __future__ import annotations
 
@@ -88,7 +88,9 @@ def train(cfg: TrainConfig, log=print) -> tuple[nn.Module, float]:
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(cfg.n_train / cfg.batch_size)
     total = cfg.epochs * steps_per_epoch
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total, pct_start=0.15)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg.lr, total_steps=total, pct_start=0.15
+    )
     gen = torch.Generator().manual_seed(cfg.seed)
     bar = tqdm(total=total, disable=not sys.stderr.isatty(), desc="train")
     for epoch in range(cfg.epochs):
@@ -108,10 +110,12 @@ def train(cfg: TrainConfig, log=print) -> tuple[nn.Module, float]:
             loss.backward()
             opt.step()
             sched.step()
-            tot_loss += float(loss) * idx.numel()
+            tot_loss += float(loss.detach()) * idx.numel()
             bar.update(1)
-        log(f"epoch {epoch + 1}/{cfg.epochs} loss {tot_loss / cfg.n_train:.4f} "
-            f"val acc {accuracy(model, xva, yva):.4f}")
+        log(
+            f"epoch {epoch + 1}/{cfg.epochs} loss {tot_loss / cfg.n_train:.4f} "
+            f"val acc {accuracy(model, xva, yva):.4f}"
+        )
     bar.close()
     model.classifier[2] = final_relu
     model.eval()
@@ -125,15 +129,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     p.add_argument("--n-train", type=int, default=TrainConfig.n_train)
+    p.add_argument("--lr", type=float, default=TrainConfig.lr)
     p.add_argument("--threads", type=int, default=TrainConfig.threads)
     args = p.parse_args(argv)
-    cfg = TrainConfig(seed=args.seed, epochs=args.epochs, n_train=args.n_train, threads=args.threads)
+    cfg = TrainConfig(
+        seed=args.seed, epochs=args.epochs, n_train=args.n_train, lr=args.lr, threads=args.threads
+    )
     t0 = time.perf_counter()
     model, val_acc = train(cfg)
     state = {k: v.detach().to(torch.float32).contiguous() for k, v in model.state_dict().items()}
     _save_atomic(state, args.out)
-    print(f"val accuracy {val_acc:.4f} on {cfg.n_val} images (data seed {VAL_DATA_SEED}); "
-          f"trained in {time.perf_counter() - t0:.1f}s; saved {args.out}")
+    print(
+        f"val accuracy {val_acc:.4f} on {cfg.n_val} images (data seed {VAL_DATA_SEED}); "
+        f"trained in {time.perf_counter() - t0:.1f}s; saved {args.out}"
+    )
     return 0
 
 
