@@ -48,8 +48,8 @@ class TorchCaptioner(nn.Module):
     W_embed (V, W), Wx (W, G·H), Wh (H, G·H), b (G·H,), W_vocab (H, V), b_vocab (V,), G = 1 or 4."""
 
     def __init__(self, state: Mapping[str, Any], cell_type: str | None = None, null_idx: int = 0,
-                 start_idx: int = 1, end_idx: int = 2, dtype: torch.dtype = torch.float64,
-                 device: Any = None) -> None:
+                 start_idx: int | None = 1, end_idx: int | None = 2,
+                 dtype: torch.dtype = torch.float64, device: Any = None) -> None:
         super().__init__()
         missing = sorted(set(PARAM_NAMES) - set(state))
         unexpected = sorted(set(state) - set(PARAM_NAMES))
@@ -62,7 +62,7 @@ class TorchCaptioner(nn.Module):
                              f"{tuple(np.shape(state['Wh']))} (which means {inferred!r})")
         _check_shapes(state, 4 if inferred == "lstm" else 1)
         self.cell_type = inferred
-        self.null_idx, self.start_idx, self.end_idx = int(null_idx), int(start_idx), int(end_idx)
+        self.null_idx, self.start_idx, self.end_idx = int(null_idx), start_idx, end_idx
         for name in PARAM_NAMES:
             data = torch.as_tensor(np.asarray(state[name]), dtype=dtype, device=device).clone()
             self.register_parameter(name, nn.Parameter(data))
@@ -73,7 +73,8 @@ class TorchCaptioner(nn.Module):
         """The twin of a minigrad CaptioningRNN (its state dict, cell type and special tokens)."""
         w2i = model.word_to_idx
         return cls(model.state_dict(), cell_type=model.cell_type, null_idx=w2i["<NULL>"],
-                   start_idx=w2i["<START>"], end_idx=w2i["<END>"], dtype=dtype, device=device)
+                   start_idx=w2i.get("<START>"), end_idx=w2i.get("<END>"), dtype=dtype,
+                   device=device)
 
     def to_state_dict(self) -> dict[str, np.ndarray]:
         """{CS231n name: numpy copy}, ready for the minigrad model's `load_state_dict`."""
@@ -123,6 +124,8 @@ class TorchCaptioner(nn.Module):
     @torch.no_grad()
     def sample(self, features: Any, max_length: int = 30) -> np.ndarray:
         """Greedy captions (N, max_length) int; a row is <NULL> after it has emitted <END>."""
+        if self.start_idx is None or self.end_idx is None:
+            raise KeyError("TorchCaptioner.sample: needs start_idx and end_idx (<START>, <END>)")
         feats = self._tensor(features, self.W_proj.dtype)
         N = feats.shape[0]
         h = feats @ self.W_proj + self.b_proj  # (N, H)
