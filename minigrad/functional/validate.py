@@ -14,7 +14,7 @@ def as_array(fn: str, name: str, x: Any) -> Any:
     Python numbers stay Python numbers so that numpy treats them as weakly typed
     (float32 * 2.0 stays float32).
     """
-    if type(x) is np.ndarray or type(x) in (int, float):
+    if type(x) in (int, float) or (type(x) is np.ndarray and x.dtype.kind in "biuf"):
         return x
     if x is None or isinstance(x, (str, bytes, dict)):
         raise DTypeError(f"{fn}: {name} must be an array, got {type(x).__name__}")
