@@ -1,0 +1,101 @@
+"""Greedy and beam-search decoding for a captioner with `init_state`, `step` and special tokens.
+
+Both return (N, max_length) int arrays in the CS231n layout: column 0 is the first generated
+word (not <START>), a row holds <END> where it stopped and <NULL> after it.
+
+Beam search keeps `k` hypotheses per image, ranked by the sum of their token log-probabilities.
+A hypothesis that emits <END> is frozen: it stays in the beam with its score and competes with
+the live ones (it extends only by <NULL> at log-prob 0). Search stops once every beam is frozen
+or after `max_length` steps. The returned caption is the beam with the best
+`score / length ** length_penalty`, where length counts the words including <END>;
+`length_penalty=0` (the default) keeps the raw log-prob sum, 1 averages per token (favouring
+longer captions). Ties go to the lower word id and the earlier beam, so `k=1` is exactly greedy.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad import no_grad
+from minigrad.errors import RangeError
+from minigrad.functional.loss import log_softmax
+
+
+def _tokens(model: Any, fn: str) -> tuple[int, int, int]:
+    return model._null, model._special(fn, "<START>"), model._special(fn, "<END>")
+
+
+@no_grad()
+def greedy_decode(model: Any, features: Any, max_length: int = 30) -> np.ndarray:
+    """Argmax word at each step from <START>: features (N, D) -> (N, max_length) int64."""
+    null, start, end = _tokens(model, "greedy_decode")
+    h, c = model.init_state(features)
+    N = h.shape[0]
+    out = np.full((N, max_length), null, dtype=np.int64)  # (N, max_length)
+    words = np.full(N, start, dtype=np.int64)  # (N,)
+    done = np.zeros(N, dtype=bool)
+    for t in range(max_length):
+        scores, h, c = model.step(words, h, c)
+        words = scores.argmax(axis=1)  # (N,)
+        out[:, t] = np.where(done, null, words)
+        done |= words == end
+        if done.all():
+            break
+    return out
+
+
+@no_grad()
+def beam_search(model: Any, features: Any, max_length: int = 30, beam_size: int = 3,
+                length_penalty: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Beam search: features (N, D) -> (best (N, L) int64, beams (N, k, L) int64, scores (N, k)).
+
+    `beams` are sorted best first by the final score (log-prob sum / length ** length_penalty).
+    """
+    if int(beam_size) < 1:
+        raise RangeError(f"beam_search: beam_size must be >= 1, got {beam_size}")
+    if int(max_length) < 1:
+        raise RangeError(f"beam_search: max_length must be >= 1, got {max_length}")
+    null, start, end = _tokens(model, "beam_search")
+    k, L = int(beam_size), int(max_length)
+    h, c = model.init_state(features)  # (N, H)
+    N = h.shape[0]
+    rep = np.repeat(np.arange(N), k)  # (N*k,) image of each beam
+    h = h[rep]
+    c = c[rep] if c is not None else None
+    words = np.full(N * k, start, dtype=np.int64)  # (N*k,)
+    seqs = np.full((N, k, L), null, dtype=np.int64)  # (N, k, L)
+    score = np.full((N, k), -np.inf)  # (N, k); one live beam at the start
+    score[:, 0] = 0.0
+    done = np.zeros((N, k), dtype=bool)
+    length = np.zeros((N, k), dtype=np.int64)
+    for t in range(L):
+        scores, h_new, c_new = model.step(words, h, c)
+        V = scores.shape[1]
+        logp = log_softmax(scores.astype(np.float64), axis=1).reshape(N, k, V)  # (N, k, V)
+        cand = score[:, :, None] + logp  # (N, k, V)
+        frozen = np.full(V, -np.inf)
+        frozen[null] = 0.0
+        cand = np.where(done[:, :, None], score[:, :, None] + frozen, cand)
+        flat = cand.reshape(N, k * V)
+        top = np.argsort(-flat, axis=1, kind="stable")[:, :k]  # (N, k) best first
+        beam, word = top // V, top % V  # (N, k)
+        rows = np.arange(N)[:, None]
+        score = flat[rows, top]
+        was_done = done[rows, beam]
+        seqs = seqs[rows, beam]
+        seqs[:, :, t] = np.where(was_done, null, word)
+        length = length[rows, beam] + ~was_done
+        done = was_done | (word == end)
+        src = (rows * k + beam).ravel()  # (N*k,) source beam of each new beam
+        h = h_new[src]
+        c = c_new[src] if c_new is not None else None
+        words = word.ravel()
+        if done.all():
+            break
+    final = score / np.maximum(length, 1) ** float(length_penalty)  # (N, k)
+    final = np.where(np.isfinite(score), final, -np.inf)
+    order = np.argsort(-final, axis=1, kind="stable")  # (N, k)
+    rows = np.arange(N)[:, None]
+    beams, final = seqs[rows, order], final[rows, order]
+    return beams[:, 0], beams, final
