@@ -2,13 +2,16 @@
 
 `Conv2d` is CS231n's `conv_forward`: zero padding `pad` on each side, `stride` in both
 directions, and the output size H' = 1 + (H + 2 pad - HH) / stride must be an integer (an
-uneven fit is a ShapeError rather than a silent crop). Forward builds the im2col matrix from
-`sliding_window_view` and does one GEMM; backward does one GEMM per gradient and scatters the
-column gradient back with a loop over the HH·WW kernel offsets only.
+uneven fit is a ShapeError rather than a silent crop). Forward pads into a channels-last
+buffer, builds the im2col matrix from `sliding_window_view` and does one GEMM; backward does one
+GEMM per gradient and scatters the column gradient back with a loop over the HH·WW kernel
+offsets only. The output is an (N, F, H', W') view of channels-last memory, so a following
+conv's transpose is cheap.
 
-`MaxPool2d` has the same output-size rule. Tie rule: the gradient of a window goes to its
-FIRST maximum in row-major order within the window (numpy `argmax`, as torch's CPU
-`max_pool2d`); overlapping windows (stride < kernel) accumulate.
+`MaxPool2d` has the same output-size rule; forward and backward loop over the k·k window
+offsets (strided slices), never over pixels. Tie rule: the gradient of a window goes to its
+FIRST maximum in row-major order within the window (as torch's CPU `max_pool2d`); overlapping
+windows (stride < kernel) accumulate.
 """
 from __future__ import annotations
 
@@ -63,15 +66,15 @@ class Conv2d(Function):
         F, _, HH, WW = w.shape
         Ho = _out_size(fn, "height", H, HH, s, p)
         Wo = _out_size(fn, "width", W, WW, s, p)
-        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x  # (N, C, Hp, Wp)
-        win = _windows(xp, (HH, WW), axis=(2, 3))[:, :, ::s, ::s]  # (N, C, Ho, Wo, HH, WW) view
-        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, C * HH * WW)  # im2col copy
-        w2 = w.reshape(F, C * HH * WW)
+        xp = np.zeros((N, H + 2 * p, W + 2 * p, C), dtype=x.dtype)  # (N, Hp, Wp, C) channels last
+        xp[:, p:p + H, p:p + W] = x.transpose(0, 2, 3, 1)
+        win = _windows(xp, (HH, WW), axis=(1, 2))[:, ::s, ::s]  # (N, Ho, Wo, C, HH, WW) view
+        cols = win.transpose(0, 1, 2, 4, 5, 3).reshape(N * Ho * Wo, HH * WW * C)  # im2col copy
+        w2 = w.transpose(0, 2, 3, 1).reshape(F, HH * WW * C)
         out = cols @ w2.T + b  # (N*Ho*Wo, F)
         ctx.save_for_backward(cols, w)
         ctx.meta = (x.shape, s, p, Ho, Wo)
-        out = out.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2)
-        return np.ascontiguousarray(out)  # (N, F, Ho, Wo)
+        return out.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo), NHWC in memory
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
@@ -81,17 +84,17 @@ class Conv2d(Function):
         d2 = dout.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, F)  # (N*Ho*Wo, F)
         dx = dw = db = None
         if ctx.needs_input_grad[1]:
-            dw = (d2.T @ cols).reshape(w.shape)  # (F, C, HH, WW)
+            dw = (d2.T @ cols).reshape(F, HH, WW, C).transpose(0, 3, 1, 2)  # (F, C, HH, WW)
         if ctx.needs_input_grad[2]:
-            db = dout.sum(axis=(0, 2, 3))  # (F,)
+            db = d2.sum(axis=0)  # (F,)
         if ctx.needs_input_grad[0]:
-            dcols = (d2 @ w.reshape(F, -1)).reshape(N, Ho, Wo, C, HH, WW)
-            dcols = dcols.transpose(0, 3, 4, 5, 1, 2)  # (N, C, HH, WW, Ho, Wo)
-            dxp = np.zeros((N, C, H + 2 * p, W + 2 * p), dtype=dout.dtype)
+            w2 = w.transpose(0, 2, 3, 1).reshape(F, HH * WW * C)
+            dcols = (d2 @ w2).reshape(N, Ho, Wo, HH, WW, C)
+            dxp = np.zeros((N, H + 2 * p, W + 2 * p, C), dtype=dout.dtype)  # (N, Hp, Wp, C)
             for i in range(HH):
                 for j in range(WW):
-                    dxp[:, :, i:i + s * Ho:s, j:j + s * Wo:s] += dcols[:, :, i, j]
-            dx = dxp[:, :, p:p + H, p:p + W] if p else dxp  # (N, C, H, W)
+                    dxp[:, i:i + s * Ho:s, j:j + s * Wo:s] += dcols[:, :, :, i, j]
+            dx = dxp[:, p:p + H, p:p + W].transpose(0, 3, 1, 2)  # (N, C, H, W)
         return dx, dw, db
 
 
@@ -110,24 +113,26 @@ class MaxPool2d(Function):
         N, C, H, W = x.shape
         Ho = _out_size(fn, "height", H, k, s, 0)
         Wo = _out_size(fn, "width", W, k, s, 0)
-        win = _windows(x, (k, k), axis=(2, 3))[:, :, ::s, ::s]  # (N, C, Ho, Wo, k, k) view
-        flat = win.reshape(N, C, Ho, Wo, k * k)  # copy
-        arg = flat.argmax(axis=-1)  # (N, C, Ho, Wo) first max in row-major window order
-        out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]  # (N, C, Ho, Wo)
-        ctx.save_for_backward(arg)
-        ctx.meta = (x.shape, k, s)
+        out = x[:, :, :s * Ho:s, :s * Wo:s].copy()  # (N, C, Ho, Wo)
+        for i, j in np.ndindex(k, k):
+            np.maximum(out, x[:, :, i:i + s * Ho:s, j:j + s * Wo:s], out=out)
+        ctx.save_for_backward(x, out)
+        ctx.meta = (k, s)
         return out
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        (arg,) = ctx.saved_tensors
-        (N, C, H, W), k, s = ctx.meta
-        Ho, Wo = arg.shape[2:]
-        dx = np.zeros((N, C, H, W), dtype=dout.dtype)
+        x, out = ctx.saved_tensors
+        k, s = ctx.meta
+        Ho, Wo = out.shape[2:]
+        dx = np.zeros(x.shape, dtype=dout.dtype)  # (N, C, H, W)
+        taken = np.zeros(out.shape, dtype=bool)  # window already sent its gradient
         zero = np.zeros((), dtype=dout.dtype)
-        for i in range(k):
-            for j in range(k):
-                dx[:, :, i:i + s * Ho:s, j:j + s * Wo:s] += np.where(arg == i * k + j, dout, zero)
+        for i, j in np.ndindex(k, k):  # row-major: the first max in a window wins a tie
+            hit = x[:, :, i:i + s * Ho:s, j:j + s * Wo:s] == out
+            hit &= ~taken
+            taken |= hit
+            dx[:, :, i:i + s * Ho:s, j:j + s * Wo:s] += np.where(hit, dout, zero)
         return dx
 
 
