@@ -35,10 +35,10 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         d2 = dout
+        if b.ndim == 1:  # first, so that a 0-d dout of vector @ vector becomes (1, 1)
+            d2 = np.expand_dims(d2, -1)
         if a.ndim == 1:
             d2 = np.expand_dims(d2, -2)
-        if b.ndim == 1:
-            d2 = np.expand_dims(d2, -1)
         da = db = None
         if ctx.needs_input_grad[0]:
             da = np.matmul(d2, np.swapaxes(b2, -1, -2))
