@@ -3,7 +3,7 @@
 Torch references are adapted to minigrad's conventions here and only here: LSTM gate blocks
 i, f, o, g (torch: i, f, g, o), weights (D, G·H) (torch: (G·H, D)), the captioning loss
 normalisation (sum over unmasked tokens / N, or / #unmasked), max ties sharing the gradient
-equally (torch.amax), CS231n conv / pool arguments (stride, pad; pool_height, pool_width).
+equally (torch.amax), conv (stride, pad) -> conv2d(stride, padding), pool (kernel, stride).
 """
 from __future__ import annotations
 
