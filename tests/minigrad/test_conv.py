@@ -7,6 +7,7 @@ import pytest
 from minigrad import Tensor
 from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.functional import Conv2d, MaxPool2d, conv2d, max_pool2d
+from minigrad.testing import gradcheck
 
 
 def naive_conv(x, w, b, stride, pad):
@@ -90,6 +91,15 @@ def test_conv_gradients_match_central_differences(xs, ws, stride, pad):
                                    err_msg=f"input {i}")
 
 
+@pytest.mark.parametrize("xs, ws, stride, pad", CONV_CASES[:3])
+def test_conv_passes_minigrad_gradcheck(xs, ws, stride, pad):
+    rng = np.random.default_rng(7)
+    args = [rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])]
+    report = gradcheck(Conv2d, args, kwargs={"stride": stride, "pad": pad}, fast=False,
+                       eps=1e-3, order=4)
+    assert report.passed and report.max_rel_error < 1e-7
+
+
 def test_conv_only_some_inputs_need_grad():
     rng = np.random.default_rng(2)
     x = Tensor(rng.standard_normal((1, 2, 4, 4)), requires_grad=True)
@@ -119,6 +129,14 @@ def test_pool_forward_matches_naive(xs, k, stride):
     x = np.random.default_rng(3).standard_normal(xs)
     np.testing.assert_array_equal(max_pool2d(x, kernel=k, stride=stride).data,
                                   naive_pool(x, k, stride))
+
+
+@pytest.mark.parametrize("xs, k, stride", POOL_CASES[:3])
+def test_pool_passes_minigrad_gradcheck(xs, k, stride):
+    x = distinct(np.random.default_rng(8), xs)
+    report = gradcheck(MaxPool2d, [x], kwargs={"kernel": k, "stride": stride}, fast=False,
+                       eps=1e-3, order=4)
+    assert report.passed and report.max_rel_error < 1e-7
 
 
 @pytest.mark.parametrize("xs, k, stride", POOL_CASES)
