@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import weakref
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False,
                          "graph (was it made under no_grad, or from inputs without requires_grad?)")
     grad = _root_grad(root, grad)
     if root._ctx is None:
-        _accumulate_leaf(root, grad, ())
+        _accumulate_leaf(root, grad, (grad,))
         return
     order = _topological_order(root._ctx)
     pending: dict[int, list] = {id(root._ctx): [None] * _n_outputs(root._ctx)}
@@ -49,7 +50,7 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False,
             t = inputs[i]
             g = _checked(ctx, i, t, g)
             if t._ctx is None:
-                _accumulate_leaf(t, g, douts, result[:i])
+                _accumulate_leaf(t, g, douts, result[:i], ctx)
             else:
                 s = pending.get(id(t._ctx))
                 if s is None:
@@ -67,7 +68,8 @@ def _root_grad(root: Any, grad: Any) -> np.ndarray:
             raise ShapeError(f"backward(): grad can be implied only for a scalar output, got "
                              f"shape {root.data.shape}; pass grad= of that shape")
         return np.ones_like(root.data)
-    grad = np.asarray(getattr(grad, "data", grad))
+    if not isinstance(grad, np.ndarray):  # a Tensor, number or list (ndarray.data is a buffer)
+        grad = np.asarray(getattr(grad, "data", grad))
     if grad.shape != root.data.shape:
         raise ShapeError(f"backward(): grad must have the output's shape {root.data.shape}, got "
                          f"{grad.shape}")
@@ -104,9 +106,13 @@ def _check_usable(ctx: Any) -> None:
     if ctx._freed:
         ctx.saved_tensors  # raises the "second backward" GraphError
     for t, version in ctx._saved_versions:
+        if type(t) is weakref.ref:  # an output saved by its own Function
+            t = t()
+            if t is None:
+                continue
         if t._version != version:
             raise GraphError(
-                f"{ctx.fn.__name__}: an input it saved for backward (shape {t.data.shape}) was "
+                f"{ctx.fn.__name__}: an array it saved for backward (shape {t.data.shape}) was "
                 f"modified in place after forward (version {version} -> {t._version}); "
                 "gradients would be wrong. Clone it before modifying, or redo the forward.")
 
@@ -177,11 +183,19 @@ def _where(ctx: Any, i: int) -> str:
     return f"{ctx.fn.__name__} input {name}"
 
 
-def _accumulate_leaf(t: Any, g: np.ndarray, douts: Any, siblings: Any = ()) -> None:
+def _accumulate_leaf(t: Any, g: np.ndarray, douts: Any, siblings: Any = (),
+                     ctx: Any = None) -> None:
     """Add `g` into `t.grad`, copying on first accumulation unless `g` is a fresh private array."""
     if t.grad is None:
         shared = (not g.flags.owndata or not g.flags.writeable
-                  or any(g is d for d in douts) or any(g is s for s in siblings))
+                  or any(g is d for d in douts) or any(g is s for s in siblings)
+                  or (ctx is not None and _held_by(ctx, g)))
         t.grad = g.copy() if shared else g
     else:
         t.grad += g
+
+
+def _held_by(ctx: Any, g: np.ndarray) -> bool:
+    """Whether `g` is an array the graph still holds (saved for backward, or an input's data)."""
+    return (any(g is a for a in ctx._saved)
+            or any(g is getattr(x, "data", None) for x in ctx.inputs))

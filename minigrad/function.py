@@ -1,6 +1,7 @@
 """`Function` (torch.autograd.Function style) and its `Context`, the node of the autograd graph."""
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -93,8 +94,12 @@ class Function:
         if type(out) is tuple:
             if record:
                 ctx._out_meta = tuple([(o.shape, o.dtype) for o in out])
-            return tuple([_wrap(o, ctx if record else None, i, cls) for i, o in enumerate(out)])
-        return _wrap(out, ctx if record else None, 0, cls)
+            outs = tuple([_wrap(o, ctx if record else None, i, cls) for i, o in enumerate(out)])
+        else:
+            outs = _wrap(out, ctx if record else None, 0, cls)
+        if record and ctx._saved:
+            ctx._saved_versions += _saved_outputs(ctx._saved, outs)
+        return outs
 
 
 def _owner(a: np.ndarray) -> Any:
@@ -102,6 +107,13 @@ def _owner(a: np.ndarray) -> Any:
     while isinstance(a, np.ndarray) and a.base is not None:
         a = a.base
     return a
+
+
+def _saved_outputs(saved: tuple, outs: Any) -> tuple:
+    """(weakref, version) of each output whose memory was saved (tanh keeps its own output)."""
+    owners = {id(_owner(a)) for a in saved if isinstance(a, np.ndarray)}
+    outs = outs if type(outs) is tuple else (outs,)
+    return tuple([(weakref.ref(t), t._version) for t in outs if id(_owner(t.data)) in owners])
 
 
 def _wrap(out: Any, ctx: Context | None, idx: int, fn: type) -> Tensor:
