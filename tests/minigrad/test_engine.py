@@ -10,7 +10,7 @@ import pytest
 
 from minigrad import Function, Tensor
 from minigrad.errors import GradientError, GraphError, ShapeError
-from minigrad.functional import LSTMStep, MatMul, Mul, affine
+from minigrad.functional import LSTMStep, MatMul, Mul, affine, rnn
 
 
 def _leaf(shape, seed=0, dtype=np.float64):
@@ -392,3 +392,51 @@ def test_function_with_numpy_and_number_inputs_records_only_tensors():
     assert y._ctx.needs_input_grad == (False, True)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, np.full(3, 2.0))
+
+
+@pytest.mark.parametrize("op", [
+    lambda x: x.tanh(), lambda x: x.exp(), lambda x: x.sigmoid(), lambda x: x.relu(),
+    lambda x: x.max(axis=1),
+    lambda x: rnn(x.reshape(1, 2, 3), np.zeros((1, 2)), np.ones((3, 2)), np.ones((2, 2)),
+                  np.zeros(2)),
+])
+def test_in_place_edit_of_an_output_its_function_saved_raises(op):
+    from minigrad import no_grad
+    x = _leaf((2, 3))
+    y = op(x)
+    with no_grad():
+        y.mul_(0.5)
+    with pytest.raises(GraphError, match="modified in place"):
+        y.sum().backward()
+    assert x.grad is None
+
+
+def test_leaf_grad_never_aliases_a_saved_array():
+    class Twice(Function):
+        @staticmethod
+        def forward(ctx, x):
+            k = np.full(x.shape, 2.0)
+            ctx.save_for_backward(k)
+            return x * k
+
+        @staticmethod
+        def backward(ctx, dout):
+            (k,) = ctx.saved_tensors
+            return k  # right only for dout == 1, and returned without a copy
+
+    x = _leaf((3,))
+    y = Twice.apply(x)
+    for _ in range(3):
+        y.backward(np.ones(3), retain_graph=True)
+    np.testing.assert_array_equal(x.grad, np.full(3, 6.0))
+    np.testing.assert_array_equal(y._ctx.saved_tensors[0], np.full(3, 2.0))
+
+
+def test_backward_on_a_leaf_does_not_alias_the_given_grad():
+    x = _leaf((3,))
+    g = np.ones(3)
+    x.backward(g)
+    x.backward(g)
+    np.testing.assert_array_equal(g, np.ones(3))
+    np.testing.assert_array_equal(x.grad, np.full(3, 2.0))
+    assert x.grad is not g
