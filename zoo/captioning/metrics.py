@@ -66,7 +66,7 @@ def references_by_image(captions: np.ndarray, image_idxs: np.ndarray,
                         idx_to_word: Sequence[str]) -> dict[int, list[list[str]]]:
     """Group captions (M, T) by image_idxs (M,): {image index: [reference tokens, ...]}."""
     refs: dict[int, list[list[str]]] = {}
-    for cap, img in zip(np.asarray(captions), np.asarray(image_idxs)):
+    for cap, img in zip(np.asarray(captions), np.asarray(image_idxs), strict=True):
         refs.setdefault(int(img), []).append(ids_to_tokens(cap, idx_to_word))
     return refs
 

@@ -79,7 +79,7 @@ class CaptioningSolver:
         return float(loss.item())
 
     def train(self) -> list[float]:
-        """Run until `num_epochs` epochs are done (continuing a resumed run); returns loss_history."""
+        """Run until `num_epochs` epochs are done (resumed runs continue); returns loss_history."""
         from tqdm.auto import tqdm
 
         total = self.num_epochs * self.iterations_per_epoch
@@ -173,8 +173,9 @@ class CaptioningSolver:
 def captioner_config(model: CaptioningRNN) -> dict[str, np.ndarray]:
     """`config.*` and `vocab.idx_to_word` arrays from which `load_captioner` rebuilds a model."""
     c = model.config
-    words = [model.idx_to_word[i] for i in range(model.vocab_size)]
-    return {"config.input_dim": np.array(c.input_dim), "config.wordvec_dim": np.array(c.wordvec_dim),
+    words = [model.idx_to_word.get(i, "") for i in range(model.vocab_size)]
+    return {"config.input_dim": np.array(c.input_dim),
+            "config.wordvec_dim": np.array(c.wordvec_dim),
             "config.hidden_dim": np.array(c.hidden_dim), "config.cell_type": np.array(c.cell_type),
             "config.dtype": np.array(c.dtype), "vocab.idx_to_word": np.array(words)}
 
