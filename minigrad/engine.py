@@ -104,7 +104,7 @@ def _topological_order(root_ctx: Any) -> list:
 def _check_usable(ctx: Any) -> None:
     """Raise before any backward runs if a node was freed or a saved input changed in place."""
     if ctx._freed:
-        ctx.saved_tensors  # raises the "second backward" GraphError
+        _ = ctx.saved_tensors  # raises the "second backward" GraphError
     for t, version in ctx._saved_versions:
         if type(t) is weakref.ref:  # an output saved by its own Function
             t = t()
@@ -122,11 +122,11 @@ def _fill_unused(ctx: Any, slot: list) -> list:
     if ctx._out_meta is None:
         return slot
     return [np.zeros(shape, dtype) if g is None else g
-            for g, (shape, dtype) in zip(slot, ctx._out_meta)]
+            for g, (shape, dtype) in zip(slot, ctx._out_meta, strict=True)]
 
 
 def _checked(ctx: Any, i: int, t: Any, g: Any) -> np.ndarray:
-    """Gradient `g` for input `i` cast to its dtype and unbroadcast to its shape, or GradientError."""
+    """Gradient `g` for input `i` cast to its dtype and unbroadcast to its shape, else an error."""
     x = t.data
     if type(g) is not np.ndarray:
         if not isinstance(g, (np.ndarray, np.generic, float, int)):
@@ -155,7 +155,7 @@ def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray | None:
     if extra:
         g = g.sum(axis=tuple(range(extra)))
     axes = []
-    for ax, (gs, s) in enumerate(zip(g.shape, shape)):
+    for ax, (gs, s) in enumerate(zip(g.shape, shape, strict=True)):
         if gs != s:
             if s != 1:
                 return None

@@ -48,9 +48,9 @@ class Context:
         """The arrays given to `save_for_backward`; an error once backward has freed them."""
         if self._freed:
             raise GraphError(
-                f"{self.fn.__name__}: trying to backward through the graph a second time; its saved "
-                "arrays were freed by the first backward. Pass retain_graph=True to the first "
-                "backward() if you need to call it twice.")
+                f"{self.fn.__name__}: trying to backward through the graph a second time; its "
+                "saved arrays were freed by the first backward. Pass retain_graph=True to the "
+                "first backward() if you need to call it twice.")
         return self._saved
 
     def mark_freed(self) -> None:
@@ -79,7 +79,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        """Run forward on the arrays behind `args`, recording a graph node if any input needs grad."""
+        """Run forward on the arrays behind `args`; record a graph node if any input needs grad."""
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         record = False
         if _state["enabled"]:
@@ -87,7 +87,8 @@ class Function:
             record = True in needs
         ctx = Context(cls, args, needs if record else (False,) * len(args))
         if record:
-            ctx.parents = tuple([a._ctx for a in args if isinstance(a, Tensor) and a._ctx is not None])
+            ctx.parents = tuple([a._ctx for a in args
+                                 if isinstance(a, Tensor) and a._ctx is not None])
         else:
             ctx.parents = None
         out = cls.forward(ctx, *arrays, **kwargs)
@@ -122,7 +123,8 @@ def _wrap(out: Any, ctx: Context | None, idx: int, fn: type) -> Tensor:
         if isinstance(out, (np.ndarray, np.generic, int, float)):
             out = np.asarray(out)
         else:
-            raise DTypeError(f"{fn.__name__}.forward must return numpy arrays, got {type(out).__name__}")
+            raise DTypeError(f"{fn.__name__}.forward must return numpy arrays, got "
+                             f"{type(out).__name__}")
     t = Tensor.__new__(Tensor)
     t.data = out
     t.grad = None

@@ -1,4 +1,4 @@
-"""Global gradient-recording switch: `no_grad` and `enable_grad`, as context managers or decorators."""
+"""The gradient-recording switch: `no_grad` and `enable_grad`, as context managers or decorators."""
 from __future__ import annotations
 
 import functools

@@ -25,9 +25,11 @@ class Tensor:
             data = data.data
         arr = np.array(data, dtype=dtype)
         if arr.dtype.kind not in "biuf":
-            raise DTypeError(f"Tensor: data must be numeric (bool, int or float), got dtype {arr.dtype}")
+            raise DTypeError(f"Tensor: data must be numeric (bool, int or float), got dtype "
+                             f"{arr.dtype}")
         if requires_grad and arr.dtype.kind != "f":
-            raise DTypeError(f"Tensor: only floating tensors can require grad, got dtype {arr.dtype}")
+            raise DTypeError(f"Tensor: only floating tensors can require grad, got dtype "
+                             f"{arr.dtype}")
         self.data = arr
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)

@@ -18,7 +18,8 @@ class MatMul(Function):
         a = np.asarray(v.as_array("MatMul", "a", a))
         b = np.asarray(v.as_array("MatMul", "b", b))
         if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError(f"MatMul: operands must be at least 1-D, got a {a.shape} and b {b.shape}")
+            raise ShapeError(f"MatMul: operands must be at least 1-D, got a {a.shape} and "
+                             f"b {b.shape}")
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ShapeError(f"MatMul: a.shape[-1] must equal b.shape[{-2 if b.ndim > 1 else 0}], "
                              f"got a {a.shape} and b {b.shape}")

@@ -1,9 +1,8 @@
 """Reductions: sum, mean and max over an axis, a tuple of axes, or everything."""
 from __future__ import annotations
 
-from typing import Any
-
 import builtins
+from typing import Any
 
 import numpy as np
 

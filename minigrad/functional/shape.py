@@ -36,7 +36,8 @@ class Transpose(Function):
         x = np.asarray(as_array("Transpose", "x", x))
         if axes is not None and (any(not -x.ndim <= int(a) < x.ndim for a in axes) or sorted(
                 int(a) % x.ndim for a in axes) != list(range(x.ndim))):
-            raise ShapeError(f"Transpose: axes must be a permutation of range({x.ndim}), got {axes}")
+            raise ShapeError(f"Transpose: axes must be a permutation of range({x.ndim}), "
+                             f"got {axes}")
         ctx.axes = axes
         return x.transpose(axes)
 
@@ -94,7 +95,8 @@ class Concat(Function):
         try:
             out = np.concatenate(xs, axis=axis)
         except (ValueError, np.exceptions.AxisError) as e:
-            raise ShapeError(f"Concat: shapes {[x.shape for x in xs]} along axis {axis}: {e}") from None
+            raise ShapeError(f"Concat: shapes {[x.shape for x in xs]} along axis {axis}: "
+                             f"{e}") from None
         ctx.axis, ctx.sizes = axis, [x.shape[axis] for x in xs]
         return out
 

@@ -25,7 +25,7 @@ def as_array(fn: str, name: str, x: Any) -> Any:
 
 
 def floating(fn: str, name: str, x: Any, finite: bool = True) -> np.ndarray:
-    """`x` as a float32/float64 array; ints are refused (no silent casts), NaN/inf too if `finite`."""
+    """`x` as a float32/float64 array; ints are refused (no silent casts), NaN/inf if `finite`."""
     x = as_array(fn, name, x)
     if x.dtype.kind != "f":
         raise DTypeError(f"{fn}: {name} must be a float array (float32 or float64), "
@@ -90,7 +90,7 @@ def same_dtype(fn: str, names: tuple, *arrays: np.ndarray) -> None:
     """Require the float arrays to share one dtype (no silent float32 -> float64 promotion)."""
     dts = {a.dtype for a in arrays}
     if len(dts) > 1:
-        got = ", ".join(f"{n} {a.dtype}" for n, a in zip(names, arrays))
+        got = ", ".join(f"{n} {a.dtype}" for n, a in zip(names, arrays, strict=False))
         raise DTypeError(f"{fn}: float inputs must share one dtype, got {got}")
 
 
