@@ -33,15 +33,17 @@ class Embedding(Function):
         W = v.floating("Embedding", "W", W)
         v.ndim("Embedding", "W", W, 2, "(V, W)")
         idx = v.integer("Embedding", "idx", idx, high=W.shape[0])
-        ctx.idx, ctx.V = idx, W.shape[0]
+        ctx.save_for_backward(idx)  # so an in-place edit of idx before backward is caught
+        ctx.V = W.shape[0]
         return W[idx]  # (N, T, W)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         if not ctx.needs_input_grad[1]:
             return None, None
+        (idx,) = ctx.saved_tensors
         rows = dout.reshape(-1, dout.shape[-1])  # (N*T, W)
-        return None, scatter_rows(ctx.idx.ravel(), rows, ctx.V)
+        return None, scatter_rows(idx.ravel(), rows, ctx.V)
 
 
 def embedding(idx: Any, W: Any) -> Any:

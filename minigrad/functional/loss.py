@@ -41,17 +41,17 @@ class MaskedSoftmaxCE(Function):
         picked = np.take_along_axis(logp, y[:, :, None], axis=2)[:, :, 0]  # (N, T)
         denom = N if normalize == "batch" else max(int(mask.sum()), 1)
         loss = -(picked * mask).sum() / denom
-        ctx.save_for_backward(logp)
-        ctx.y, ctx.mask, ctx.denom = y, mask, denom
+        ctx.save_for_backward(logp, y, mask)
+        ctx.denom = denom
         return np.asarray(loss, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        (logp,) = ctx.saved_tensors
+        logp, y, mask = ctx.saved_tensors
         dx = np.exp(logp)  # (N, T, V)
-        np.put_along_axis(dx, ctx.y[:, :, None],
-                          np.take_along_axis(dx, ctx.y[:, :, None], axis=2) - 1, axis=2)
-        dx *= (ctx.mask * (dout / ctx.denom))[:, :, None].astype(dx.dtype)
+        np.put_along_axis(dx, y[:, :, None], np.take_along_axis(dx, y[:, :, None], axis=2) - 1,
+                          axis=2)
+        dx *= (mask * (dout / ctx.denom))[:, :, None].astype(dx.dtype)
         return dx, None, None
 
 
@@ -66,16 +66,15 @@ class SoftmaxCE(Function):
         y = v.integer("SoftmaxCE", "y", y, high=x.shape[1])
         v.shape("SoftmaxCE", "y", y, x.shape[:1], "(N,)")
         logp = log_softmax(x, axis=1)  # (N, C)
-        ctx.save_for_backward(logp)
-        ctx.y = y
+        ctx.save_for_backward(logp, y)
         return np.asarray(-logp[np.arange(len(y)), y].mean(), dtype=x.dtype)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        (logp,) = ctx.saved_tensors
+        logp, y = ctx.saved_tensors
         dx = np.exp(logp)  # (N, C)
-        dx[np.arange(len(ctx.y)), ctx.y] -= 1
-        dx *= dout / len(ctx.y)
+        dx[np.arange(len(y)), y] -= 1
+        dx *= dout / len(y)
         return dx, None
 
 
