@@ -440,3 +440,21 @@ def test_backward_on_a_leaf_does_not_alias_the_given_grad():
     np.testing.assert_array_equal(g, np.ones(3))
     np.testing.assert_array_equal(x.grad, np.full(3, 2.0))
     assert x.grad is not g
+
+
+@pytest.mark.parametrize("which", ["embedding", "masked_ce", "ce"])
+def test_in_place_edit_of_integer_ids_after_forward_raises(which):
+    import minigrad.functional as F
+    W = _leaf((5, 3))
+    ids = Tensor(np.array([[0, 1, 1]]))
+    if which == "embedding":
+        y = F.embedding(ids, W).sum()
+    elif which == "masked_ce":
+        y = F.masked_softmax_ce(F.embedding(np.zeros((1, 3), int), W), ids, np.ones((1, 3), bool))
+    else:
+        y = F.softmax_ce(W, Tensor(np.array([0, 1, 2, 2, 1])))
+        ids = y._ctx.inputs[1]
+    ids[0] = 2
+    with pytest.raises(GraphError, match="modified in place"):
+        y.backward()
+    assert W.grad is None
