@@ -118,6 +118,7 @@ F32_EXPRS = {
     "max": lambda t: t.max(axis=1), "reshape": lambda t: t.reshape(3, 2), "T": lambda t: t.T,
     "getitem": lambda t: t[:, [0, 0]], "matmul": lambda t: t @ t.T,
     "concat": lambda t: F.concat([t, t], axis=1), "stack": lambda t: F.stack([t, t]),
+    "cast": lambda t: t.astype(np.float64).astype(np.float32),
 }
 
 
@@ -169,6 +170,13 @@ def test_float32_is_preserved_through_every_model_function(name):
     for i in diff:
         assert inputs[i].grad.dtype == np.float32, (name, i)
         assert inputs[i].grad.shape == arrays[i].shape
+
+
+def test_every_public_function_has_a_float32_case():
+    t = Tensor(np.abs(A).astype(np.float32), requires_grad=True)
+    covered = {F32_EXPRS[name](t).grad_fn.__name__ for name in F32_EXPRS} | set(F32_FUNCTIONS)
+    missing = [n for n in F.__all__ if n[:1].isupper() and n not in covered]
+    assert not missing, f"no float32 case for {missing}"
 
 
 def test_float32_kept_end_to_end_through_a_small_model():
