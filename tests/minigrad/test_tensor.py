@@ -336,3 +336,12 @@ def test_a_grad_mode_object_can_be_reused():
     with ng:
         assert not is_grad_enabled()
     assert is_grad_enabled()
+
+
+def test_numpy_conversion_copies_only_when_asked():
+    t = Tensor(np.ones(3))
+    a = np.array(t)
+    a[0] = 5.0
+    assert t.data[0] == 1.0
+    assert np.asarray(t) is t.data
+    assert np.array(t, dtype=np.float32).dtype == np.float32
