@@ -5,10 +5,11 @@ keep values away from kinks; the per-Function builders return `(args, kwargs)` p
 small sizes (N, T, D, H, V <= 4) and moderate values, so float64 gradcheck is accurate to
 ~1e-10. `BUILTIN_INPUTS` maps every built-in Function name to its builder.
 
-    test_softplus = check_function(Softplus, float_arrays(shapes()).map(lambda x: ((x,), {})))
+    test_softplus = check_function(Softplus, float_arrays(shapes()))
 
 `check_function` returns a zero-argument test function: pytest collects it when it is
-assigned to a `test_*` name, and calling it runs the property check directly.
+assigned to a `test_*` name, and calling it runs the property check directly. Its strategy
+may draw `(args, kwargs)` pairs, bare args tuples, or a single array (one input).
 """
 from __future__ import annotations
 
@@ -328,7 +329,7 @@ def check_function(fn: Any, inputs: SearchStrategy, *, max_examples: int | None 
                    max_rel_error: float | None = None, **gradcheck_kwargs: Any) -> Callable:
     """A zero-argument property test: gradcheck `fn` on every example drawn from `inputs`.
 
-    `inputs` draws `(args, kwargs)` pairs (or bare args tuples). Assign the result to a
+    `inputs` draws `(args, kwargs)` pairs, bare args tuples or single arrays. Assign the result to a
     `test_*` name for pytest to collect it, or call it to run the check now. `max_rel_error`
     also bounds the report's worst element-wise relative error; the worst seen so far is
     kept in `test.worst` ({input label: rel error}). Settings come from the loaded hypothesis

@@ -15,21 +15,26 @@ from minigrad.testing import GradcheckError, check_function, gradcheck, numerica
 from minigrad.testing import strategies as mst
 from minigrad.testing.strategies import float_arrays, shapes
 
-# ----- the README example (its imports are the four lines above) -------------------------
+README_EXAMPLE = """\
+import numpy as np
+from minigrad import Function
+from minigrad.testing.strategies import check_function, float_arrays, shapes
 
 class Softplus(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return np.logaddexp(0, x)
-
     @staticmethod
     def backward(ctx, dout):
         (x,) = ctx.saved_tensors
         return dout / (1 + np.exp(-x))
 
-test_softplus = check_function(Softplus, float_arrays(shapes()))  # noqa: E305
-# ------------------------------------------------------------------------------------------
+test_softplus = check_function(Softplus, float_arrays(shapes()))
+"""
+_readme: dict = {}
+exec(README_EXAMPLE, _readme)  # the README's text, verbatim
+Softplus, test_softplus = _readme["Softplus"], _readme["test_softplus"]
 
 
 def _softplus_with(grad: object) -> type:
@@ -68,6 +73,15 @@ def test_correct_softplus_passes_with_small_error() -> None:
     assert report.max_rel_error < 1e-7
     test_softplus()  # calling the property test runs it
     assert 0 < test_softplus.worst["'x' (#0)"] < 1e-6
+
+
+def test_check_function_accepts_pairs_tuples_and_arrays() -> None:
+    pairs = float_arrays(shapes()).map(lambda x: ((x,), {}))
+    for strategy in (pairs, pairs.map(lambda p: p[0]), float_arrays(shapes())):
+        test = check_function(Softplus, strategy, max_examples=3)
+        assert test.__name__ == "test_gradcheck_Softplus"
+        test()
+        assert list(test.worst) == ["'x' (#0)"]
 
 
 def test_wrong_element_is_named_with_both_values() -> None:
