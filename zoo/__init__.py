@@ -1,0 +1,1 @@
+"""Models built only from minigrad (numpy): the captioner, its datasets and encoders."""
