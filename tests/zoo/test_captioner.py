@@ -20,19 +20,23 @@ def _batch(N: int = 4, D: int = 6, T1: int = 7, seed: int = 0, dtype=np.float32)
     return rng.standard_normal((N, D)).astype(dtype), captions
 
 
-def test_cs231n_rnn_loss_sanity_number() -> None:
-    """The assignment's RNN captioning check: np.linspace parameters give loss 9.83235591003."""
+@pytest.mark.parametrize("cell,feature_range,expected", [
+    ("rnn", (-1.5, 0.3), 9.83235591003),  # RNN_Captioning.ipynb
+    ("lstm", (-0.5, 1.7), 9.82445935443),  # LSTM_Captioning.ipynb
+])
+def test_cs231n_loss_sanity_numbers(cell: str, feature_range: tuple, expected: float) -> None:
+    """The assignment's captioning checks: np.linspace parameters give the published losses."""
     N, D, W, H, T = 10, 20, 30, 40, 13
     word_to_idx = {"<NULL>": 0, "cat": 2, "dog": 3}
     V = len(word_to_idx)
     model = CaptioningRNN(word_to_idx, input_dim=D, wordvec_dim=W, hidden_dim=H,
-                          cell_type="rnn", dtype=np.float64)
+                          cell_type=cell, dtype=np.float64)
     model.load_state_dict({k: np.linspace(-1.4, 1.3, num=v.size).reshape(*v.shape)
                            for k, v in model.state_dict().items()})
-    features = np.linspace(-1.5, 0.3, num=(N * D)).reshape(N, D)
+    features = np.linspace(*feature_range, num=(N * D)).reshape(N, D)
     captions = (np.arange(N * T) % V).reshape(N, T)
     loss = model.loss(features, captions)
-    assert loss.item() == pytest.approx(9.83235591003, rel=1e-10)
+    assert abs(loss.item() - expected) < 1e-10
 
 
 @pytest.mark.parametrize("cell,G", [("rnn", 1), ("lstm", 4)])
