@@ -7,7 +7,6 @@ import numpy as np
 
 from minigrad.function import Context, Function
 from minigrad.functional import validate as v
-from minigrad.functional.elementwise import stable_sigmoid
 
 
 def check_cell(fn: str, x: np.ndarray, h: np.ndarray, Wx: Any, Wh: Any, b: Any,
@@ -53,22 +52,45 @@ class RNNStep(Function):
 
 def lstm_gates(a: np.ndarray, H: int) -> np.ndarray:
     """Activate the (N, 4H) pre-activations in place: sigmoid on i, f, o; tanh on g."""
-    a[:, :3 * H] = stable_sigmoid(a[:, :3 * H])
+    s = a[:, :3 * H]
+    s *= 0.5  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2), in place
+    np.tanh(s, out=s)
+    s += 1
+    s *= 0.5
     np.tanh(a[:, 3 * H:], out=a[:, 3 * H:])
     return a
 
 
 def lstm_gates_backward(dnext_h: np.ndarray, dnext_c: np.ndarray, gates: np.ndarray,
-                        prev_c: np.ndarray, tanh_c: np.ndarray, H: int) -> tuple:
-    """(da (N, 4H), dprev_c (N, H)) of one LSTM step from its activated gates (i, f, o, g)."""
+                        prev_c: np.ndarray, tanh_c: np.ndarray, H: int,
+                        out: np.ndarray | None = None) -> tuple:
+    """(da (N, 4H), dprev_c (N, H)) of one LSTM step from its activated gates (i, f, o, g).
+
+    Written with in-place products (one pass each); `out` may receive da.
+    """
     i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    dc = dnext_c + dnext_h * o * (1 - tanh_c * tanh_c)  # (N, H)
-    da = np.empty_like(gates)  # (N, 4H)
-    da[:, :H] = dc * g * i * (1 - i)
-    da[:, H:2 * H] = dc * prev_c * f * (1 - f)
-    da[:, 2 * H:3 * H] = dnext_h * tanh_c * o * (1 - o)
-    da[:, 3 * H:] = dc * i * (1 - g * g)
-    return da, dc * f
+    da = np.empty_like(gates) if out is None else out  # (N, 4H)
+    ds = da[:, :3 * H]
+    np.subtract(1, gates[:, :3 * H], out=ds)
+    ds *= gates[:, :3 * H]  # sigmoid' of i, f, o
+    dc = tanh_c * tanh_c  # (N, H)
+    np.subtract(1, dc, out=dc)
+    dc *= o
+    dc *= dnext_h
+    dc += dnext_c  # total gradient into next_c
+    da[:, :H] *= dc
+    da[:, :H] *= g
+    da[:, H:2 * H] *= dc
+    da[:, H:2 * H] *= prev_c
+    da[:, 2 * H:3 * H] *= dnext_h
+    da[:, 2 * H:3 * H] *= tanh_c
+    dg = da[:, 3 * H:]
+    np.multiply(g, g, out=dg)
+    np.subtract(1, dg, out=dg)
+    dg *= dc
+    dg *= i
+    dc *= f  # dprev_c
+    return da, dc
 
 
 class LSTMStep(Function):

@@ -41,8 +41,9 @@ class RNNSequence(Function):
         T = x.shape[1]
         hs = _time_major(x, Wx, b)  # (T, N, H), overwritten step by step
         prev_h = h0
+        rec = np.empty_like(h0)
         for t in range(T):
-            hs[t] += prev_h @ Wh
+            hs[t] += np.matmul(prev_h, Wh, out=rec)
             np.tanh(hs[t], out=hs[t])
             prev_h = hs[t]
         ctx.save_for_backward(x, h0, Wx, Wh, hs)
@@ -54,9 +55,14 @@ class RNNSequence(Function):
         T = hs.shape[0]
         da = np.empty_like(hs)  # (T, N, H)
         dh = np.zeros_like(h0)
+        dout = dout.transpose(1, 0, 2)  # (T, N, H) view
+        WhT = Wh.T
         for t in range(T - 1, -1, -1):
-            np.multiply(dout[:, t] + dh, 1 - hs[t] * hs[t], out=da[t])
-            dh = da[t] @ Wh.T
+            dh += dout[t]
+            np.multiply(hs[t], hs[t], out=da[t])
+            np.subtract(1, da[t], out=da[t])
+            da[t] *= dh
+            np.matmul(da[t], WhT, out=dh)
         return _sequence_grads(ctx, x, h0, hs, da, Wx, dh)
 
 
@@ -75,9 +81,10 @@ class LSTMSequence(Function):
         tanh_c = np.empty((T, N, H), dtype=h0.dtype)
         hs = np.empty((T, N, H), dtype=h0.dtype)
         prev_h = h0
+        rec = np.empty((N, 4 * H), dtype=h0.dtype)
         for t in range(T):
             g = gates[t]
-            g += prev_h @ Wh
+            g += np.matmul(prev_h, Wh, out=rec)
             lstm_gates(g, H)
             np.multiply(g[:, H:2 * H], cs[t], out=cs[t + 1])
             cs[t + 1] += g[:, :H] * g[:, 3 * H:]
@@ -94,9 +101,12 @@ class LSTMSequence(Function):
         da = np.empty_like(gates)  # (T, N, 4H)
         dh = np.zeros_like(h0)
         dc = np.zeros_like(h0)
+        dout = dout.transpose(1, 0, 2)  # (T, N, H) view
+        WhT = Wh.T
         for t in range(T - 1, -1, -1):
-            da[t], dc = lstm_gates_backward(dout[:, t] + dh, dc, gates[t], cs[t], tanh_c[t], H)
-            dh = da[t] @ Wh.T
+            dh += dout[t]
+            _, dc = lstm_gates_backward(dh, dc, gates[t], cs[t], tanh_c[t], H, out=da[t])
+            np.matmul(da[t], WhT, out=dh)
         return _sequence_grads(ctx, x, h0, hs, da, Wx, dh)
 
 
