@@ -31,11 +31,12 @@ class TrainConfig:
     n_train: int = 6000
     n_val: int = 1000
     image_size: int = 64
-    epochs: int = 12
+    epochs: int = 8
     relu_epochs: int = 2
     batch_size: int = 64
-    lr: float = 2e-3
+    lr: float = 1e-3
     weight_decay: float = 1e-4
+    noise_std: float = 0.5
     seed: int = 0
     threads: int = 2
 
@@ -105,6 +106,8 @@ def train(cfg: TrainConfig, log=print) -> tuple[nn.Module, float]:
             xb = xtr[idx]
             f = flips[idx]
             xb[f] = xb[f].flip(-1)
+            sigma = cfg.noise_std * torch.rand(idx.numel(), 1, 1, 1, generator=gen)
+            xb = xb + sigma * torch.randn(xb.shape, generator=gen)
             loss = nn.functional.cross_entropy(model(xb), ytr[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -130,10 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     p.add_argument("--n-train", type=int, default=TrainConfig.n_train)
     p.add_argument("--lr", type=float, default=TrainConfig.lr)
+    p.add_argument("--noise-std", type=float, default=TrainConfig.noise_std)
     p.add_argument("--threads", type=int, default=TrainConfig.threads)
     args = p.parse_args(argv)
     cfg = TrainConfig(
-        seed=args.seed, epochs=args.epochs, n_train=args.n_train, lr=args.lr, threads=args.threads
+        seed=args.seed,
+        epochs=args.epochs,
+        n_train=args.n_train,
+        lr=args.lr,
+        noise_std=args.noise_std,
+        threads=args.threads,
     )
     t0 = time.perf_counter()
     model, val_acc = train(cfg)

@@ -87,7 +87,7 @@ class _ConstantScores(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         base = torch.tensor([[3.0, 1.0, 0.0]])
-        return base + 0.0 * x.sum(dim=(1, 2, 3), keepdim=True)  # (N, 3)
+        return base + 0.0 * x.sum(dim=(1, 2, 3))[:, None]  # (N, 3)
 
 
 def test_zero_gradient_stops_cleanly():

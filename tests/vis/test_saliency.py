@@ -68,7 +68,9 @@ def test_saliency_equals_captum(builtin_model, val_subset):
 
     X, y, _, _ = val_subset
     X, y = X[:10], y[:10]
-    attr = Saliency(lambda inp: builtin_model(inp)).attribute(X.clone(), target=y, abs=True)
+    attr = Saliency(lambda inp: builtin_model(inp)).attribute(
+        X.clone().requires_grad_(True), target=y, abs=True
+    )
     torch.testing.assert_close(compute_saliency_maps(X, y, builtin_model), attr.amax(dim=1))
 
 

@@ -97,7 +97,7 @@ def test_pre_relu_scores_match_conv_output(builtin_model, shapes_batch):
         hook.remove()
     with torch.no_grad():
         pre = pre_relu_scores(builtin_model, X)
-        post, pre2 = class_scores(builtin_model, X, "pre_relu", with_model_scores=True)
+        pre2, post = class_scores(builtin_model, X, "pre_relu", with_model_scores=True)
         again = builtin_model(X)
     torch.testing.assert_close(pre, seen["conv"].mean(dim=(2, 3)))
     torch.testing.assert_close(pre2, pre)
