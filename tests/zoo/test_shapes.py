@@ -18,9 +18,16 @@ from zoo.datasets.shapes import (
     CLASS_COLOURS,
     CLASS_NAMES,
     CLASS_SHAPES,
+    LAYOUTS,
+    NO_SMALL,
+    POSITION_PHRASES,
+    RELATION_PHRASES,
+    class_index,
     class_name,
+    load_shapes_objects,
     load_shapes_split,
     make_shapes,
+    scene_targets,
     write_features,
     write_shapes_dataset,
 )
@@ -94,6 +101,48 @@ def test_labelled_object_large_second_small_and_different(world):
             assert (o["colour"], o["shape"]) != (big["colour"], big["shape"])
     n_pairs = sum(len(o) == 2 for o in world.objects)
     assert 0.3 * len(world) < n_pairs < 0.7 * len(world)
+
+
+def test_every_reference_states_the_layout(world):
+    # No reference may omit the position (one object) or the relation and the second object
+    # (two objects): a bare "a large red circle" would let a captioner score BLEU by ignoring them.
+    for caps, objs in zip(world.captions, world.objects, strict=True):
+        assert len(caps) == 3 and len(set(caps)) == 3
+        big = objs[0]
+        name = f"{big['colour']} {big['shape']}"
+        if len(objs) == 1:
+            phrase = POSITION_PHRASES[big["position"]]
+            others = [p for k, p in POSITION_PHRASES.items() if k != big["position"]]
+            for c in caps:
+                assert f"{name} {phrase}" in c and not any(p in c for p in others), c
+                assert not any(f" {r} " in c for r in ("above", "below", "to the"))
+        else:
+            small = objs[1]
+            sname = f"{small['colour']} {small['shape']}"
+            big_first = f"{name} {RELATION_PHRASES[big['relation']]} a "
+            small_first = f"{sname} {RELATION_PHRASES[small['relation']]} a "
+            for c in caps:
+                assert (big_first in c and c.endswith(sname)) or (
+                    small_first in c and c.endswith(name)), c
+            assert any("large" in c for c in caps) and any("large" not in c for c in caps)
+
+
+def test_scene_targets_follow_the_objects(world):
+    t = scene_targets(world.objects)
+    assert set(t) == {"layout", "small"}
+    assert t["layout"].shape == t["small"].shape == (len(world),)
+    assert t["layout"].dtype == t["small"].dtype == np.int64
+    for lay, small, objs in zip(t["layout"], t["small"], world.objects, strict=True):
+        big = objs[0]
+        if len(objs) == 1:
+            assert LAYOUTS[lay] == big["position"] and small == NO_SMALL
+        else:
+            # the large object's relation to the small one, checked on the geometry
+            dx, dy = big["x"] - objs[1]["x"], big["y"] - objs[1]["y"]
+            assert {"above": dy < 0, "below": dy > 0, "left": dx < 0, "right": dx > 0}[
+                LAYOUTS[lay]]
+            assert small == class_index(objs[1]["colour"], objs[1]["shape"]) != NO_SMALL
+    assert set(t["layout"]) == set(range(len(LAYOUTS))) and NO_SMALL == 9
 
 
 def test_captions_mention_labelled_class_and_layout(world):
@@ -184,6 +233,7 @@ def test_round_trip_through_coco_loader(written):
         np.testing.assert_array_equal(images, world.images)
         np.testing.assert_array_equal(masks, world.masks)
         np.testing.assert_array_equal(labels, world.labels)
+        assert load_shapes_objects(base, split) == world.objects
     assert info["n_train"] == 27 and info["n_val"] == 10
     assert (data["train_captions"] != 3).all() and (data["val_captions"] != 3).all()
 
@@ -217,6 +267,10 @@ def test_load_shapes_split_errors(tmp_path):
         load_shapes_split(tmp_path, "train")
     with pytest.raises(ValueError, match="split"):
         load_shapes_split(tmp_path, "test")
+    with pytest.raises(FileNotFoundError, match="shapes_images.h5"):
+        load_shapes_objects(tmp_path, "val")
+    with pytest.raises(ValueError, match="split"):
+        load_shapes_objects(tmp_path, "test")
 
 
 def test_canonical_caption_is_a_function_of_the_scene(world):

@@ -2,10 +2,14 @@
 
 Each image holds one LARGE labelled object (radius 0.22-0.30 S) and, half the time, one SMALL
 object (radius 0.08-0.11 S) of a different colour-shape class that never overlaps it. The class
-index is `colour_index * 3 + shape_index` over CLASS_COLOURS x CLASS_SHAPES. Every image has four
-reference captions from fixed templates; the first is the canonical one, e.g.
-"a large red circle on the left" or "a large red circle below a small blue square".
-`write_shapes_dataset` writes the world in the CS231n coco_captioning layout (see coco.py).
+index is `colour_index * 3 + shape_index` over CLASS_COLOURS x CLASS_SHAPES. Every image has three
+reference captions from fixed templates and EVERY one states the layout: the position of a lone
+object ("a large red circle on the left", "a red circle on the left", "a large red circle on the
+left of the image") or the relation of a pair ("a large red circle below a small blue square",
+"a small blue square above a large red circle", "a red circle below a blue square"); the first is
+the canonical one. `scene_targets` turns the objects into per-image labels (layout, small class)
+for training an encoder whose features keep the layout. `write_shapes_dataset` writes the world in
+the CS231n coco_captioning layout (see coco.py) plus the objects as JSON in shapes_images.h5.
 """
 
 from __future__ import annotations
@@ -63,6 +67,8 @@ INVERSE_RELATION: dict[str, str] = {
     "left": "right",
     "right": "left",
 }
+LAYOUTS: tuple[str, ...] = POSITIONS + RELATIONS  # scene_targets' 'layout' label names
+NO_SMALL = N_CLASSES  # scene_targets' 'small' label of an image with one object
 IMAGES_FILE = "shapes_images.h5"
 LARGE_RADIUS = (0.22, 0.30)
 SMALL_RADIUS = (0.08, 0.11)
@@ -107,15 +113,35 @@ def _half_extents(shape: str, r: float) -> tuple[float, float]:
 
 
 def _captions(large: str, small: str | None, where: str) -> list[str]:
+    """Three references, each stating the layout: `where` is the lone object's position or the
+    small object's relation to the large one."""
     if small is None:
         pos = POSITION_PHRASES[where]
-        return [f"a large {large} {pos}", f"a {large} {pos}", f"a large {large}", f"a {large}"]
+        return [f"a large {large} {pos}", f"a {large} {pos}", f"a large {large} {pos} of the image"]
+    big_rel, small_rel = RELATION_PHRASES[INVERSE_RELATION[where]], RELATION_PHRASES[where]
     return [
-        f"a large {large} {RELATION_PHRASES[INVERSE_RELATION[where]]} a small {small}",
-        f"a small {small} {RELATION_PHRASES[where]} a large {large}",
-        f"a large {large} and a small {small}",
-        f"a large {large}",
+        f"a large {large} {big_rel} a small {small}",
+        f"a small {small} {small_rel} a large {large}",
+        f"a {large} {big_rel} a {small}",
     ]
+
+
+def scene_targets(objects: Sequence[Sequence[dict[str, Any]]]) -> dict[str, np.ndarray]:
+    """Per-image labels from `ShapesWorld.objects`: 'layout' (n,) and 'small' (n,) int64.
+
+    layout is LAYOUTS.index of the large object's position (lone object) or of its relation to
+    the small object (pair); small is the small object's class, or NO_SMALL when there is none.
+    """
+    layout = np.empty(len(objects), dtype=np.int64)
+    small = np.full(len(objects), NO_SMALL, dtype=np.int64)
+    for i, objs in enumerate(objects):
+        big = objs[0]
+        if len(objs) == 1:
+            layout[i] = LAYOUTS.index(big["position"])
+        else:
+            layout[i] = len(POSITIONS) + RELATIONS.index(big["relation"])
+            small[i] = int(objs[1]["class"])
+    return {"layout": layout, "small": small}
 
 
 def _place_single(
@@ -284,7 +310,7 @@ def shapes_vocab() -> tuple[list[str], dict[str, int]]:
         *POSITION_PHRASES.values(),
         *RELATION_PHRASES.values(),
         *CLASS_NAMES,
-        "a large small and",
+        "a large small of the image",
     ]
     words = sorted({w for p in phrases for w in p.split()})
     return build_vocab([words])
@@ -383,6 +409,7 @@ def write_shapes_dataset(
             f.create_dataset(f"{split}_images", data=w.images)
             f.create_dataset(f"{split}_masks", data=w.masks)
             f.create_dataset(f"{split}_labels", data=w.labels)
+            f.create_dataset(f"{split}_objects", data=json.dumps(w.objects))
         f.attrs["seed"] = seed
         f.attrs["image_size"] = image_size
         f.attrs["class_names"] = json.dumps(list(CLASS_NAMES))
@@ -447,15 +474,37 @@ def load_shapes_split(
     return images, masks.astype(bool, copy=False), labels.astype(np.int64, copy=False)
 
 
+def load_shapes_objects(base_dir: str | os.PathLike, split: str) -> list[list[dict[str, Any]]]:
+    """Read a split's `ShapesWorld.objects` (one list of object dicts per image) back from disk."""
+    if split not in ("train", "val"):
+        raise ValueError(f"load_shapes_objects: split must be 'train' or 'val', got {split!r}")
+    path = Path(base_dir) / IMAGES_FILE
+    if not path.is_file():
+        raise CocoFileNotFoundError(
+            f"missing file {IMAGES_FILE!r} in {str(Path(base_dir))!r}: write it with "
+            "zoo.datasets.shapes.write_shapes_dataset(base_dir)"
+        )
+    key = f"{split}_objects"
+    with h5py.File(path, "r") as f:
+        if key not in f:
+            raise CocoKeyError(f"{IMAGES_FILE}: missing dataset {key!r} (found {sorted(f.keys())})")
+        raw = f[key][()]
+    return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+
+
 __all__ = [
     "CLASS_COLOURS",
     "CLASS_NAMES",
     "CLASS_SHAPES",
+    "LAYOUTS",
+    "NO_SMALL",
     "ShapesWorld",
     "class_index",
     "class_name",
+    "load_shapes_objects",
     "load_shapes_split",
     "make_shapes",
+    "scene_targets",
     "shapes_vocab",
     "write_features",
     "write_shapes_dataset",
