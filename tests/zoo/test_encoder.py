@@ -1,4 +1,5 @@
-"""The shapes CNN encoder: beats chance, feature contract, COCO-layout features, save/load."""
+"""The shapes CNN encoder: beats chance, multi-task layout heads, feature contract, COCO-layout
+features, save/load."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,15 @@ import pytest
 
 from minigrad.errors import DTypeError, ShapeError
 from zoo.datasets.coco import load_coco_data
-from zoo.datasets.shapes import N_CLASSES, load_shapes_split, make_shapes, write_shapes_dataset
+from zoo.datasets.shapes import (
+    LAYOUTS,
+    N_CLASSES,
+    NO_SMALL,
+    load_shapes_split,
+    make_shapes,
+    scene_targets,
+    write_shapes_dataset,
+)
 from zoo.encoders import (
     EncoderConfig,
     ShapesEncoder,
@@ -18,6 +27,13 @@ from zoo.encoders import (
     preprocess,
     save_encoder,
     train_encoder,
+)
+from zoo.encoders.cnn import (
+    SCENE_CLASSES,
+    SCENE_TASKS,
+    evaluate_tasks,
+    load_scene_aux_labels,
+    scene_aux_labels,
 )
 
 
@@ -158,3 +174,99 @@ def test_train_encoder_rejects_mismatched_labels():
     world = make_shapes(4, 0)
     with pytest.raises(ShapeError, match="train_encoder"):
         train_encoder(world.images, world.labels[:3], epochs=1)
+
+
+# ---------------------------------------------------------------- multi-task (layout) heads
+
+
+@pytest.fixture(scope="module")
+def multitask():
+    """The same 1200 images, 4 epochs, with the layout and small-object heads (about 5-10 s)."""
+    train, val = make_shapes(1200, 0), make_shapes(300, (0, 1))
+    cfg = EncoderConfig(aux_classes=SCENE_CLASSES)
+    val_aux = scene_aux_labels(val.objects)
+    enc, hist = train_encoder(train.images, train.labels, cfg, epochs=4, seed=0, progress=False,
+                              val=(val.images, val.labels, val_aux),
+                              aux_labels=scene_aux_labels(train.objects))
+    return enc, hist, val, val_aux
+
+
+def test_scene_aux_labels_are_the_scene_targets():
+    world = make_shapes(40, 2)
+    aux = scene_aux_labels(world.objects)
+    t = scene_targets(world.objects)
+    assert aux.shape == (40, 2) and aux.dtype == np.int64 and SCENE_TASKS == ("layout", "small")
+    np.testing.assert_array_equal(aux[:, 0], t["layout"])
+    np.testing.assert_array_equal(aux[:, 1], t["small"])
+    assert SCENE_CLASSES == (len(LAYOUTS), N_CLASSES + 1)
+    assert (aux < np.array(SCENE_CLASSES)).all() and (aux >= 0).all()
+
+
+def test_features_learn_the_layout(multitask):
+    # Chance for the layout is at most 0.125 (5 positions for lone objects, 4 relations for
+    # pairs, each half of the images); a class-only encoder has no reason to keep it.
+    enc, hist, val, val_aux = multitask
+    acc = evaluate_tasks(enc, val.images, val.labels, val_aux)
+    assert len(acc) == 3 and acc == pytest.approx(hist["val_task_acc"][-1])
+    cls, layout, small = acc
+    assert cls >= 0.6 and layout >= 0.8
+    assert hist["val_acc"][-1] == pytest.approx(cls)
+    pred = enc.predict_all(val.images)
+    assert pred.shape == (300, 3)
+    np.testing.assert_array_equal(pred[:, 0], enc.predict(val.images))
+    assert small == pytest.approx((pred[:, 2] == val_aux[:, 1]).mean())
+    # the small head tells whether there is a second object (about 0.5 by chance; 0.83 here)
+    assert ((pred[:, 2] == NO_SMALL) == (val_aux[:, 1] == NO_SMALL)).mean() >= 0.75
+    # a linear read-out of the features alone recovers the layout (least squares, one-hot)
+    feats = enc.features(val.images).astype(np.float64)
+    x = np.column_stack([feats, np.ones(len(feats))])
+    y = np.eye(len(LAYOUTS))[val_aux[:, 0]]
+    w, *_ = np.linalg.lstsq(x[:200], y[:200], rcond=None)
+    assert ((x[200:] @ w).argmax(axis=1) == val_aux[200:, 0]).mean() >= 0.7
+
+
+def test_multitask_loss_sums_heads_and_checks_aux_labels(multitask):
+    enc, _, val, val_aux = multitask
+    scores = enc.heads(enc.prepare(val.images[:6]))
+    assert [s.shape for s in scores] == [(6, N_CLASSES), (6, SCENE_CLASSES[0]),
+                                         (6, SCENE_CLASSES[1])]
+
+    def ce(s, y):
+        z = s.data.astype(np.float64)
+        z = z - z.max(axis=1, keepdims=True)
+        return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y)), y]))
+
+    expected = ce(scores[0], val.labels[:6]) + sum(
+        ce(s, val_aux[:6, k]) for k, s in enumerate(scores[1:]))
+    assert enc.loss(val.images[:6], val.labels[:6], val_aux[:6]).item() == pytest.approx(
+        expected, rel=1e-4)
+    with pytest.raises(ShapeError, match="aux_labels"):
+        enc.loss(val.images[:6], val.labels[:6])
+    with pytest.raises(ShapeError, match=r"aux_labels must be int \(6, 2\)"):
+        enc.loss(val.images[:6], val.labels[:6], val_aux[:6, :1])
+    with pytest.raises(ShapeError, match="aux_labels"):
+        train_encoder(val.images[:6], val.labels[:6], enc.config, epochs=1)
+    with pytest.raises(ShapeError, match="aux_labels"):
+        train_encoder(val.images[:6], val.labels[:6], enc.config, epochs=1,
+                      aux_labels=val_aux[:5])
+
+
+def test_multitask_save_load_and_written_labels(multitask, tmp_path):
+    enc, _, val, _ = multitask
+    save_encoder(enc, tmp_path / "enc.npz")
+    back = load_encoder(tmp_path / "enc.npz")
+    assert back.config == enc.config and back.config.aux_classes == SCENE_CLASSES
+    np.testing.assert_array_equal(back.predict_all(val.images[:9]), enc.predict_all(val.images[:9]))
+    assert load_encoder_config_is_class_only(tmp_path)
+    write_shapes_dataset(tmp_path / "w", n_train=12, n_val=5, seed=4, write_pngs=False)
+    np.testing.assert_array_equal(load_scene_aux_labels(tmp_path / "w", "val"),
+                                  scene_aux_labels(make_shapes(5, (4, 1)).objects))
+
+
+def load_encoder_config_is_class_only(tmp_path):
+    """A class-only encoder round-trips with no aux heads (empty aux_classes)."""
+    plain = ShapesEncoder(EncoderConfig(channels=(2, 2, 2), feature_dim=4), seed=0)
+    save_encoder(plain, tmp_path / "plain.npz")
+    back = load_encoder(tmp_path / "plain.npz")
+    return back.config.aux_classes == () and len(back.heads(np.zeros((1, 3, 32, 32),
+                                                                     np.float32))) == 1

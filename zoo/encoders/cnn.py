@@ -2,8 +2,12 @@
 
 Images (N, S, S, 3) uint8 are mean-pooled to `image_size` (32 by default), scaled to [-1, 1] and
 fed to three conv3x3-ReLU-maxpool2 blocks, a fully connected ReLU layer of `feature_dim` units
-(the features, like VGG's fc7) and a linear classifier. `encode_dataset` writes those features
-(and a PCA of them fitted on train) in the COCO layout that `zoo.datasets.coco` reads.
+(the features, like VGG's fc7) and a linear classifier. Trained on the class alone, those features
+forget where things are; `EncoderConfig.aux_classes` adds one linear head per auxiliary task on
+the same features (multi-task: the summed cross-entropy of all heads), e.g. SCENE_TASKS = the
+large object's position/relation and the small object's class from `shapes.scene_targets`, so the
+features carry the layout a caption must state. `encode_dataset` writes the features (and a PCA of
+them fitted on train) in the COCO layout that `zoo.datasets.coco` reads.
 """
 from __future__ import annotations
 
@@ -22,17 +26,32 @@ from minigrad import functional as F
 from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.nn import Conv2d, Linear, MaxPool2d, Module, load_npz, save_npz
 from minigrad.optim import Adam
-from zoo.datasets.shapes import N_CLASSES, load_shapes_split, write_features
+from zoo.datasets.shapes import (
+    LAYOUTS,
+    N_CLASSES,
+    load_shapes_objects,
+    load_shapes_split,
+    scene_targets,
+    write_features,
+)
+
+SCENE_TASKS: tuple[str, ...] = ("layout", "small")  # aux label columns, from scene_targets
+SCENE_CLASSES: tuple[int, ...] = (len(LAYOUTS), N_CLASSES + 1)  # their class counts
 
 
 @dataclass
 class EncoderConfig:
-    """Architecture and training settings; `channels` are the three conv blocks' widths."""
+    """Architecture and training settings; `channels` are the three conv blocks' widths.
+
+    `aux_classes[k]` is the class count of auxiliary head k (trained on column k of aux_labels);
+    SCENE_CLASSES pairs with scene_targets' ('layout', 'small').
+    """
 
     image_size: int = 32
     channels: tuple[int, int, int] = (16, 32, 32)
     feature_dim: int = 128
     n_classes: int = N_CLASSES
+    aux_classes: tuple[int, ...] = ()
     lr: float = 3e-3
     lr_decay: float = 0.9
     batch_size: int = 32
@@ -74,6 +93,8 @@ class ShapesEncoder(Module):
         self.pool = MaxPool2d(2)
         self.fc = Linear(c3 * (cfg.image_size // 8) ** 2, cfg.feature_dim, dtype=dtype, rng=rng)
         self.head = Linear(cfg.feature_dim, cfg.n_classes, dtype=dtype, rng=rng)
+        for k, n in enumerate(cfg.aux_classes):
+            setattr(self, f"aux{k}", Linear(cfg.feature_dim, int(n), dtype=dtype, rng=rng))
 
     def _trunk(self, x: Any) -> Tensor:
         """(N, 3, s, s) preprocessed -> (N, D) features (post-ReLU)."""
@@ -85,13 +106,28 @@ class ShapesEncoder(Module):
         """Preprocessed (N, 3, s, s) -> class scores (N, n_classes)."""
         return self.head(self._trunk(x))
 
+    def heads(self, x: Any) -> list[Tensor]:
+        """Preprocessed (N, 3, s, s) -> [class scores (N, n_classes), aux k scores (N, C_k)...]."""
+        h = self._trunk(x)
+        return [self.head(h)] + [getattr(self, f"aux{k}")(h)
+                                 for k in range(len(self.config.aux_classes))]
+
     def prepare(self, images: np.ndarray) -> np.ndarray:
         """uint8 (N, S, S, 3) -> network input (N, 3, s, s) of the model's dtype."""
         return preprocess(images, self.config.image_size, self.conv1.weight.dtype)
 
-    def loss(self, images: np.ndarray, labels: np.ndarray) -> Tensor:
-        """Mean softmax cross-entropy of uint8 images (N, S, S, 3) with int labels (N,)."""
-        return F.softmax_ce(self(self.prepare(images)), labels)
+    def loss(self, images: np.ndarray, labels: np.ndarray,
+             aux_labels: np.ndarray | None = None) -> Tensor:
+        """Mean softmax CE of uint8 images (N, S, S, 3) with labels (N,), plus each aux head's."""
+        return self._loss(self.prepare(images), labels, aux_labels)[0]
+
+    def _loss(self, x: Any, labels: np.ndarray,
+              aux_labels: np.ndarray | None) -> tuple[Tensor, list[Tensor]]:
+        scores = self.heads(x)
+        loss = F.softmax_ce(scores[0], labels)
+        for k, s in enumerate(scores[1:]):
+            loss = loss + F.softmax_ce(s, _aux(aux_labels, self.config, len(labels))[:, k])
+        return loss, scores
 
     @no_grad()
     def features(self, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
@@ -109,6 +145,27 @@ class ShapesEncoder(Module):
                for i in range(0, len(images), batch_size)]
         return np.concatenate(out) if out else np.zeros(0, np.int64)
 
+    @no_grad()
+    def predict_all(self, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
+        """uint8 (N, S, S, 3) -> predicted ids (N, 1 + K): the class, then each aux head's."""
+        out = [np.stack([s.data.argmax(axis=1) for s in self.heads(self.prepare(
+            images[i:i + batch_size]))], axis=1) for i in range(0, len(images), batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, 1 + len(self.config.aux_classes)),
+                                                        np.int64)
+
+
+def _aux(aux_labels: Any, cfg: EncoderConfig, n: int) -> np.ndarray:
+    """Validate aux labels (n, K) against cfg.aux_classes; returns them as an int array."""
+    K = len(cfg.aux_classes)
+    if aux_labels is None:
+        raise ShapeError(f"ShapesEncoder: aux_labels (N, {K}) are needed for aux_classes "
+                         f"{cfg.aux_classes}, got None")
+    a = np.asarray(aux_labels)
+    if a.shape != (n, K) or not np.issubdtype(a.dtype, np.integer):
+        raise ShapeError(f"ShapesEncoder: aux_labels must be int ({n}, {K}), got {a.dtype} "
+                         f"{a.shape}")
+    return a
+
 
 def evaluate(encoder: ShapesEncoder, images: np.ndarray, labels: np.ndarray) -> float:
     """Classification accuracy in [0, 1] of `encoder` on uint8 images (N, S, S, 3), labels (N,)."""
@@ -118,14 +175,28 @@ def evaluate(encoder: ShapesEncoder, images: np.ndarray, labels: np.ndarray) -> 
     return float((encoder.predict(images) == np.asarray(labels)).mean())
 
 
+def evaluate_tasks(encoder: ShapesEncoder, images: np.ndarray, labels: np.ndarray,
+                   aux_labels: np.ndarray) -> list[float]:
+    """Accuracy of every head [class, aux 0, ...] on uint8 images (N, S, S, 3), labels (N,)."""
+    if len(images) != len(labels) or len(images) == 0:
+        raise ShapeError(f"evaluate_tasks: need as many labels as images (> 0), got "
+                         f"{len(images)} images and {len(labels)} labels")
+    truth = np.column_stack([labels, _aux(aux_labels, encoder.config, len(labels))])
+    return [float(a) for a in (encoder.predict_all(images) == truth).mean(axis=0)]
+
+
 def train_encoder(images: np.ndarray, labels: np.ndarray, config: EncoderConfig | None = None,
                   epochs: int = 8, seed: int = 0, progress: bool = True,
                   val: tuple[np.ndarray, np.ndarray] | None = None,
-                  time_limit: float | None = None) -> tuple[ShapesEncoder, dict[str, list]]:
+                  time_limit: float | None = None, aux_labels: np.ndarray | None = None,
+                  ) -> tuple[ShapesEncoder, dict[str, list]]:
     """Train with Adam on uint8 images (N, S, S, 3) and int labels (N,); returns (encoder, history).
 
+    With `config.aux_classes` (K heads) it needs int `aux_labels` (N, K) and `val` may be
+    (images, labels, aux_labels); the loss is the sum of the heads' cross-entropies.
     The lr is multiplied by `lr_decay` after each epoch; `time_limit` (seconds) stops early.
     history: 'loss' per step, 'train_acc' (running, per epoch), 'val_acc' per epoch if `val`,
+    'val_task_acc' per epoch ([class, aux 0, ...] accuracies) if `val` has aux labels,
     'seconds' per epoch.
     """
     from tqdm.auto import tqdm
@@ -137,11 +208,13 @@ def train_encoder(images: np.ndarray, labels: np.ndarray, config: EncoderConfig 
                          f"images and {len(labels)} labels")
     if epochs < 1:
         raise RangeError(f"train_encoder: epochs must be >= 1, got {epochs}")
+    aux = _aux(aux_labels, cfg, len(labels)) if cfg.aux_classes else None
     encoder = ShapesEncoder(cfg, seed=seed)
     x_all = encoder.prepare(images)  # (N, 3, s, s)
     opt = Adam(encoder.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(seed)
-    history: dict[str, list] = {"loss": [], "train_acc": [], "val_acc": [], "seconds": []}
+    history: dict[str, list] = {"loss": [], "train_acc": [], "val_acc": [], "val_task_acc": [],
+                                "seconds": []}
     n, B = len(labels), cfg.batch_size
     steps = -(-n // B)
     show = progress and sys.stderr.isatty()
@@ -154,8 +227,9 @@ def train_encoder(images: np.ndarray, labels: np.ndarray, config: EncoderConfig 
                    leave=False)
         for s in bar:
             idx = order[s * B:(s + 1) * B]
-            scores = encoder(x_all[idx])
-            loss = F.softmax_ce(scores, labels[idx])
+            loss, heads = encoder._loss(x_all[idx], labels[idx],
+                                        None if aux is None else aux[idx])
+            scores = heads[0]
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -165,7 +239,9 @@ def train_encoder(images: np.ndarray, labels: np.ndarray, config: EncoderConfig 
                 bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
         history["train_acc"].append(correct / n)
         if val is not None:
-            history["val_acc"].append(evaluate(encoder, *val))
+            history["val_acc"].append(evaluate(encoder, *val[:2]))
+            if len(val) > 2 and cfg.aux_classes:
+                history["val_task_acc"].append(evaluate_tasks(encoder, *val))
         history["seconds"].append(time.perf_counter() - t0)
         opt.lr = opt.lr * cfg.lr_decay
         if time_limit is not None and time.perf_counter() - start > time_limit:
@@ -217,3 +293,14 @@ def load_encoder(path: str | os.PathLike) -> ShapesEncoder:
     encoder = ShapesEncoder(EncoderConfig(**kw))
     encoder.load_state_dict(arrays)
     return encoder
+
+
+def scene_aux_labels(objects: Any) -> np.ndarray:
+    """`ShapesWorld.objects` of N images -> int64 (N, 2) aux labels for SCENE_TASKS."""
+    targets = scene_targets(objects)
+    return np.column_stack([targets[t] for t in SCENE_TASKS]).astype(np.int64)
+
+
+def load_scene_aux_labels(base_dir: str | os.PathLike, split: str) -> np.ndarray:
+    """SCENE_TASKS aux labels (N, 2) of a split written by `write_shapes_dataset`."""
+    return scene_aux_labels(load_shapes_objects(base_dir, split))
