@@ -140,8 +140,14 @@ def class_viz_figure(
     return _save(fig, path)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: write saliency.png, fooling.png and class_viz.png for the built-in model."""
+def make_all(
+    out_dir: str | os.PathLike,
+    weights: str | os.PathLike = "builtin",
+    n: int = 6,
+    seed: int = 100,
+    iterations: int = 150,
+) -> dict:
+    """Write saliency/fooling/class-viz PNGs for a 9-class shapes model; return paths and stats."""
     from vis.class_viz import create_class_visualization
     from vis.fooling import make_fooling_image
     from vis.image import preprocess
@@ -149,39 +155,72 @@ def main(argv: list[str] | None = None) -> int:
     from vis.squeezenet import load_squeezenet
     from zoo.datasets.shapes import class_name, make_shapes
 
-    p = argparse.ArgumentParser(
-        prog="python -c 'import vis.figures as f; f.main()'", description=__doc__
+    out = Path(out_dir)
+    torch.manual_seed(seed)
+    model = load_squeezenet(weights)
+    world = make_shapes(n, seed=seed)
+    X = preprocess(world.images)  # (n, 3, 64, 64)
+    y = torch.as_tensor(world.labels)
+    with torch.no_grad():
+        acc = float((model(X).argmax(1) == y).float().mean())
+    sal = compute_saliency_maps(X, y, model)
+    m = torch.as_tensor(world.masks, dtype=torch.float32)  # (n, 64, 64)
+    mass = (sal * m).sum((1, 2)) / sal.sum((1, 2)).clamp_min(1e-30)
+    names = [class_name(int(k)) for k in world.labels]
+    sal_png = saliency_figure(world.images, sal, out / "saliency.png", names)
+    target = (int(y[0]) + 4) % 9
+    fooled, rep = make_fooling_image(X[:1], target, model, objective="pre_relu", return_report=True)
+    fool_png = fooling_figure(X[:1], fooled, out / "fooling.png", names[0], class_name(target))
+    imgs, hist = create_class_visualization(
+        torch.arange(9), model, num_iterations=iterations, seed=seed, return_history=True
     )
-    p.add_argument(
-        "--weights", default="builtin", help="'builtin' or a path to a 9-class shapes model"
-    )
+    cv_png = class_viz_figure(imgs, out / "class_viz.png", [class_name(k) for k in range(9)])
+    return {
+        "model": f"squeezenet1_1, weights={weights}",
+        "saliency": {
+            "png": str(sal_png),
+            "stats": {
+                "images": n,
+                "accuracy": round(acc, 3),
+                "mean saliency mass in object / object area": round(
+                    float((mass / m.mean((1, 2))).mean()), 2
+                ),
+            },
+        },
+        "fooling": {
+            "png": str(fool_png),
+            "stats": {
+                "from -> to": f"{names[0]} -> {class_name(target)}",
+                "success": rep.success,
+                "iterations": rep.iterations,
+                "Linf change (0-1 pixels)": round(rep.linf_change, 4),
+                "L2 change (0-1 pixels)": round(rep.l2_change, 4),
+                "target prob": round(rep.target_prob, 4),
+            },
+        },
+        "classviz": {
+            "png": str(cv_png),
+            "stats": {
+                "iterations": iterations,
+                "mean target prob start": round(float(hist[0].mean()), 4),
+                "mean target prob end": round(float(hist[-1].mean()), 4),
+            },
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: write saliency.png, fooling.png and class_viz.png and print their stats."""
+    p = argparse.ArgumentParser(prog="vis.figures", description=__doc__)
+    p.add_argument("--weights", default="builtin", help="'builtin' or a 9-class shapes model path")
     p.add_argument("--out", type=Path, default=Path("runs/vis"))
     p.add_argument("--n", type=int, default=6)
     p.add_argument("--seed", type=int, default=100)
     p.add_argument("--iterations", type=int, default=150)
     args = p.parse_args(argv)
-    torch.manual_seed(args.seed)
-    model = load_squeezenet(args.weights)
-    world = make_shapes(args.n, seed=args.seed)
-    X = preprocess(world.images)  # (n, 3, 64, 64)
-    y = torch.as_tensor(world.labels)
-    sal = compute_saliency_maps(X, y, model)
-    print(
-        saliency_figure(
-            world.images, sal, args.out / "saliency.png", [class_name(k) for k in world.labels]
-        )
-    )
-    target = (int(y[0]) + 4) % 9
-    fooled, rep = make_fooling_image(X[:1], target, model, objective="pre_relu", return_report=True)
-    print(
-        fooling_figure(
-            X[:1], fooled, args.out / "fooling.png", class_name(int(y[0])), class_name(target)
-        )
-    )
-    print(f"fooling: {rep}")
-    ks = torch.arange(9)
-    imgs = create_class_visualization(ks, model, num_iterations=args.iterations, seed=args.seed)
-    print(class_viz_figure(imgs, args.out / "class_viz.png", [class_name(k) for k in range(9)]))
+    res = make_all(args.out, args.weights, args.n, args.seed, args.iterations)
+    for key in ("saliency", "fooling", "classviz"):
+        print(f"{key}: {res[key]['png']} {res[key]['stats']}")
     return 0
 
 

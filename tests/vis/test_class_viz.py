@@ -83,3 +83,14 @@ def test_class_viz_figure_is_a_png(all_classes, tmp_path):
     assert path.stat().st_size > 0
     with Image.open(path) as im:
         assert im.format == "PNG" and im.size[0] > 0
+
+
+def test_make_all_writes_three_pngs_with_stats(tmp_path):
+    from vis.figures import make_all
+
+    res = make_all(tmp_path, "builtin", n=2, seed=3, iterations=5)
+    assert res["model"].startswith("squeezenet1_1")
+    for key in ("saliency", "fooling", "classviz"):
+        with Image.open(res[key]["png"]) as im:
+            assert im.format == "PNG" and im.size[0] > 0
+        assert res[key]["stats"]
