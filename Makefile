@@ -17,7 +17,7 @@ test: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider
 
 demo: $(STAMP)
-	$(PY) -m zoo.captioning demo --out runs/demo
+	$(PY) -m vis demo --out runs/demo
 
 lint: $(STAMP)
 	$(PY) -m ruff check minigrad zoo vis bench tests
