@@ -107,7 +107,7 @@ def test_every_reference_states_the_layout(world):
     # No reference may omit the position (one object) or the relation and the second object
     # (two objects): a bare "a large red circle" would let a captioner score BLEU by ignoring them.
     for caps, objs in zip(world.captions, world.objects, strict=True):
-        assert len(caps) == 3 and len(set(caps)) == 3
+        assert len(caps) == 4 and len(set(caps)) == 4
         big = objs[0]
         name = f"{big['colour']} {big['shape']}"
         if len(objs) == 1:

@@ -2,14 +2,15 @@
 
 Each image holds one LARGE labelled object (radius 0.22-0.30 S) and, half the time, one SMALL
 object (radius 0.08-0.11 S) of a different colour-shape class that never overlaps it. The class
-index is `colour_index * 3 + shape_index` over CLASS_COLOURS x CLASS_SHAPES. Every image has three
+index is `colour_index * 3 + shape_index` over CLASS_COLOURS x CLASS_SHAPES. Every image has four
 reference captions from fixed templates and EVERY one states the layout: the position of a lone
 object ("a large red circle on the left", "a red circle on the left", "a large red circle on the
-left of the image") or the relation of a pair ("a large red circle below a small blue square",
-"a small blue square above a large red circle", "a red circle below a blue square"); the first is
-the canonical one. `scene_targets` turns the objects into per-image labels (layout, small class)
-for training an encoder whose features keep the layout. `write_shapes_dataset` writes the world in
-the CS231n coco_captioning layout (see coco.py) plus the objects as JSON in shapes_images.h5.
+left of the image", "a red circle on the left of the image") or the relation of a pair ("a large
+red circle below a small blue square", "a small blue square above a large red circle", "a red
+circle below a blue square", "a blue square above a red circle"); the first is the canonical
+one. `scene_targets` turns the objects into per-image labels (layout, small class) for training an
+encoder whose features keep the layout. `write_shapes_dataset` writes the world in the CS231n
+coco_captioning layout (see coco.py) plus the objects as JSON in shapes_images.h5.
 """
 
 from __future__ import annotations
@@ -113,16 +114,18 @@ def _half_extents(shape: str, r: float) -> tuple[float, float]:
 
 
 def _captions(large: str, small: str | None, where: str) -> list[str]:
-    """Three references, each stating the layout: `where` is the lone object's position or the
+    """Four references, each stating the layout: `where` is the lone object's position or the
     small object's relation to the large one."""
     if small is None:
         pos = POSITION_PHRASES[where]
-        return [f"a large {large} {pos}", f"a {large} {pos}", f"a large {large} {pos} of the image"]
+        return [f"a large {large} {pos}", f"a {large} {pos}",
+                f"a large {large} {pos} of the image", f"a {large} {pos} of the image"]
     big_rel, small_rel = RELATION_PHRASES[INVERSE_RELATION[where]], RELATION_PHRASES[where]
     return [
         f"a large {large} {big_rel} a small {small}",
         f"a small {small} {small_rel} a large {large}",
         f"a {large} {big_rel} a {small}",
+        f"a {small} {small_rel} a {large}",
     ]
 
 
