@@ -1,5 +1,6 @@
 """Torch parity: every registered case passes, every public Function has a case, and the
 runner really catches a wrong reference."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,8 +19,11 @@ from vis.parity.registry import Inputs, ParityCase
 def test_case_matches_torch(case: ParityCase) -> None:
     row = run_case(case, seed=0)
     assert row.passed, format_table([row])
-    float_inputs = [n for n, a in case.build(np.random.default_rng(0)).args.items()
-                    if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    float_inputs = [
+        n
+        for n, a in case.build(np.random.default_rng(0)).args.items()
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+    ]
     assert list(row.grad_errors) == float_inputs  # every differentiable input was compared
 
 
@@ -56,6 +60,7 @@ def _swap_lstm_gates(case: ParityCase) -> ParityCase:
         cell = torch.nn.LSTMCell(x.shape[1], h.shape[1], dtype=torch.float64)
         p = {"weight_ih": Wx.T, "weight_hh": Wh.T, "bias_ih": b, "bias_hh": torch.zeros_like(b)}
         return torch.func.functional_call(cell, p, (x, (h, c)))
+
     return dataclasses.replace(case, label="LSTMStep[wrong order]", reference=wrong)
 
 
@@ -82,8 +87,12 @@ def test_runner_catches_wrong_gradient_only() -> None:
 
 
 def test_runner_reports_shape_mismatch_and_exceptions() -> None:
-    case = ParityCase("Sum[bad ref]", mf.Sum, lambda r: Inputs({"x": r.standard_normal((2, 3))}),
-                      lambda x: x.sum(dim=0))
+    case = ParityCase(
+        "Sum[bad ref]",
+        mf.Sum,
+        lambda r: Inputs({"x": r.standard_normal((2, 3))}),
+        lambda x: x.sum(dim=0),
+    )
     row = run_case(case)
     assert not row.passed and any("shape" in p for p in row.problems)
     boom = dataclasses.replace(case, label="Sum[raises]", reference=lambda x: 1 / 0)
@@ -106,8 +115,9 @@ def test_cli_exits_nonzero_on_failure(monkeypatch, capsys, tmp_path) -> None:
     import vis.parity.__main__ as cli
 
     bad = _swap_lstm_gates(by_label(CASES)["LSTMStep"])
-    broken = ParityCase("Sum[bad ref]", mf.Sum, lambda r: Inputs({"x": r.standard_normal(3)}),
-                        lambda x: x[None])
+    broken = ParityCase(
+        "Sum[bad ref]", mf.Sum, lambda r: Inputs({"x": r.standard_normal(3)}), lambda x: x[None]
+    )
     monkeypatch.setattr(cli, "CASES", [bad, broken])
     out = tmp_path / "p.json"
     assert cli.main(["--json", str(out)]) == 1
@@ -115,5 +125,6 @@ def test_cli_exits_nonzero_on_failure(monkeypatch, capsys, tmp_path) -> None:
 
     def strict(name: str) -> None:
         raise AssertionError(f"non-standard JSON constant {name}")
+
     report = json.loads(out.read_text(), parse_constant=strict)
     assert report["all_passed"] is False and report["rows"][1]["forward_error"] == "inf"

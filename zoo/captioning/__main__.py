@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     md = sub.add_parser("make-data", parents=[common], help="write the built-in world + features")
     md.add_argument("--n-train", type=int, default=4000)
     md.add_argument("--n-val", type=int, default=500)
-    md.add_argument("--encoder-epochs", type=int, default=3)
+    md.add_argument("--encoder-epochs", type=int, default=12, help="as the demo's encoder")
     tr = sub.add_parser("train", parents=[common], help="train a captioner on --data")
     tr.add_argument("--hidden-dim", type=int, default=128)
     tr.add_argument("--wordvec-dim", type=int, default=64)
