@@ -34,6 +34,7 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False,
         if ctx._retained:
             for idx, t in ctx._retained.items():
                 _accumulate_leaf(t, douts[idx], douts)
+        ctx.saved_consumable = not retain_graph
         result = ctx.fn.backward(ctx, *douts)
         if type(result) is not tuple:
             result = (result,)
@@ -127,22 +128,22 @@ def _fill_unused(ctx: Any, slot: list) -> list:
 
 def _checked(ctx: Any, i: int, t: Any, g: Any) -> np.ndarray:
     """Gradient `g` for input `i` cast to its dtype and unbroadcast to its shape, else an error."""
-    x = t.data
+    shape, dtype = t.shape, t.dtype
     if type(g) is not np.ndarray:
         if not isinstance(g, (np.ndarray, np.generic, float, int)):
             raise GradientError(f"{_where(ctx, i)}: backward returned {type(g).__name__}, "
                                 "expected a numpy array")
         g = np.asarray(g)
-    if g.dtype != x.dtype:
+    if g.dtype != dtype:
         if g.dtype.kind != "f":
             raise GradientError(f"{_where(ctx, i)}: backward returned dtype {g.dtype} for an input "
-                                f"of dtype {x.dtype}; expected a floating gradient")
-        g = g.astype(x.dtype)
-    if g.shape != x.shape:
-        reduced = _unbroadcast(g, x.shape)
+                                f"of dtype {dtype}; expected a floating gradient")
+        g = g.astype(dtype)
+    if g.shape != shape:
+        reduced = _unbroadcast(g, shape)
         if reduced is None:
             raise GradientError(f"{_where(ctx, i)}: backward returned a gradient of shape "
-                                f"{g.shape} for an input of shape {x.shape}")
+                                f"{g.shape} for an input of shape {shape}")
         g = reduced
     return g
 

@@ -15,7 +15,7 @@ class Context:
     """What a Function's forward leaves for its backward; also the graph node of its outputs."""
 
     __slots__ = ("fn", "inputs", "parents", "needs_input_grad", "_saved", "_saved_versions",
-                 "_freed", "_out_meta", "_retained", "__dict__")
+                 "_freed", "_out_meta", "_retained", "saved_consumable", "__dict__")
 
     def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple) -> None:
         self.fn = fn
@@ -27,6 +27,7 @@ class Context:
         self._freed = False
         self._out_meta: tuple | None = None
         self._retained: dict | None = None
+        self.saved_consumable = False  # set by the engine: saved arrays die after this backward
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward; an input saved here (or a view of it) is version-checked."""
@@ -98,9 +99,25 @@ class Function:
             outs = tuple([_wrap(o, ctx if record else None, i, cls) for i, o in enumerate(out)])
         else:
             outs = _wrap(out, ctx if record else None, 0, cls)
-        if record and ctx._saved:
-            ctx._saved_versions += _saved_outputs(ctx._saved, outs)
+        if record:
+            if ctx._saved:
+                ctx._saved_versions += _saved_outputs(ctx._saved, outs)
+            ctx.inputs = tuple([_Edge(a) if isinstance(a, Tensor) and a._ctx is not None
+                                else (a if isinstance(a, Tensor) else None) for a in args])
         return outs
+
+
+class _Edge:
+    """A non-leaf input as backward needs it (node, output slot, shape, dtype), not its data.
+
+    Holding edges instead of the tensors lets intermediate activations be freed as soon as
+    nothing else uses them: only what Functions saved for backward stays alive.
+    """
+
+    __slots__ = ("_ctx", "_out_idx", "shape", "dtype")
+
+    def __init__(self, t: Tensor) -> None:
+        self._ctx, self._out_idx, self.shape, self.dtype = t._ctx, t._out_idx, t.data.shape, t.data.dtype
 
 
 def _owner(a: np.ndarray) -> Any:

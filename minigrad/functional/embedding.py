@@ -35,13 +35,17 @@ class Embedding(Function):
         idx = v.integer("Embedding", "idx", idx, high=W.shape[0])
         ctx.save_for_backward(idx)  # so an in-place edit of idx before backward is caught
         ctx.V = W.shape[0]
-        return W[idx]  # (N, T, W)
+        if idx.ndim == 2:  # laid out time-major in memory, so that sequence Functions read
+            return W[idx.T].transpose(1, 0, 2)  # each step contiguously: a (N, T, W) view
+        return W[idx]  # (*idx.shape, W)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         if not ctx.needs_input_grad[1]:
             return None, None
         (idx,) = ctx.saved_tensors
+        if idx.ndim == 2 and dout.transpose(1, 0, 2).flags.c_contiguous:
+            idx, dout = idx.T, dout.transpose(1, 0, 2)  # walk dout in its memory order
         rows = dout.reshape(-1, dout.shape[-1])  # (N*T, W)
         return None, scatter_rows(idx.ravel(), rows, ctx.V)
 

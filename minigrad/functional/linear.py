@@ -92,19 +92,36 @@ class TemporalAffine(Function):
         v.same_dim("TemporalAffine", "b", b, 0, "w", w, 1)
         v.same_dtype("TemporalAffine", ("x", "w", "b"), x, w, b)
         N, T, D = x.shape
-        x2 = x.reshape(N * T, D)
+        ctx.time_major = is_time_major(x)
+        x2 = x.transpose(1, 0, 2).reshape(T * N, D) if ctx.time_major else x.reshape(N * T, D)
         ctx.save_for_backward(x2, w)
         ctx.x_shape = x.shape
-        return (x2 @ w + b).reshape(N, T, -1)  # (N, T, M)
+        out = x2 @ w  # (N*T, M) or (T*N, M)
+        out += b
+        if ctx.time_major:
+            return out.reshape(T, N, -1).transpose(1, 0, 2)  # (N, T, M) view, time-major
+        return out.reshape(N, T, -1)  # (N, T, M)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         x2, w = ctx.saved_tensors
-        d2 = dout.reshape(x2.shape[0], -1)  # (N*T, M)
-        dx = (d2 @ w.T).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
+        N, T, D = ctx.x_shape
+        if ctx.time_major:
+            d2 = dout.transpose(1, 0, 2).reshape(T * N, -1)  # (T*N, M)
+        else:
+            d2 = dout.reshape(N * T, -1)  # (N*T, M)
+        dx = None
+        if ctx.needs_input_grad[0]:
+            dx = d2 @ w.T
+            dx = dx.reshape(T, N, D).transpose(1, 0, 2) if ctx.time_major else dx.reshape(N, T, D)
         dw = x2.T @ d2 if ctx.needs_input_grad[1] else None
         db = d2.sum(axis=0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
+
+
+def is_time_major(x: np.ndarray) -> bool:
+    """Whether a (N, T, ...) array is a view of time-major (T, N, ...) contiguous memory."""
+    return not x.flags.c_contiguous and x.swapaxes(0, 1).flags.c_contiguous
 
 
 def matmul(a: Any, b: Any) -> Any:

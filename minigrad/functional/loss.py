@@ -37,18 +37,22 @@ class MaskedSoftmaxCE(Function):
         if normalize not in ("batch", "tokens"):
             raise RangeError(f"{fn}: normalize must be 'batch' or 'tokens', got {normalize!r}")
         N, T, V = x.shape
-        logp = log_softmax(x, axis=2)  # (N, T, V)
-        picked = np.take_along_axis(logp, y[:, :, None], axis=2)[:, :, 0]  # (N, T)
+        probs = x - x.max(axis=2, keepdims=True)  # (N, T, V) shifted scores, then probabilities
+        picked = np.take_along_axis(probs, y[:, :, None], axis=2)[:, :, 0]  # (N, T)
+        np.exp(probs, out=probs)
+        total = probs.sum(axis=2, keepdims=True)  # (N, T, 1)
+        probs /= total
+        logp = picked - np.log(total[:, :, 0])  # log-probability of each target, (N, T)
         denom = N if normalize == "batch" else max(int(mask.sum()), 1)
-        loss = -(picked * mask).sum() / denom
-        ctx.save_for_backward(logp, y, mask)
+        loss = -(logp * mask).sum() / denom
+        ctx.save_for_backward(probs, y, mask)
         ctx.denom = denom
         return np.asarray(loss, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        logp, y, mask = ctx.saved_tensors
-        dx = np.exp(logp)  # (N, T, V)
+        probs, y, mask = ctx.saved_tensors
+        dx = probs if ctx.saved_consumable else probs.copy()  # (N, T, V)
         np.put_along_axis(dx, y[:, :, None], np.take_along_axis(dx, y[:, :, None], axis=2) - 1,
                           axis=2)
         dx *= (mask * (dout / ctx.denom))[:, :, None].astype(dx.dtype)

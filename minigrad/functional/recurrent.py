@@ -62,35 +62,33 @@ def lstm_gates(a: np.ndarray, H: int) -> np.ndarray:
 
 
 def lstm_gates_backward(dnext_h: np.ndarray, dnext_c: np.ndarray, gates: np.ndarray,
-                        prev_c: np.ndarray, tanh_c: np.ndarray, H: int,
-                        out: np.ndarray | None = None) -> tuple:
-    """(da (N, 4H), dprev_c (N, H)) of one LSTM step from its activated gates (i, f, o, g).
+                        prev_c: np.ndarray, tanh_c: np.ndarray, H: int) -> tuple:
+    """(da (N, 4H), dprev_c (N, H)) of one LSTM step; OVERWRITES `gates` (i, f, o, g) with da.
 
-    Written with in-place products (one pass each); `out` may receive da.
+    Pass a copy to keep the gates. Each product is one in-place pass over memory.
     """
     i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    da = np.empty_like(gates) if out is None else out  # (N, 4H)
-    ds = da[:, :3 * H]
-    np.subtract(1, gates[:, :3 * H], out=ds)
-    ds *= gates[:, :3 * H]  # sigmoid' of i, f, o
     dc = tanh_c * tanh_c  # (N, H)
     np.subtract(1, dc, out=dc)
     dc *= o
     dc *= dnext_h
     dc += dnext_c  # total gradient into next_c
-    da[:, :H] *= dc
-    da[:, :H] *= g
-    da[:, H:2 * H] *= dc
-    da[:, H:2 * H] *= prev_c
-    da[:, 2 * H:3 * H] *= dnext_h
-    da[:, 2 * H:3 * H] *= tanh_c
-    dg = da[:, 3 * H:]
-    np.multiply(g, g, out=dg)
+    dprev_c = dc * f
+    dg = g * g  # (N, H)
     np.subtract(1, dg, out=dg)
     dg *= dc
     dg *= i
-    dc *= f  # dprev_c
-    return da, dc
+    for gate, up in ((i, g), (f, prev_c)):  # sigmoid'(gate) * up * dc, in place
+        up = up * dc
+        up *= gate
+        np.subtract(1, gate, out=gate)
+        gate *= up
+    up = dnext_h * tanh_c
+    up *= o
+    np.subtract(1, o, out=o)
+    o *= up
+    g[...] = dg
+    return gates, dprev_c
 
 
 class LSTMStep(Function):
@@ -119,6 +117,7 @@ class LSTMStep(Function):
     @staticmethod
     def backward(ctx: Context, dnext_h: np.ndarray, dnext_c: np.ndarray) -> tuple:
         x, prev_h, prev_c, Wx, Wh, gates, tanh_c = ctx.saved_tensors
+        gates = gates if ctx.saved_consumable else gates.copy()
         da, dprev_c = lstm_gates_backward(dnext_h, dnext_c, gates, prev_c, tanh_c, Wh.shape[0])
         need = ctx.needs_input_grad
         return (da @ Wx.T if need[0] else None, da @ Wh.T if need[1] else None,

@@ -27,8 +27,15 @@ def _check_seq(fn: str, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, gates: int) -
 def _time_major(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     """x (N, T, D) @ W (D, G) + b for all steps in one GEMM, laid out (T, N, G)."""
     N, T, D = x.shape
-    xt = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
-    return (xt @ W + b).reshape(T, N, -1)
+    out = _steps_first(x) @ W  # (T*N, G)
+    out += b
+    return out.reshape(T, N, -1)
+
+
+def _steps_first(x: np.ndarray) -> np.ndarray:
+    """x (N, T, D) as (T*N, D) rows in time order; no copy when x is time-major already."""
+    N, T, D = x.shape
+    return np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
 
 
 class RNNSequence(Function):
@@ -78,7 +85,6 @@ class LSTMSequence(Function):
         gates = _time_major(x, Wx, b)  # (T, N, 4H), activated step by step
         cs = np.empty((T + 1, N, H), dtype=h0.dtype)  # cs[0] = c0, cs[t+1] = c_t
         cs[0] = 0
-        tanh_c = np.empty((T, N, H), dtype=h0.dtype)
         hs = np.empty((T, N, H), dtype=h0.dtype)
         prev_h = h0
         rec = np.empty((N, 4 * H), dtype=h0.dtype)
@@ -88,24 +94,24 @@ class LSTMSequence(Function):
             lstm_gates(g, H)
             np.multiply(g[:, H:2 * H], cs[t], out=cs[t + 1])
             cs[t + 1] += g[:, :H] * g[:, 3 * H:]
-            np.tanh(cs[t + 1], out=tanh_c[t])
-            np.multiply(g[:, 2 * H:3 * H], tanh_c[t], out=hs[t])
+            np.tanh(cs[t + 1], out=hs[t])
+            hs[t] *= g[:, 2 * H:3 * H]
             prev_h = hs[t]
-        ctx.save_for_backward(x, h0, Wx, Wh, gates, cs, tanh_c, hs)
+        ctx.save_for_backward(x, h0, Wx, Wh, gates, cs, hs)
         return hs.transpose(1, 0, 2)  # (N, T, H)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        x, h0, Wx, Wh, gates, cs, tanh_c, hs = ctx.saved_tensors
+        x, h0, Wx, Wh, gates, cs, hs = ctx.saved_tensors
         T, _, H = hs.shape
-        da = np.empty_like(gates)  # (T, N, 4H)
+        da = gates if ctx.saved_consumable else gates.copy()  # (T, N, 4H), overwritten in place
         dh = np.zeros_like(h0)
         dc = np.zeros_like(h0)
         dout = dout.transpose(1, 0, 2)  # (T, N, H) view
         WhT = Wh.T
         for t in range(T - 1, -1, -1):
             dh += dout[t]
-            _, dc = lstm_gates_backward(dh, dc, gates[t], cs[t], tanh_c[t], H, out=da[t])
+            _, dc = lstm_gates_backward(dh, dc, da[t], cs[t], np.tanh(cs[t + 1]), H)
             np.matmul(da[t], WhT, out=dh)
         return _sequence_grads(ctx, x, h0, hs, da, Wx, dh)
 
@@ -121,8 +127,7 @@ def _sequence_grads(ctx: Context, x: np.ndarray, h0: np.ndarray, hs: np.ndarray,
     if need[0]:
         dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)  # (N, T, D)
     if need[2]:
-        xt = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
-        dWx = xt.T @ da2
+        dWx = _steps_first(x).T @ da2
     if need[3]:
         dWh = h0.T @ da[0]
         if T > 1:
