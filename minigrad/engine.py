@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import GradientError, GraphError, ShapeError
+from minigrad.function import parents
 
 
 def backward(root: Any, grad: Any = None, retain_graph: bool = False,
@@ -23,14 +24,16 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False,
     if root._ctx is None:
         _accumulate_leaf(root, grad, (grad,))
         return
-    order = _topological_order(root._ctx)
-    pending: dict[int, list] = {id(root._ctx): [None] * _n_outputs(root._ctx)}
-    pending[id(root._ctx)][root._out_idx] = grad
+    order = _topological_order(root._ctx)  # also clears every node's `_grads`
+    root._ctx._grads = [None] * _n_outputs(root._ctx)
+    root._ctx._grads[root._out_idx] = grad
     for ctx in order:
-        slot = pending.pop(id(ctx), None)
-        if slot is None:
+        douts = ctx._grads
+        if douts is None:
             continue
-        douts = _fill_unused(ctx, slot)
+        ctx._grads = None
+        if ctx._out_meta is not None:
+            douts = _fill_unused(ctx, douts)
         if ctx._retained:
             for idx, t in ctx._retained.items():
                 _accumulate_leaf(t, douts[idx], douts)
@@ -49,15 +52,17 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False,
             if g is None or not needs[i]:
                 continue
             t = inputs[i]
-            g = _checked(ctx, i, t, g)
-            if t._ctx is None:
-                _accumulate_leaf(t, g, douts, result[:i], ctx)
-            else:
-                s = pending.get(id(t._ctx))
-                if s is None:
-                    s = pending[id(t._ctx)] = [None] * _n_outputs(t._ctx)
-                k = t._out_idx
-                s[k] = g if s[k] is None else s[k] + g
+            p = t._ctx
+            if p is None:  # a leaf Tensor
+                _accumulate_leaf(t, _checked(ctx, i, t, g), douts, result[:i], ctx)
+                continue
+            if type(g) is not np.ndarray or g.dtype != t.dtype or g.shape != t.shape:
+                g = _checked(ctx, i, t, g)
+            s = p._grads
+            if s is None:
+                s = p._grads = [None] * _n_outputs(p)
+            k = t._out_idx
+            s[k] = g if s[k] is None else s[k] + g
         if not retain_graph:
             ctx.mark_freed()
 
@@ -86,14 +91,16 @@ def _topological_order(root_ctx: Any) -> list:
     order = []
     seen = {id(root_ctx)}
     _check_usable(root_ctx)
-    stack = [(root_ctx, iter(root_ctx.parents))]
+    root_ctx._grads = None
+    stack = [(root_ctx, iter(parents(root_ctx)))]
     while stack:
         node, it = stack[-1]
         for p in it:
             if id(p) not in seen:
                 seen.add(id(p))
                 _check_usable(p)
-                stack.append((p, iter(p.parents)))
+                p._grads = None
+                stack.append((p, iter(parents(p))))
                 break
         else:
             stack.pop()
@@ -120,8 +127,6 @@ def _check_usable(ctx: Any) -> None:
 
 def _fill_unused(ctx: Any, slot: list) -> list:
     """Zeros for the outputs of a multi-output Function that nobody used."""
-    if ctx._out_meta is None:
-        return slot
     return [np.zeros(shape, dtype) if g is None else g
             for g, (shape, dtype) in zip(slot, ctx._out_meta, strict=True)]
 

@@ -14,25 +14,25 @@ from minigrad.tensor import Tensor
 class Context:
     """What a Function's forward leaves for its backward; also the graph node of its outputs."""
 
-    __slots__ = ("fn", "inputs", "parents", "needs_input_grad", "_saved", "_saved_versions",
-                 "_freed", "_out_meta", "_retained", "saved_consumable", "__dict__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_saved_versions",
+                 "_freed", "_out_meta", "_retained", "saved_consumable", "_grads", "__dict__")
 
     def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple) -> None:
         self.fn = fn
         self.inputs = inputs
         self.needs_input_grad = needs_input_grad
-        self.parents: tuple = ()
         self._saved: tuple | None = ()
         self._saved_versions: tuple = ()
         self._freed = False
         self._out_meta: tuple | None = None
         self._retained: dict | None = None
         self.saved_consumable = False  # set by the engine: saved arrays die after this backward
+        self._grads: list | None = None  # gradients of the outputs, gathered during backward
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward; an input saved here (or a view of it) is version-checked."""
         self._saved = arrays
-        if self.parents is None:  # not recording: nothing will be checked
+        if True not in self.needs_input_grad:  # not recording: nothing will be checked
             return
         versions = []
         for a in arrays:
@@ -86,12 +86,10 @@ class Function:
         if _state["enabled"]:
             needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
             record = True in needs
-        ctx = Context(cls, args, needs if record else (False,) * len(args))
         if record:
-            ctx.parents = tuple([a._ctx for a in args
-                                 if isinstance(a, Tensor) and a._ctx is not None])
+            ctx = Context(cls, args, _NEEDS.setdefault(needs, needs))
         else:
-            ctx.parents = None
+            ctx = Context(cls, args, _NEEDS.setdefault((False,) * len(args), (False,) * len(args)))
         out = cls.forward(ctx, *arrays, **kwargs)
         if type(out) is tuple:
             if record:
@@ -105,6 +103,14 @@ class Function:
             ctx.inputs = tuple([_Edge(a) if isinstance(a, Tensor) and a._ctx is not None
                                 else (a if isinstance(a, Tensor) else None) for a in args])
         return outs
+
+
+_NEEDS: dict[tuple, tuple] = {}  # interned needs_input_grad tuples (fewer objects per node)
+
+
+def parents(ctx: Context) -> list:
+    """The nodes that made `ctx`'s non-leaf inputs."""
+    return [e._ctx for e in ctx.inputs if type(e) is _Edge]
 
 
 class _Edge:
