@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,23 +16,9 @@ from minigrad.testing import GradcheckError, check_function, gradcheck, numerica
 from minigrad.testing import strategies as mst
 from minigrad.testing.strategies import float_arrays, shapes
 
-README_EXAMPLE = """\
-import numpy as np
-from minigrad import Function
-from minigrad.testing.strategies import check_function, float_arrays, shapes
-
-class Softplus(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.logaddexp(0, x)
-    @staticmethod
-    def backward(ctx, dout):
-        (x,) = ctx.saved_tensors
-        return dout / (1 + np.exp(-x))
-
-test_softplus = check_function(Softplus, float_arrays(shapes()))
-"""
+README = Path(__file__).resolve().parents[2] / "README.md"
+README_EXAMPLE = re.search(r"```python\n(import numpy as np\nfrom minigrad import Function\n.*?)```",
+                           README.read_text(), re.S).group(1)  # the Softplus example
 _readme: dict = {}
 exec(README_EXAMPLE, _readme)  # the README's text, verbatim
 Softplus, test_softplus = _readme["Softplus"], _readme["test_softplus"]
