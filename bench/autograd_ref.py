@@ -8,7 +8,7 @@ KEYS = ("W_proj", "b_proj", "W_embed", "Wx", "Wh", "b", "W_vocab", "b_vocab")
 
 
 def _loss(plist: list, features, captions, cell: str):
-    p = dict(zip(KEYS, plist))
+    p = dict(zip(KEYS, plist, strict=True))
     cin, cout = captions[:, :-1], captions[:, 1:]
     N, T = cin.shape
     H = p["Wh"].shape[0]
@@ -42,4 +42,4 @@ _vg = value_and_grad(_loss)
 def loss_and_grads(params: dict, features, captions, cell: str) -> tuple[float, dict]:
     """Loss and gradients of every parameter through autograd."""
     val, grads = _vg([params[k] for k in KEYS], features, captions, cell)
-    return float(val), dict(zip(KEYS, grads))
+    return float(val), dict(zip(KEYS, grads, strict=True))

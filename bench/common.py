@@ -43,7 +43,7 @@ def paired_times(fns: dict[str, Callable[[], object]], runs: int, warmup: int = 
 
 def median_ratio(a: list[float], b: list[float]) -> float:
     """Median over rounds of a[i] / b[i] (paired, so machine noise cancels within a round)."""
-    return statistics.median(x / y for x, y in zip(a, b))
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
 def _status_kib(field: str) -> int:

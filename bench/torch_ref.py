@@ -57,9 +57,9 @@ class NNCaptioner(torch.nn.Module):
         rnn_cls = torch.nn.LSTM if cell == "lstm" else torch.nn.RNN
         self.cell = cell
         self.rnn = rnn_cls(W, H, batch_first=True, dtype=dt)
+        keep = ("W_proj", "b_proj", "W_embed", "W_vocab", "b_vocab")
         self.p = torch.nn.ParameterDict({k: torch.nn.Parameter(torch.tensor(v))
-                                         for k, v in params.items()
-                                         if k in ("W_proj", "b_proj", "W_embed", "W_vocab", "b_vocab")})
+                                         for k, v in params.items() if k in keep})
         with torch.no_grad():
             wih = torch.tensor(params["Wx"]).T
             whh = torch.tensor(params["Wh"]).T

@@ -123,7 +123,8 @@ class _Edge:
     __slots__ = ("_ctx", "_out_idx", "shape", "dtype")
 
     def __init__(self, t: Tensor) -> None:
-        self._ctx, self._out_idx, self.shape, self.dtype = t._ctx, t._out_idx, t.data.shape, t.data.dtype
+        self._ctx, self._out_idx = t._ctx, t._out_idx
+        self.shape, self.dtype = t.data.shape, t.data.dtype
 
 
 def _owner(a: np.ndarray) -> Any:

@@ -10,8 +10,8 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 def test_one_screen_example_runs_and_keeps_float32():
-    block = re.search(r"```python\n(import numpy as np\nfrom minigrad import Tensor, no_grad.*?)```",
-                      README, re.S).group(1)
+    block = re.search(r"```python\n(import numpy as np\nfrom minigrad import Tensor, no_grad"
+                      r".*?)```", README, re.S).group(1)
     ns: dict = {}
     exec(block, ns)
     assert ns["h"].shape == (2, 5, 16)

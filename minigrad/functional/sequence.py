@@ -12,8 +12,13 @@ import numpy as np
 
 from minigrad.function import Context, Function
 from minigrad.functional import validate as v
-from minigrad.functional.recurrent import (LSTMStep, RNNStep, check_cell, lstm_gates,
-                                           lstm_gates_backward)
+from minigrad.functional.recurrent import (
+    LSTMStep,
+    RNNStep,
+    check_cell,
+    lstm_gates,
+    lstm_gates_backward,
+)
 from minigrad.functional.shape import Stack
 
 

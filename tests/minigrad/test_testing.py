@@ -17,8 +17,8 @@ from minigrad.testing import strategies as mst
 from minigrad.testing.strategies import float_arrays, shapes
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-README_EXAMPLE = re.search(r"```python\n(import numpy as np\nfrom minigrad import Function\n.*?)```",
-                           README.read_text(), re.S).group(1)  # the Softplus example
+README_EXAMPLE = re.search(r"```python\n(import numpy as np\nfrom minigrad import Function\n"
+                           r".*?)```", README.read_text(), re.S).group(1)  # the Softplus example
 _readme: dict = {}
 exec(README_EXAMPLE, _readme)  # the README's text, verbatim
 Softplus, test_softplus = _readme["Softplus"], _readme["test_softplus"]
