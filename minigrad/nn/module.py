@@ -96,14 +96,8 @@ class Module:
         for name, value in state.items():
             if name not in params:
                 continue
-            arr = np.asarray(value)
             p = params[name]
-            if arr.shape != p.data.shape:
-                raise ShapeError(f"{type(self).__name__}.load_state_dict: {name} must have shape "
-                                 f"{p.data.shape}, got {arr.shape}")
-            if arr.dtype.kind != "f":
-                raise DTypeError(f"{type(self).__name__}.load_state_dict: {name} must be float, "
-                                 f"got dtype {arr.dtype}")
+            arr = checked_state(f"{type(self).__name__}.load_state_dict", name, value, p.data)
             checked.append((p, arr))
         for p, arr in checked:  # all checked first: a bad entry leaves the module unchanged
             p.data[...] = arr
@@ -120,3 +114,13 @@ class Module:
         from minigrad.nn.serialization import load_module
 
         load_module(self, path, strict=strict)
+
+
+def checked_state(where: str, key: str, value: Any, like: np.ndarray) -> np.ndarray:
+    """`value` as a float array of `like`'s shape, or a named ShapeError / DTypeError."""
+    arr = np.asarray(value)
+    if arr.shape != like.shape:
+        raise ShapeError(f"{where}: {key} must have shape {like.shape}, got {arr.shape}")
+    if arr.dtype.kind != "f":
+        raise DTypeError(f"{where}: {key} must be float, got dtype {arr.dtype}")
+    return arr

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import RangeError, ShapeError
 from minigrad.grad_mode import no_grad
+from minigrad.nn.module import checked_state
 from minigrad.tensor import Tensor
 
 
@@ -98,13 +99,7 @@ class Optimizer:
         for b in self.buffers:
             new[b] = []
             for i, p in enumerate(self.params):
-                arr = np.asarray(d[f"{b}.{i}"])
-                if arr.shape != p.data.shape:
-                    raise ShapeError(f"{name}.load_state_dict: {b}.{i} must have shape "
-                                     f"{p.data.shape}, got {arr.shape}")
-                if arr.dtype.kind != "f":
-                    raise DTypeError(f"{name}.load_state_dict: {b}.{i} must be float, "
-                                     f"got dtype {arr.dtype}")
+                arr = checked_state(f"{name}.load_state_dict", f"{b}.{i}", d[f"{b}.{i}"], p.data)
                 new[b].append(arr.astype(p.data.dtype, copy=True))
         for c in self.counters:
             new[c] = []
