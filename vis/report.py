@@ -30,9 +30,11 @@ def captioning_section(cap: dict) -> str:
         rows.append(["first reference only"]
                     + [f"{cap['bleu_first_reference'][k]:.4f}" for k in names])
     extra = ""
-    if "position_accuracy" in cap:
-        extra = (f"<p>Generated captions that state the correct position/relation: "
-                 f"<b>{cap['position_accuracy']:.3f}</b></p>")
+    if "layout_accuracy" in cap:
+        acc = cap["layout_accuracy"]
+        extra = (f"<p>Generated captions that state the true position/relation (checked on "
+                 f"the scene's objects): <b>{acc['all']:.3f}</b> (one object "
+                 f"{acc['one_object']:.3f}, two objects {acc['two_objects']:.3f}).</p>")
     samples = _table(["val image", "generated", "references"],
                      [[s["image"], html.escape(s["generated"]),
                        "<br>".join(html.escape(r) for r in s["references"])]

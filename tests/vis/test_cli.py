@@ -40,6 +40,7 @@ def test_saliency_command_writes_png(tmp_path):
 def test_report_contains_every_section(tmp_path):
     cap = {"cell_type": "lstm", "n_val_images": 3,
            "bleu": {"bleu1": 0.9, "bleu2": 0.8, "bleu3": 0.7, "bleu4": 0.61},
+           "layout_accuracy": {"all": 0.75, "one_object": 1.0, "two_objects": 0.5},
            "samples": [{"image": 0, "generated": "a <red> circle", "references": ["a red circle"]}],
            "files": {"captions_png": "captions.png", "loss_png": "loss.png"}}
     par = {"seed": 0, "all_passed": False, "torch": "x",
@@ -55,6 +56,7 @@ def test_report_contains_every_section(tmp_path):
     p.feed(page)
     assert p.imgs == ["captions.png", "loss.png", "saliency.png", "fooling.png", "class_viz.png"]
     assert "0.6100" in page and "LSTMStep" in page and "FAILURES" in page
+    assert "<b>0.750</b>" in page
     assert "a <red> circle" in p.cells  # escaped in the page, intact as text
     assert not list(tmp_path.glob(".*tmp"))
 
