@@ -1,7 +1,6 @@
 """Shared benchmark plumbing: thread settings, BLAS info, paired timing, peak memory."""
 from __future__ import annotations
 
-import os
 import random
 import statistics
 import time
@@ -64,8 +63,3 @@ def peak_rss_delta_mib(fn: Callable[[], object]) -> float:
     before = _status_kib("VmRSS")
     fn()
     return (_status_kib("VmHWM") - before) / 1024
-
-
-def env_threads() -> None:
-    """Nothing to set: threads follow numpy's BLAS default; documented for the reader."""
-    os.environ.setdefault("PYTHONHASHSEED", "0")

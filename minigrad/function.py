@@ -82,14 +82,12 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on the arrays behind `args`; record a graph node if any input needs grad."""
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        record = False
         if _state["enabled"]:
             needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
-            record = True in needs
-        if record:
-            ctx = Context(cls, args, _NEEDS.setdefault(needs, needs))
         else:
-            ctx = Context(cls, args, _NEEDS.setdefault((False,) * len(args), (False,) * len(args)))
+            needs = (False,) * len(args)
+        record = True in needs
+        ctx = Context(cls, args, _NEEDS.setdefault(needs, needs))
         out = cls.forward(ctx, *arrays, **kwargs)
         if type(out) is tuple:
             if record:

@@ -29,12 +29,11 @@ def _check_seq(fn: str, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, gates: int) -
     return (x, h0, *check_cell(fn, x, h0, Wx, Wh, b, gates))
 
 
-def _time_major(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x (N, T, D) @ W (D, G) + b for all steps in one GEMM, laid out (T, N, G)."""
-    N, T, D = x.shape
-    out = _steps_first(x) @ W  # (T*N, G)
+def _time_major(xt: np.ndarray, W: np.ndarray, b: np.ndarray, T: int) -> np.ndarray:
+    """Rows xt (T*N, D) @ W (D, G) + b for all steps in one GEMM, laid out (T, N, G)."""
+    out = xt @ W  # (T*N, G)
     out += b
-    return out.reshape(T, N, -1)
+    return out.reshape(T, -1, out.shape[1])
 
 
 def _steps_first(x: np.ndarray) -> np.ndarray:
@@ -51,19 +50,20 @@ class RNNSequence(Function):
     def forward(ctx: Context, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> np.ndarray:
         x, h0, Wx, Wh, b = _check_seq("RNNSequence", x, h0, Wx, Wh, b, 1)
         T = x.shape[1]
-        hs = _time_major(x, Wx, b)  # (T, N, H), overwritten step by step
+        xt = _steps_first(x)  # (T*N, D), kept for dWx
+        hs = _time_major(xt, Wx, b, T)  # (T, N, H), overwritten step by step
         prev_h = h0
         rec = np.empty_like(h0)
         for t in range(T):
             hs[t] += np.matmul(prev_h, Wh, out=rec)
             np.tanh(hs[t], out=hs[t])
             prev_h = hs[t]
-        ctx.save_for_backward(x, h0, Wx, Wh, hs)
+        ctx.save_for_backward(xt, h0, Wx, Wh, hs)
         return hs.transpose(1, 0, 2)  # (N, T, H)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        x, h0, Wx, Wh, hs = ctx.saved_tensors
+        xt, h0, Wx, Wh, hs = ctx.saved_tensors
         T = hs.shape[0]
         da = np.empty_like(hs)  # (T, N, H)
         dh = np.zeros_like(h0)
@@ -75,7 +75,7 @@ class RNNSequence(Function):
             np.subtract(1, da[t], out=da[t])
             da[t] *= dh
             np.matmul(da[t], WhT, out=dh)
-        return _sequence_grads(ctx, x, h0, hs, da, Wx, dh)
+        return _sequence_grads(ctx, xt, h0, hs, da, Wx, dh)
 
 
 class LSTMSequence(Function):
@@ -87,7 +87,8 @@ class LSTMSequence(Function):
         x, h0, Wx, Wh, b = _check_seq("LSTMSequence", x, h0, Wx, Wh, b, 4)
         N, T, _ = x.shape
         H = h0.shape[1]
-        gates = _time_major(x, Wx, b)  # (T, N, 4H), activated step by step
+        xt = _steps_first(x)  # (T*N, D), kept for dWx
+        gates = _time_major(xt, Wx, b, T)  # (T, N, 4H), activated step by step
         cs = np.empty((T + 1, N, H), dtype=h0.dtype)  # cs[0] = c0, cs[t+1] = c_t
         cs[0] = 0
         hs = np.empty((T, N, H), dtype=h0.dtype)
@@ -102,12 +103,12 @@ class LSTMSequence(Function):
             np.tanh(cs[t + 1], out=hs[t])
             hs[t] *= g[:, 2 * H:3 * H]
             prev_h = hs[t]
-        ctx.save_for_backward(x, h0, Wx, Wh, gates, cs, hs)
+        ctx.save_for_backward(xt, h0, Wx, Wh, gates, cs, hs)
         return hs.transpose(1, 0, 2)  # (N, T, H)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        x, h0, Wx, Wh, gates, cs, hs = ctx.saved_tensors
+        xt, h0, Wx, Wh, gates, cs, hs = ctx.saved_tensors
         T, _, H = hs.shape
         da = gates if ctx.saved_consumable else gates.copy()  # (T, N, 4H), overwritten in place
         dh = np.zeros_like(h0)
@@ -118,21 +119,22 @@ class LSTMSequence(Function):
             dh += dout[t]
             _, dc = lstm_gates_backward(dh, dc, da[t], cs[t], np.tanh(cs[t + 1]), H)
             np.matmul(da[t], WhT, out=dh)
-        return _sequence_grads(ctx, x, h0, hs, da, Wx, dh)
+        return _sequence_grads(ctx, xt, h0, hs, da, Wx, dh)
 
 
-def _sequence_grads(ctx: Context, x: np.ndarray, h0: np.ndarray, hs: np.ndarray,
+def _sequence_grads(ctx: Context, xt: np.ndarray, h0: np.ndarray, hs: np.ndarray,
                     da: np.ndarray, Wx: np.ndarray, dh0: np.ndarray) -> tuple:
-    """(dx, dh0, dWx, dWh, db) from the pre-activation grads da (T, N, G), one GEMM each."""
-    N, T, D = x.shape
-    G = da.shape[2]
+    """(dx, dh0, dWx, dWh, db) from the pre-activation grads da (T, N, G), one GEMM each;
+    xt (T*N, D) are the input rows in time order."""
+    T, N, G = da.shape
+    D = xt.shape[1]
     da2 = da.reshape(T * N, G)
     need = ctx.needs_input_grad
     dx = dWx = dWh = db = None
     if need[0]:
         dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)  # (N, T, D)
     if need[2]:
-        dWx = _steps_first(x).T @ da2
+        dWx = xt.T @ da2
     if need[3]:
         dWh = h0.T @ da[0]
         if T > 1:

@@ -36,10 +36,15 @@ def plot_loss_curve(loss_history: Sequence[float], path: str | os.PathLike,
     ax.set_ylabel("loss (sum over words / N)")
     ax.set_title("captioner training loss")
     ax.legend(frameon=False)
+    return _save(plt, fig, path, dpi=110)
+
+
+def _save(plt: Any, fig: Any, path: str | os.PathLike, dpi: int) -> Path:
+    """Lay out `fig`, write it as a PNG at `path` (making folders), close it; returns the path."""
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
 
@@ -58,9 +63,4 @@ def caption_grid(images: np.ndarray, generated: Sequence[str], references: Seque
         ax = axes.ravel()[i]
         ax.imshow(images[i], interpolation="nearest")
         ax.set_title(f"gen: {generated[i]}\nref: {references[i]}", fontsize=7.5, loc="left")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path, dpi=100)

@@ -454,18 +454,24 @@ def write_shapes_dataset(
     return out
 
 
-def load_shapes_split(
-    base_dir: str | os.PathLike, split: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Read a split of shapes_images.h5: images (N, S, S, 3) uint8, masks (N, S, S), labels (N,)."""
+def _images_file(base_dir: str | os.PathLike, split: str, fn: str) -> Path:
+    """Path of shapes_images.h5 in base_dir, after checking `split` and that the file exists."""
     if split not in ("train", "val"):
-        raise ValueError(f"load_shapes_split: split must be 'train' or 'val', got {split!r}")
+        raise ValueError(f"{fn}: split must be 'train' or 'val', got {split!r}")
     path = Path(base_dir) / IMAGES_FILE
     if not path.is_file():
         raise CocoFileNotFoundError(
             f"missing file {IMAGES_FILE!r} in {str(Path(base_dir))!r}: write it with "
             "zoo.datasets.shapes.write_shapes_dataset(base_dir)"
         )
+    return path
+
+
+def load_shapes_split(
+    base_dir: str | os.PathLike, split: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read a split of shapes_images.h5: images (N, S, S, 3) uint8, masks (N, S, S), labels (N,)."""
+    path = _images_file(base_dir, split, "load_shapes_split")
     keys = [f"{split}_images", f"{split}_masks", f"{split}_labels"]
     with h5py.File(path, "r") as f:
         missing = [k for k in keys if k not in f]
@@ -479,14 +485,7 @@ def load_shapes_split(
 
 def load_shapes_objects(base_dir: str | os.PathLike, split: str) -> list[list[dict[str, Any]]]:
     """Read a split's `ShapesWorld.objects` (one list of object dicts per image) back from disk."""
-    if split not in ("train", "val"):
-        raise ValueError(f"load_shapes_objects: split must be 'train' or 'val', got {split!r}")
-    path = Path(base_dir) / IMAGES_FILE
-    if not path.is_file():
-        raise CocoFileNotFoundError(
-            f"missing file {IMAGES_FILE!r} in {str(Path(base_dir))!r}: write it with "
-            "zoo.datasets.shapes.write_shapes_dataset(base_dir)"
-        )
+    path = _images_file(base_dir, split, "load_shapes_objects")
     key = f"{split}_objects"
     with h5py.File(path, "r") as f:
         if key not in f:
