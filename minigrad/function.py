@@ -82,7 +82,7 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on the arrays behind `args`; record a graph node if any input needs grad."""
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        if _state["enabled"]:
+        if _state.enabled:
             needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
         else:
             needs = (False,) * len(args)

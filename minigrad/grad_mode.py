@@ -1,17 +1,34 @@
-"""The gradient-recording switch: `no_grad` and `enable_grad`, as context managers or decorators."""
+"""The gradient-recording switch: `no_grad` and `enable_grad`, as context managers or decorators.
+
+The switch is per thread, as in torch: `no_grad()` (or an optimizer step) in one thread never
+turns recording off in another. A new thread starts with recording on.
+"""
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_state = {"enabled": True}
+
+class _State(threading.local):
+    """Per-thread grad mode; `enabled` is True in every new thread."""
+
+    enabled = True
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
-    """Whether Functions applied now record a graph."""
-    return _state["enabled"]
+    """Whether Functions applied now (in this thread) record a graph."""
+    return _state.enabled
+
+
+def set_grad_enabled(mode: bool) -> None:
+    """Turn recording on or off for the calling thread."""
+    _state.enabled = bool(mode)
 
 
 class _GradMode:
@@ -20,11 +37,11 @@ class _GradMode:
     mode = True
 
     def __enter__(self) -> None:
-        self._prev = _state["enabled"]
-        _state["enabled"] = self.mode
+        self._prev = _state.enabled
+        _state.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        _state["enabled"] = self._prev
+        _state.enabled = self._prev
 
     def __call__(self, fn: F) -> F:
         @functools.wraps(fn)

@@ -105,7 +105,7 @@ class Tensor:
 
     # ----- in-place edits (bump the version counter) ---------------------------------------
     def _inplace(self, op: str) -> None:
-        if self.requires_grad and _state["enabled"]:
+        if self.requires_grad and _state.enabled:
             raise GraphError(f"{op}: in-place operation on a tensor that requires grad while "
                              "recording; write it out of place (x = x + y) or under no_grad()")
         self._version += 1
@@ -149,98 +149,15 @@ class Tensor:
     __isub__ = sub_
     __imul__ = mul_
 
-    # ----- differentiable operators (see minigrad.functional) ------------------------------
-    def __add__(self, o: Any) -> Tensor:
-        return _ew.Add.apply(self, o)
-
-    def __radd__(self, o: Any) -> Tensor:
-        return _ew.Add.apply(o, self)
-
-    def __sub__(self, o: Any) -> Tensor:
-        return _ew.Sub.apply(self, o)
-
-    def __rsub__(self, o: Any) -> Tensor:
-        return _ew.Sub.apply(o, self)
-
-    def __mul__(self, o: Any) -> Tensor:
-        return _ew.Mul.apply(self, o)
-
-    def __rmul__(self, o: Any) -> Tensor:
-        return _ew.Mul.apply(o, self)
-
-    def __truediv__(self, o: Any) -> Tensor:
-        return _ew.Div.apply(self, o)
-
-    def __rtruediv__(self, o: Any) -> Tensor:
-        return _ew.Div.apply(o, self)
-
-    def __pow__(self, o: Any) -> Tensor:
-        return _ew.Pow.apply(self, o)
-
-    def __rpow__(self, o: Any) -> Tensor:
-        return _ew.Pow.apply(o, self)
-
-    def __neg__(self) -> Tensor:
-        return _ew.Neg.apply(self)
-
-    def __matmul__(self, o: Any) -> Tensor:
-        return _lin.MatMul.apply(self, o)
-
-    def __rmatmul__(self, o: Any) -> Tensor:
-        return _lin.MatMul.apply(o, self)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return _shape.GetItem.apply(self, index=_raw(index))
-
-    def exp(self) -> Tensor:
-        return _ew.Exp.apply(self)
-
-    def log(self) -> Tensor:
-        return _ew.Log.apply(self)
-
-    def tanh(self) -> Tensor:
-        return _ew.Tanh.apply(self)
-
-    def sigmoid(self) -> Tensor:
-        return _ew.Sigmoid.apply(self)
-
-    def relu(self) -> Tensor:
-        return _ew.ReLU.apply(self)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _red.Sum.apply(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _red.Mean.apply(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _red.Max.apply(self, axis=axis, keepdims=keepdims)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _shape.Reshape.apply(self, shape=shape)
-
-    def transpose(self, *axes: Any) -> Tensor:
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return _shape.Transpose.apply(self, axes=axes or None)
+    # Differentiable operators and methods (+, *, @, [], .sum(), .exp(), ...) are bound from the
+    # families' TENSOR_METHODS tables when minigrad.functional is imported (see its __init__).
 
     @property
     def T(self) -> Tensor:
-        return _shape.Transpose.apply(self, axes=None)
-
-    def astype(self, dtype: Any) -> Tensor:
-        return _ew.Cast.apply(self, dtype=np.dtype(dtype))
+        """The transpose (all axes reversed)."""
+        return self.transpose()
 
 
 def _raw(x: Any) -> Any:
     """The ndarray behind a Tensor, anything else unchanged."""
     return x.data if isinstance(x, Tensor) else x
-
-
-# The operator modules need `Tensor`, so they are bound after it exists.
-from minigrad.functional import elementwise as _ew  # noqa: E402
-from minigrad.functional import linear as _lin  # noqa: E402
-from minigrad.functional import reduce as _red  # noqa: E402
-from minigrad.functional import shape as _shape  # noqa: E402

@@ -1,64 +1,63 @@
-"""Every built-in Function (CamelCase classes) and its snake_case wrapper."""
-from minigrad.functional.conv import Conv2d, MaxPool2d, conv2d, max_pool2d
-from minigrad.functional.elementwise import (
-                                             Add,
-                                             Cast,
-                                             Div,
-                                             Exp,
-                                             Log,
-                                             Mul,
-                                             Neg,
-                                             Pow,
-                                             ReLU,
-                                             Sigmoid,
-                                             Sub,
-                                             Tanh,
-                                             add,
-                                             div,
-                                             exp,
-                                             log,
-                                             mul,
-                                             neg,
-                                             pow,
-                                             relu,
-                                             sigmoid,
-                                             sub,
-                                             tanh,
-)
-from minigrad.functional.embedding import Embedding, embedding
-from minigrad.functional.linear import (
-                                             Affine,
-                                             MatMul,
-                                             TemporalAffine,
-                                             affine,
-                                             matmul,
-                                             temporal_affine,
-)
-from minigrad.functional.loss import MaskedSoftmaxCE, SoftmaxCE, masked_softmax_ce, softmax_ce
-from minigrad.functional.recurrent import LSTMStep, RNNStep, lstm_step, rnn_step
-from minigrad.functional.reduce import Max, Mean, Sum, max, mean, sum
-from minigrad.functional.sequence import LSTMSequence, RNNSequence, lstm, rnn
-from minigrad.functional.shape import (
-                                             Concat,
-                                             GetItem,
-                                             Reshape,
-                                             Stack,
-                                             Transpose,
-                                             concat,
-                                             getitem,
-                                             reshape,
-                                             stack,
-                                             transpose,
-)
+"""Every built-in Function (CamelCase classes) and its snake_case wrapper, family by family.
 
-__all__ = [
-    "Conv2d", "MaxPool2d", "conv2d", "max_pool2d",
-    "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Tanh", "Sigmoid", "ReLU", "Cast",
-    "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "Concat", "Stack",
-    "MatMul", "Affine", "TemporalAffine", "Embedding", "RNNStep", "LSTMStep",
-    "RNNSequence", "LSTMSequence", "MaskedSoftmaxCE", "SoftmaxCE",
-    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "tanh", "sigmoid", "relu",
-    "sum", "mean", "max", "reshape", "transpose", "getitem", "concat", "stack",
-    "matmul", "affine", "temporal_affine", "embedding", "rnn_step", "lstm_step", "rnn", "lstm",
-    "masked_softmax_ce", "softmax_ce",
-]
+Each family file lists its names in `__all__` and the Tensor methods and operators it
+provides in `TENSOR_METHODS` (name -> wrapper); this module re-exports the names and binds
+the methods to `Tensor` once, when minigrad is imported.
+"""
+# ruff: noqa: F403, F405, I001
+# The family modules first: the star imports below rebind names such as `embedding`.
+import minigrad.functional.activation as _activation
+import minigrad.functional.attention as _attention
+import minigrad.functional.conv as _conv
+import minigrad.functional.dropout as _dropout
+import minigrad.functional.elementwise as _elementwise
+import minigrad.functional.embedding as _embedding
+import minigrad.functional.index as _index
+import minigrad.functional.join as _join
+import minigrad.functional.linear as _linear
+import minigrad.functional.loss as _loss
+import minigrad.functional.norm as _norm
+import minigrad.functional.pool as _pool
+import minigrad.functional.recurrent as _recurrent
+import minigrad.functional.reduce as _reduce
+import minigrad.functional.sequence as _sequence
+import minigrad.functional.shape as _shape
+import minigrad.functional.unary as _unary
+from minigrad.functional.activation import *
+from minigrad.functional.attention import *
+from minigrad.functional.conv import *
+from minigrad.functional.dropout import *
+from minigrad.functional.elementwise import *
+from minigrad.functional.embedding import *
+from minigrad.functional.index import *
+from minigrad.functional.join import *
+from minigrad.functional.linear import *
+from minigrad.functional.loss import *
+from minigrad.functional.norm import *
+from minigrad.functional.pool import *
+from minigrad.functional.recurrent import *
+from minigrad.functional.reduce import *
+from minigrad.functional.sequence import *
+from minigrad.functional.shape import *
+from minigrad.functional.unary import *
+from minigrad.tensor import Tensor
+
+FAMILIES = (_elementwise, _unary, _activation, _reduce, _shape, _index, _join, _linear, _conv,
+            _pool, _norm, _dropout, _attention, _loss, _embedding, _recurrent, _sequence)
+
+__all__ = [name for family in FAMILIES for name in family.__all__]
+
+
+def _bind_tensor_methods() -> None:
+    """Set every family's TENSOR_METHODS on Tensor; a name bound twice is a bug."""
+    seen: dict[str, str] = {}
+    for family in FAMILIES:
+        for name, fn in family.TENSOR_METHODS.items():
+            if name in seen:
+                raise RuntimeError(f"Tensor.{name} is bound by both {seen[name]} and "
+                                   f"{family.__name__}")
+            seen[name] = family.__name__
+            setattr(Tensor, name, fn)
+
+
+_bind_tensor_methods()

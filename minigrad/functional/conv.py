@@ -144,3 +144,8 @@ def conv2d(x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) -> Any:
 def max_pool2d(x: Any, kernel: int = 2, stride: int = 2) -> Any:
     """(N, C, H, W) -> (N, C, H', W')."""
     return MaxPool2d.apply(x, kernel=kernel, stride=stride)
+
+
+__all__ = ["Conv2d", "MaxPool2d", "conv2d", "max_pool2d"]
+
+TENSOR_METHODS: dict = {}

@@ -261,3 +261,24 @@ def sigmoid(x: Any) -> Any:
 def relu(x: Any) -> Any:
     """max(x, 0)."""
     return ReLU.apply(x)
+
+
+def cast(x: Any, dtype: Any) -> Any:
+    """x.astype(dtype), differentiable."""
+    return Cast.apply(x, dtype=np.dtype(dtype))
+
+
+__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
+           "Cast", "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "tanh", "sigmoid",
+           "relu", "cast"]
+
+TENSOR_METHODS = {
+    "__add__": lambda self, o: Add.apply(self, o), "__radd__": lambda self, o: Add.apply(o, self),
+    "__sub__": lambda self, o: Sub.apply(self, o), "__rsub__": lambda self, o: Sub.apply(o, self),
+    "__mul__": lambda self, o: Mul.apply(self, o), "__rmul__": lambda self, o: Mul.apply(o, self),
+    "__truediv__": lambda self, o: Div.apply(self, o),
+    "__rtruediv__": lambda self, o: Div.apply(o, self),
+    "__pow__": lambda self, o: Pow.apply(self, o), "__rpow__": lambda self, o: Pow.apply(o, self),
+    "__neg__": lambda self: Neg.apply(self),
+    "exp": exp, "log": log, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "astype": cast,
+}

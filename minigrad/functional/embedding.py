@@ -53,3 +53,8 @@ class Embedding(Function):
 def embedding(idx: Any, W: Any) -> Any:
     """(N, T) int, (V, W) -> (N, T, W)."""
     return Embedding.apply(idx, W)
+
+
+__all__ = ["Embedding", "embedding"]
+
+TENSOR_METHODS: dict = {}

@@ -137,3 +137,11 @@ def affine(x: Any, w: Any, b: Any) -> Any:
 def temporal_affine(x: Any, w: Any, b: Any) -> Any:
     """(N, T, D), (D, M), (M,) -> (N, T, M)."""
     return TemporalAffine.apply(x, w, b)
+
+
+__all__ = ["MatMul", "Affine", "TemporalAffine", "matmul", "affine", "temporal_affine"]
+
+TENSOR_METHODS = {
+    "__matmul__": lambda self, o: MatMul.apply(self, o),
+    "__rmatmul__": lambda self, o: MatMul.apply(o, self),
+}

@@ -10,7 +10,7 @@ from minigrad.function import Context, Function
 from minigrad.functional import validate as v
 
 
-def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+def log_softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """log softmax shifted by the max, so huge scores do not overflow; keeps x's dtype."""
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -69,7 +69,7 @@ class SoftmaxCE(Function):
         v.nonempty("SoftmaxCE", "x", x)
         y = v.integer("SoftmaxCE", "y", y, high=x.shape[1])
         v.shape("SoftmaxCE", "y", y, x.shape[:1], "(N,)")
-        logp = log_softmax(x, axis=1)  # (N, C)
+        logp = log_softmax_array(x, axis=1)  # (N, C)
         ctx.save_for_backward(logp, y)
         return np.asarray(-logp[np.arange(len(y)), y].mean(), dtype=x.dtype)
 
@@ -90,3 +90,8 @@ def masked_softmax_ce(x: Any, y: Any, mask: Any, normalize: str = "batch") -> An
 def softmax_ce(x: Any, y: Any) -> Any:
     """(N, C), (N,) int -> scalar mean loss."""
     return SoftmaxCE.apply(x, y)
+
+
+__all__ = ["MaskedSoftmaxCE", "SoftmaxCE", "masked_softmax_ce", "softmax_ce"]
+
+TENSOR_METHODS: dict = {}

@@ -133,3 +133,8 @@ def rnn_step(x: Any, prev_h: Any, Wx: Any, Wh: Any, b: Any) -> Any:
 def lstm_step(x: Any, prev_h: Any, prev_c: Any, Wx: Any, Wh: Any, b: Any) -> tuple:
     """(N, D), (N, H), (N, H) -> (next_h, next_c), each (N, H)."""
     return LSTMStep.apply(x, prev_h, prev_c, Wx, Wh, b)
+
+
+__all__ = ["RNNStep", "LSTMStep", "rnn_step", "lstm_step"]
+
+TENSOR_METHODS: dict = {}

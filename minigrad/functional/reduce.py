@@ -97,3 +97,8 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
     """Max over `axis`; ties share the gradient equally."""
     return Max.apply(x, axis=axis, keepdims=keepdims)
+
+
+__all__ = ["Sum", "Mean", "Max", "sum", "mean", "max"]
+
+TENSOR_METHODS = {"sum": sum, "mean": mean, "max": max}

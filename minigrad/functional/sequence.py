@@ -175,3 +175,8 @@ def lstm(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, fused: bool = True) -> Any:
         h, c = LSTMStep.apply(x[:, t, :], h, c, Wx, Wh, b)
         hs.append(h)
     return Stack.apply(*hs, axis=1)
+
+
+__all__ = ["RNNSequence", "LSTMSequence", "rnn", "lstm"]
+
+TENSOR_METHODS: dict = {}

@@ -149,3 +149,26 @@ def concat(xs: list, axis: int = 0) -> Any:
 def stack(xs: list, axis: int = 0) -> Any:
     """Stack along a new `axis`."""
     return Stack.apply(*xs, axis=axis)
+
+
+def _tensor_reshape(x: Any, *shape: Any) -> Any:
+    """t.reshape(2, 3) or t.reshape((2, 3))."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return Reshape.apply(x, shape=shape)
+
+
+def _tensor_transpose(x: Any, *axes: Any) -> Any:
+    """t.transpose() reverses the axes; t.transpose(axes) or t.transpose(*axes) permutes them."""
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    return Transpose.apply(x, axes=axes or None)
+
+
+__all__ = ["Reshape", "Transpose", "GetItem", "Concat", "Stack", "reshape", "transpose",
+           "getitem", "concat", "stack"]
+
+TENSOR_METHODS = {
+    "reshape": _tensor_reshape, "transpose": _tensor_transpose,
+    "__getitem__": lambda self, index: GetItem.apply(self, index=getattr(index, "data", index)),
+}

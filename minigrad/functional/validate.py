@@ -16,6 +16,8 @@ def as_array(fn: str, name: str, x: Any) -> Any:
     """
     if type(x) in (int, float) or (type(x) is np.ndarray and x.dtype.kind in "biuf"):
         return x
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":  # numpy scalars are weak, like
+        return x.item()  # Python numbers: float32 tensor * np.float64(0.5) stays float32
     if x is None or isinstance(x, (str, bytes, dict)):
         raise DTypeError(f"{fn}: {name} must be an array, got {type(x).__name__}")
     arr = np.asarray(x)
@@ -98,6 +100,38 @@ def nonempty(fn: str, name: str, x: np.ndarray) -> None:
     """Require a non-empty batch."""
     if x.size == 0 or (x.ndim and x.shape[0] == 0):
         raise ShapeError(f"{fn}: {name} must be a non-empty batch, got shape {x.shape}")
+
+
+def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum `g` over the axes that broadcasting added to or stretched in `shape`.
+
+    Backwards of broadcasting Functions return `unbroadcast(dout * ..., x.shape)` so that
+    each gradient has exactly its input's shape (gradcheck insists on it).
+    """
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, (gs, s) in enumerate(zip(g.shape, shape, strict=True))
+                 if s == 1 and gs != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g
+
+
+def alias(fn: str, name: str, value: Any, other: str, other_value: Any, default: Any = None) -> Any:
+    """One value from numpy's and torch's spellings of an argument (axis/dim, keepdims/keepdim).
+
+    Giving both (different from None) is a TypeError naming them.
+    """
+    if value is not None and other_value is not None:
+        raise TypeError(f"{fn}: give {name} or {other}, not both (got {name}={value!r} and "
+                        f"{other}={other_value!r})")
+    if value is not None:
+        return value
+    return default if other_value is None else other_value
 
 
 def _count_bad(x: np.ndarray) -> str:

@@ -1,4 +1,4 @@
-"""Layers on minigrad.functional: Linear, Embedding, RNN, LSTM, Conv2d, MaxPool2d, activations.
+"""Basic layers on minigrad.functional: Linear, Embedding, activations, Flatten, Sequential.
 
 Every layer takes `dtype` (float32 default, float64 for gradcheck) and an optional numpy
 Generator `rng` for its initial weights. Weight layouts follow CS231n, not torch:
@@ -91,98 +91,6 @@ class Embedding(Module):
 
     def __repr__(self) -> str:
         return f"Embedding(V={self.V}, W={self.W}, dtype={self.weight.dtype})"
-
-
-class _Recurrent(Module):
-    """Shared parts of RNN and LSTM: CS231n parameters Wx (D, G·H), Wh (H, G·H), b (G·H,)."""
-
-    gates = 1
-    name = "RNN"
-
-    def __init__(self, D: int, H: int, dtype: Any = np.float32,
-                 rng: np.random.Generator | None = None) -> None:
-        super().__init__()
-        _positive(self.name, D=D, H=H)
-        rng = _rng(rng)
-        G = self.gates * H
-        self.D, self.H = D, H
-        self.Wx = Parameter(init.scaled_normal((D, G), rng, dtype))
-        self.Wh = Parameter(init.scaled_normal((H, G), rng, dtype))
-        self.b = Parameter(init.zeros((G,), dtype))
-
-    def _inputs(self, x: Any, h0: Any) -> Any:
-        _check_input(self.name, x, self.D, "D", self.Wx.dtype, 3, "(N, T, D)")
-        if h0 is None:
-            h0 = np.zeros((_data(x).shape[0], self.H), dtype=self.Wx.dtype)  # (N, H)
-        return h0
-
-    def __repr__(self) -> str:
-        return f"{self.name}(D={self.D}, H={self.H}, dtype={self.Wx.dtype})"
-
-
-class RNN(_Recurrent):
-    """Vanilla tanh RNN: x (N, T, D), h0 (N, H) (zeros if None) -> h (N, T, H)."""
-
-    def forward(self, x: Any, h0: Any = None) -> Tensor:
-        """(N, T, D), (N, H) -> (N, T, H)."""
-        return mgf.rnn(x, self._inputs(x, h0), self.Wx, self.Wh, self.b)
-
-
-class LSTM(_Recurrent):
-    """LSTM, gate blocks i, f, o, g, c0 = 0: x (N, T, D), h0 (N, H) (zeros if None) -> (N, T, H)."""
-
-    gates = 4
-    name = "LSTM"
-
-    def forward(self, x: Any, h0: Any = None) -> Tensor:
-        """(N, T, D), (N, H) -> (N, T, H)."""
-        return mgf.lstm(x, self._inputs(x, h0), self.Wx, self.Wh, self.b)
-
-
-class Conv2d(Module):
-    """2-D convolution, CS231n layout: x (N, C, H, W), weight (F, C, k, k), bias (F,)
-    -> (N, F, H', W')."""
-
-    def __init__(self, C: int, F: int, kernel: int, stride: int = 1, pad: int = 0,
-                 dtype: Any = np.float32, rng: np.random.Generator | None = None) -> None:
-        super().__init__()
-        _positive("Conv2d", C=C, F=F, kernel=kernel, stride=stride)
-        if not isinstance(pad, (int, np.integer)) or pad < 0:
-            raise ShapeError(f"Conv2d: pad must be a non-negative int, got {pad!r}")
-        rng = _rng(rng)
-        self.C, self.F, self.kernel, self.stride, self.pad = C, F, kernel, stride, pad
-        bound = 1.0 / math.sqrt(C * kernel * kernel)  # torch's default bound
-        self.weight = Parameter(init.uniform((F, C, kernel, kernel), rng, bound, dtype))
-        self.bias = Parameter(init.uniform((F,), rng, bound, dtype))
-
-    def forward(self, x: Any) -> Tensor:
-        """(N, C, H, W) -> (N, F, H', W')."""
-        from minigrad.functional.conv import Conv2d as Conv2dFn
-
-        return Conv2dFn.apply(x, self.weight, self.bias, stride=self.stride, pad=self.pad)
-
-    def __repr__(self) -> str:
-        return (f"Conv2d(C={self.C}, F={self.F}, kernel={self.kernel}, stride={self.stride}, "
-                f"pad={self.pad}, dtype={self.weight.dtype})")
-
-
-class MaxPool2d(Module):
-    """Max pooling over k×k windows: x (N, C, H, W) -> (N, C, H', W'); stride defaults to k."""
-
-    def __init__(self, kernel: int, stride: int | None = None) -> None:
-        super().__init__()
-        stride = kernel if stride is None else stride
-        _positive("MaxPool2d", kernel=kernel, stride=stride)
-        self.kernel, self.stride = kernel, stride
-
-    def forward(self, x: Any) -> Tensor:
-        """(N, C, H, W) -> (N, C, H', W')."""
-        from minigrad.functional.conv import MaxPool2d as MaxPool2dFn
-
-        return MaxPool2dFn.apply(x, kernel=self.kernel, stride=self.stride)
-
-    def __repr__(self) -> str:
-        return f"MaxPool2d(kernel={self.kernel}, stride={self.stride})"
 
 
 class ReLU(Module):

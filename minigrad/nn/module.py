@@ -26,6 +26,8 @@ class Module:
 
     def __init__(self) -> None:
         object.__setattr__(self, "_params", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
 
@@ -35,7 +37,12 @@ class Module:
                                  "assigning attributes")
         self._params.pop(name, None)
         self._modules.pop(name, None)
-        if isinstance(value, Parameter):
+        if name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}: buffer {name!r} must be a Tensor or None, "
+                                f"got {type(value).__name__}")
+            self._buffers[name] = value
+        elif isinstance(value, Parameter):
             self._params[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
@@ -53,6 +60,49 @@ class Module:
             yield prefix + name, p
         for name, m in self._modules.items():
             yield from m.named_parameters(prefix + name + ".")
+
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Keep a non-trainable array (e.g. BatchNorm's running mean) as a Tensor attribute;
+        persistent buffers are saved in `state_dict` next to the parameters."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+                                 "register_buffer")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{type(self).__name__}.register_buffer: name must be a non-empty str "
+                           f"without '.', got {name!r}")
+        if name in self._params or name in self._modules:
+            raise KeyError(f"{type(self).__name__}.register_buffer: {name!r} is already a "
+                           "parameter or sub-module")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(tensor)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(name, Tensor) pairs of every buffer here and below (None buffers skipped)."""
+        for name, b in self._buffers.items():
+            if b is not None:
+                yield prefix + name, b
+        for name, m in self._modules.items():
+            yield from m.named_buffers(prefix + name + ".")
+
+    def buffers(self) -> list[Tensor]:
+        """All buffers, in registration order."""
+        return [b for _, b in self.named_buffers()]
+
+    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(name, Tensor) of every parameter and persistent buffer, torch's state_dict order."""
+        for name, p in self._params.items():
+            yield prefix + name, p
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                yield prefix + name, b
+        for name, m in self._modules.items():
+            yield from m._state_items(prefix + name + ".")
 
     def parameters(self) -> list[Parameter]:
         """All Parameters, in registration order."""
@@ -80,12 +130,12 @@ class Module:
         return self.train(False)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """{name: copy of the parameter's array}."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """{name: copy of the array} for every parameter and persistent buffer."""
+        return {name: t.data.copy() for name, t in self._state_items()}
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
-        """Copy arrays into the parameters by name; shapes must match, dtypes are kept."""
-        params = dict(self.named_parameters())
+        """Copy arrays into the parameters and buffers by name; shapes must match, dtypes kept."""
+        params = dict(self._state_items())
         if strict:
             missing = sorted(set(params) - set(state))
             unexpected = sorted(set(state) - set(params))
@@ -117,10 +167,13 @@ class Module:
 
 
 def checked_state(where: str, key: str, value: Any, like: np.ndarray) -> np.ndarray:
-    """`value` as a float array of `like`'s shape, or a named ShapeError / DTypeError."""
-    arr = np.asarray(value)
+    """`value` as an array of `like`'s shape and kind (float, or int for an int buffer such
+    as BatchNorm's num_batches_tracked), or a named ShapeError / DTypeError."""
+    arr = np.asarray(getattr(value, "data", value))
     if arr.shape != like.shape:
         raise ShapeError(f"{where}: {key} must have shape {like.shape}, got {arr.shape}")
-    if arr.dtype.kind != "f":
-        raise DTypeError(f"{where}: {key} must be float, got dtype {arr.dtype}")
+    kinds = "f" if like.dtype.kind == "f" else "iub"
+    if arr.dtype.kind not in kinds:
+        want = "float" if kinds == "f" else "an integer"
+        raise DTypeError(f"{where}: {key} must be {want}, got dtype {arr.dtype}")
     return arr

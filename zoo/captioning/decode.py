@@ -19,7 +19,7 @@ import numpy as np
 
 from minigrad import no_grad
 from minigrad.errors import RangeError
-from minigrad.functional.loss import log_softmax
+from minigrad.functional.loss import log_softmax_array
 
 
 def _tokens(model: Any, fn: str) -> tuple[int, int, int]:
@@ -72,7 +72,7 @@ def beam_search(model: Any, features: Any, max_length: int = 30, beam_size: int 
     for t in range(L):
         scores, h_new, c_new = model.step(words, h, c)
         V = scores.shape[1]
-        logp = log_softmax(scores.astype(np.float64), axis=1).reshape(N, k, V)  # (N, k, V)
+        logp = log_softmax_array(scores.astype(np.float64), axis=1).reshape(N, k, V)  # (N, k, V)
         cand = score[:, :, None] + logp  # (N, k, V)
         frozen = np.full(V, -np.inf)
         frozen[null] = 0.0

@@ -155,7 +155,7 @@ def _masked_ce(normalize: str):
 
 
 # ----- the registry ----------------------------------------------------------------------------
-CASES: list[ParityCase] = [
+CORE_CASES: list[ParityCase] = [
     ParityCase("Add", mf.Add, _binary((3, 4, 5), (4, 1)), lambda a, b: a + b,
                note="broadcast b (4, 1) against a (3, 4, 5)"),
     ParityCase("Sub", mf.Sub, _binary((3, 1, 5), (4, 5)), lambda a, b: a - b,
@@ -267,3 +267,25 @@ CASES: list[ParityCase] = [
                lambda r: Inputs({"x": _normal(r, 5, 6, scale=3.0), "y": _ints(r, 6, 5)}),
                lambda x, y: F.cross_entropy(x, y)),
 ]
+
+# Family case modules (cases/<family>.py) may use the helpers above, so they are imported here.
+from vis.parity.cases import activation as _activation  # noqa: E402
+from vis.parity.cases import attention as _attention  # noqa: E402
+from vis.parity.cases import conv as _conv  # noqa: E402
+from vis.parity.cases import dropout as _dropout  # noqa: E402
+from vis.parity.cases import elementwise as _elementwise  # noqa: E402
+from vis.parity.cases import index as _index  # noqa: E402
+from vis.parity.cases import join as _join  # noqa: E402
+from vis.parity.cases import linear as _linear  # noqa: E402
+from vis.parity.cases import loss as _loss  # noqa: E402
+from vis.parity.cases import norm as _norm  # noqa: E402
+from vis.parity.cases import pool as _pool  # noqa: E402
+from vis.parity.cases import recurrent as _recurrent  # noqa: E402
+from vis.parity.cases import reduce as _reduce  # noqa: E402
+from vis.parity.cases import shape as _shape  # noqa: E402
+from vis.parity.cases import unary as _unary  # noqa: E402
+
+CASES: list[ParityCase] = [*CORE_CASES, *_activation.CASES, *_attention.CASES, *_conv.CASES,
+                           *_dropout.CASES, *_elementwise.CASES, *_index.CASES, *_join.CASES,
+                           *_linear.CASES, *_loss.CASES, *_norm.CASES, *_pool.CASES,
+                           *_recurrent.CASES, *_reduce.CASES, *_shape.CASES, *_unary.CASES]

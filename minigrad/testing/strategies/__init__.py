@@ -308,6 +308,32 @@ BUILTIN_INPUTS: dict[str, Callable[[], SearchStrategy]] = {
 }
 
 
+# Family strategy modules (strategies/<family>.py) add their Functions' entries; they use the
+# helpers above, so they are imported here, after them.
+from minigrad.testing.strategies import activation as _activation  # noqa: E402
+from minigrad.testing.strategies import attention as _attention  # noqa: E402
+from minigrad.testing.strategies import conv as _conv  # noqa: E402
+from minigrad.testing.strategies import dropout as _dropout  # noqa: E402
+from minigrad.testing.strategies import elementwise as _elementwise  # noqa: E402
+from minigrad.testing.strategies import index as _index  # noqa: E402
+from minigrad.testing.strategies import join as _join  # noqa: E402
+from minigrad.testing.strategies import linear as _linear  # noqa: E402
+from minigrad.testing.strategies import loss as _loss  # noqa: E402
+from minigrad.testing.strategies import norm as _norm  # noqa: E402
+from minigrad.testing.strategies import pool as _pool  # noqa: E402
+from minigrad.testing.strategies import recurrent as _recurrent  # noqa: E402
+from minigrad.testing.strategies import reduce as _reduce  # noqa: E402
+from minigrad.testing.strategies import shape as _shape  # noqa: E402
+from minigrad.testing.strategies import unary as _unary  # noqa: E402
+
+for _family in (_activation, _attention, _conv, _dropout, _elementwise, _index, _join, _linear,
+                _loss, _norm, _pool, _recurrent, _reduce, _shape, _unary):
+    for _name, _build in _family.INPUTS.items():
+        if _name in BUILTIN_INPUTS:
+            raise RuntimeError(f"strategies: {_name} is registered twice")
+        BUILTIN_INPUTS[_name] = _build
+
+
 def inputs_for(fn: Any) -> SearchStrategy:
     """The `(args, kwargs)` strategy of a built-in Function (class or name)."""
     name = fn if isinstance(fn, str) else fn.__name__

@@ -1,0 +1,4 @@
+"""Attention layers: MultiheadAttention."""
+from __future__ import annotations
+
+__all__: list[str] = []
