@@ -14,6 +14,7 @@ import minigrad.functional.elementwise as _elementwise
 import minigrad.functional.embedding as _embedding
 import minigrad.functional.index as _index
 import minigrad.functional.join as _join
+import minigrad.functional.linalg as _linalg
 import minigrad.functional.linear as _linear
 import minigrad.functional.loss as _loss
 import minigrad.functional.norm as _norm
@@ -22,6 +23,7 @@ import minigrad.functional.recurrent as _recurrent
 import minigrad.functional.reduce as _reduce
 import minigrad.functional.sequence as _sequence
 import minigrad.functional.shape as _shape
+import minigrad.functional.sort as _sort
 import minigrad.functional.unary as _unary
 from minigrad.functional.activation import *
 from minigrad.functional.attention import *
@@ -31,6 +33,7 @@ from minigrad.functional.elementwise import *
 from minigrad.functional.embedding import *
 from minigrad.functional.index import *
 from minigrad.functional.join import *
+from minigrad.functional.linalg import *
 from minigrad.functional.linear import *
 from minigrad.functional.loss import *
 from minigrad.functional.norm import *
@@ -39,11 +42,13 @@ from minigrad.functional.recurrent import *
 from minigrad.functional.reduce import *
 from minigrad.functional.sequence import *
 from minigrad.functional.shape import *
+from minigrad.functional.sort import *
 from minigrad.functional.unary import *
 from minigrad.tensor import Tensor
 
-FAMILIES = (_elementwise, _unary, _activation, _reduce, _shape, _index, _join, _linear, _conv,
-            _pool, _norm, _dropout, _attention, _loss, _embedding, _recurrent, _sequence)
+FAMILIES = (_elementwise, _unary, _activation, _reduce, _shape, _index, _join, _linear, _linalg,
+            _sort, _conv, _pool, _norm, _dropout, _attention, _loss, _embedding, _recurrent,
+            _sequence)
 
 __all__ = [name for family in FAMILIES for name in family.__all__]
 

@@ -276,6 +276,7 @@ from vis.parity.cases import dropout as _dropout  # noqa: E402
 from vis.parity.cases import elementwise as _elementwise  # noqa: E402
 from vis.parity.cases import index as _index  # noqa: E402
 from vis.parity.cases import join as _join  # noqa: E402
+from vis.parity.cases import linalg as _linalg  # noqa: E402
 from vis.parity.cases import linear as _linear  # noqa: E402
 from vis.parity.cases import loss as _loss  # noqa: E402
 from vis.parity.cases import norm as _norm  # noqa: E402
@@ -283,9 +284,11 @@ from vis.parity.cases import pool as _pool  # noqa: E402
 from vis.parity.cases import recurrent as _recurrent  # noqa: E402
 from vis.parity.cases import reduce as _reduce  # noqa: E402
 from vis.parity.cases import shape as _shape  # noqa: E402
+from vis.parity.cases import sort as _sort  # noqa: E402
 from vis.parity.cases import unary as _unary  # noqa: E402
 
 CASES: list[ParityCase] = [*CORE_CASES, *_activation.CASES, *_attention.CASES, *_conv.CASES,
                            *_dropout.CASES, *_elementwise.CASES, *_index.CASES, *_join.CASES,
-                           *_linear.CASES, *_loss.CASES, *_norm.CASES, *_pool.CASES,
-                           *_recurrent.CASES, *_reduce.CASES, *_shape.CASES, *_unary.CASES]
+                           *_linalg.CASES, *_linear.CASES, *_loss.CASES, *_norm.CASES,
+                           *_pool.CASES, *_recurrent.CASES, *_reduce.CASES, *_shape.CASES,
+                           *_sort.CASES, *_unary.CASES]
