@@ -1,4 +1,4 @@
-"""Vanilla RNN and LSTM single steps (CS231n conventions), and the sequence helpers."""
+"""Vanilla RNN, LSTM and GRU single steps (CS231n weight layouts), and their shared checks."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,21 +10,31 @@ from minigrad.functional import validate as v
 
 
 def check_cell(fn: str, x: np.ndarray, h: np.ndarray, Wx: Any, Wh: Any, b: Any,
-               gates: int) -> tuple:
+               gates: int, bname: str = "b") -> tuple:
     """Validate x (N, D), h (N, H), Wx (D, G·H), Wh (H, G·H), b (G·H,); returns the float arrays."""
-    G = "4H" if gates == 4 else "H"
-    Wx, Wh, b = v.floating(fn, "Wx", Wx), v.floating(fn, "Wh", Wh), v.floating(fn, "b", b)
+    G = "H" if gates == 1 else f"{gates}H"
+    Wx, Wh, b = v.floating(fn, "Wx", Wx), v.floating(fn, "Wh", Wh), v.floating(fn, bname, b)
     v.ndim(fn, "Wx", Wx, 2, f"(D, {G})")
     v.ndim(fn, "Wh", Wh, 2, f"(H, {G})")
-    v.ndim(fn, "b", b, 1, f"({G},)")
+    v.ndim(fn, bname, b, 1, f"({G},)")
     N, H = h.shape
     v.shape(fn, "Wh", Wh, (H, gates * H), f"(H, {G})")
     v.shape(fn, "Wx", Wx, (x.shape[-1], gates * H), f"(D, {G})")
-    v.shape(fn, "b", b, (gates * H,), f"({G},)")
+    v.shape(fn, bname, b, (gates * H,), f"({G},)")
     v.same_dim(fn, "x", x, 0, "prev_h" if x.ndim == 2 else "h0", h, 0)
     v.nonempty(fn, "x", x)
-    v.same_dtype(fn, ("x", "h", "Wx", "Wh", "b"), x, h, Wx, Wh, b)
+    v.same_dtype(fn, ("x", "h", "Wx", "Wh", bname), x, h, Wx, Wh, b)
     return Wx, Wh, b
+
+
+def check_gru(fn: str, x: np.ndarray, h: np.ndarray, Wx: Any, Wh: Any, bx: Any,
+              bh: Any) -> tuple:
+    """Validate a GRU's Wx (D, 3H), Wh (H, 3H), bx, bh (3H,) against x and h; the float arrays."""
+    Wx, Wh, bx = check_cell(fn, x, h, Wx, Wh, bx, 3, "bx")
+    bh = v.floating(fn, "bh", bh)
+    v.shape(fn, "bh", bh, bx.shape, "(3H,)")
+    v.same_dtype(fn, ("bx", "bh"), bx, bh)
+    return Wx, Wh, bx, bh
 
 
 class RNNStep(Function):
@@ -125,6 +135,80 @@ class LSTMStep(Function):
                 prev_h.T @ da if need[4] else None, da.sum(axis=0) if need[5] else None)
 
 
+def sigmoid_(a: np.ndarray) -> np.ndarray:
+    """Sigmoid in place, as 0.5 + 0.5 tanh(a / 2) (no overflow for large |a|)."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1
+    a *= 0.5
+    return a
+
+
+def gru_backward(dnext_h: np.ndarray, prev_h: np.ndarray, rz: np.ndarray, n: np.ndarray,
+                 ghn: np.ndarray, da: np.ndarray, dgh: np.ndarray) -> np.ndarray:
+    """Fill da = d(x Wx + bx) and dgh = d(h Wh + bh), each (N, 3H), of one GRU step; returns
+    the part of dprev_h that does not go through Wh, dnext_h ⊙ z."""
+    H = n.shape[1]
+    r, z = rz[:, :H], rz[:, H:]
+    dan = dnext_h * (1 - z)  # dn, then through tanh
+    dan *= 1 - n * n
+    dz = dnext_h * (prev_h - n)
+    da[:, H:2 * H] = dz * z * (1 - z)
+    da[:, :H] = dan * ghn * r * (1 - r)
+    da[:, 2 * H:] = dan
+    dgh[:, :2 * H] = da[:, :2 * H]
+    np.multiply(dan, r, out=dgh[:, 2 * H:])
+    return dnext_h * z
+
+
+class GRUStep(Function):
+    """One GRU step with torch's equations and gate blocks r, z, n (reset, update, new):
+    x (N, D), prev_h (N, H), Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,) -> next_h (N, H).
+
+    r = σ(x Wx_r + bx_r + h Wh_r + bh_r), z likewise, n = tanh(x Wx_n + bx_n + r ⊙ (h Wh_n +
+    bh_n)), next_h = (1 - z) ⊙ n + z ⊙ h. torch's GRUCell holds the same blocks in the same
+    order: weight_ih = Wx.T, weight_hh = Wh.T, bias_ih = bx, bias_hh = bh.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, prev_h: Any, Wx: Any, Wh: Any, bx: Any,
+                bh: Any) -> np.ndarray:
+        fn = "GRUStep"
+        x, prev_h = v.floating(fn, "x", x), v.floating(fn, "prev_h", prev_h)
+        v.ndim(fn, "x", x, 2, "(N, D)")
+        v.ndim(fn, "prev_h", prev_h, 2, "(N, H)")
+        Wx, Wh, bx, bh = check_gru(fn, x, prev_h, Wx, Wh, bx, bh)
+        H = prev_h.shape[1]
+        gx = x @ Wx  # (N, 3H)
+        gx += bx
+        gh = prev_h @ Wh  # (N, 3H)
+        gh += bh
+        rz = sigmoid_(gx[:, :2 * H] + gh[:, :2 * H])  # (N, 2H)
+        ghn = gh[:, 2 * H:]
+        n = rz[:, :H] * ghn  # (N, H)
+        n += gx[:, 2 * H:]
+        np.tanh(n, out=n)
+        next_h = prev_h - n  # (N, H)
+        next_h *= rz[:, H:]
+        next_h += n
+        ctx.save_for_backward(x, prev_h, Wx, Wh, rz, n, ghn)
+        return next_h
+
+    @staticmethod
+    def backward(ctx: Context, dnext_h: np.ndarray) -> tuple:
+        x, prev_h, Wx, Wh, rz, n, ghn = ctx.saved_tensors
+        N, H = n.shape
+        da = np.empty((N, 3 * H), dtype=n.dtype)
+        dgh = np.empty_like(da)
+        dh = gru_backward(dnext_h, prev_h, rz, n, ghn, da, dgh)
+        need = ctx.needs_input_grad
+        if need[1]:
+            dh += dgh @ Wh.T
+        return (da @ Wx.T if need[0] else None, dh if need[1] else None,
+                x.T @ da if need[2] else None, prev_h.T @ dgh if need[3] else None,
+                da.sum(axis=0) if need[4] else None, dgh.sum(axis=0) if need[5] else None)
+
+
 def rnn_step(x: Any, prev_h: Any, Wx: Any, Wh: Any, b: Any) -> Any:
     """(N, D), (N, H) -> next_h (N, H)."""
     return RNNStep.apply(x, prev_h, Wx, Wh, b)
@@ -135,6 +219,11 @@ def lstm_step(x: Any, prev_h: Any, prev_c: Any, Wx: Any, Wh: Any, b: Any) -> tup
     return LSTMStep.apply(x, prev_h, prev_c, Wx, Wh, b)
 
 
-__all__ = ["RNNStep", "LSTMStep", "rnn_step", "lstm_step"]
+def gru_step(x: Any, prev_h: Any, Wx: Any, Wh: Any, bx: Any, bh: Any) -> Any:
+    """(N, D), (N, H) -> next_h (N, H); gate blocks r, z, n as torch (see GRUStep)."""
+    return GRUStep.apply(x, prev_h, Wx, Wh, bx, bh)
+
+
+__all__ = ["RNNStep", "LSTMStep", "GRUStep", "rnn_step", "lstm_step", "gru_step"]
 
 TENSOR_METHODS: dict = {}

@@ -3,6 +3,34 @@ from __future__ import annotations
 
 from typing import Callable
 
+from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-INPUTS: dict[str, Callable[[], SearchStrategy]] = {}
+from minigrad.testing.strategies import _dims, _weights, float_arrays
+
+
+@st.composite
+def gru_inputs(draw: Callable, sequence: bool = False) -> tuple:
+    """x (N, D) [or (N, T, D)], prev_h (N, H), Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)."""
+    N, T, D, H = draw(_dims(4))
+    x = draw(float_arrays((N, T, D) if sequence else (N, D)))
+    h = draw(float_arrays((N, H), -1.0, 1.0))
+    ws = [draw(_weights((D, 3 * H))), draw(_weights((H, 3 * H))), draw(_weights((3 * H,))),
+          draw(_weights((3 * H,)))]
+    return (x, h, *ws), {}
+
+
+@st.composite
+def lstm_state_inputs(draw: Callable) -> tuple:
+    """LSTMSequence with c0: x (N, T, D), h0 (N, H), Wx, Wh, b, c0 (N, H); return_c."""
+    N, T, D, H = draw(_dims(4))
+    args = (draw(float_arrays((N, T, D))), draw(float_arrays((N, H), -1.0, 1.0)),
+            draw(_weights((D, 4 * H))), draw(_weights((H, 4 * H))), draw(_weights((4 * H,))),
+            draw(float_arrays((N, H), -1.0, 1.0)))
+    return args, {"return_c": draw(st.booleans())}
+
+
+INPUTS: dict[str, Callable[[], SearchStrategy]] = {
+    "GRUStep": gru_inputs,
+    "GRUSequence": lambda: gru_inputs(sequence=True),
+}

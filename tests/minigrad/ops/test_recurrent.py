@@ -1,0 +1,192 @@
+"""GRU step and sequence, LSTM sequences from (h0, c0) with the final cell state: float32,
+named errors, values from numpy formulas, fused == step by step, gradients."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import minigrad.functional as F
+from minigrad import Tensor
+from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.testing import check_function
+from minigrad.testing.strategies.recurrent import gru_inputs, lstm_state_inputs
+from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
+
+
+def _gru_args(N=2, T=None, D=3, H=4, dtype=np.float64, **over):
+    x = r(N, D, dtype=dtype) if T is None else r(N, T, D, dtype=dtype)
+    args = {"x": x, "h": r(N, H, dtype=dtype, seed=1), "Wx": r(D, 3 * H, dtype=dtype, seed=2),
+            "Wh": r(H, 3 * H, dtype=dtype, seed=3), "bx": r(3 * H, dtype=dtype, seed=4),
+            "bh": r(3 * H, dtype=dtype, seed=5)}
+    args.update(over)
+    return tuple(args.values())
+
+
+def _lstm_args(N=2, T=3, D=3, H=4, **over):
+    args = {"x": r(N, T, D), "h0": r(N, H, seed=1), "Wx": r(D, 4 * H, seed=2),
+            "Wh": r(H, 4 * H, seed=3), "b": r(4 * H, seed=4), "c0": r(N, H, seed=5)}
+    args.update(over)
+    return tuple(args.values())
+
+
+F32_CASES = {
+    "GRUStep": lambda: (F.GRUStep, (f32(2, 3), f32(2, 4), f32(3, 12), f32(4, 12), f32(12),
+                                    f32(12)), (0, 1, 2, 3, 4, 5)),
+    "GRUSequence": lambda: (F.GRUSequence, (f32(2, 5, 3), f32(2, 4), f32(3, 12), f32(4, 12),
+                                            f32(12), f32(12)), (0, 1, 2, 3, 4, 5)),
+}
+
+ERROR_CASES = [
+    ("GRUStep", "x ndim", lambda: F.gru_step(*_gru_args(T=2)), ShapeError,
+     ["x must be 2-D (N, D)", "(2, 2, 3)"]),
+    ("GRUStep", "Wx", lambda: F.gru_step(*_gru_args(Wx=r(3, 8))), ShapeError,
+     ["Wx must have shape (D, 3H) = (3, 12)", "(3, 8)"]),
+    ("GRUStep", "Wh", lambda: F.gru_step(*_gru_args(Wh=r(4, 16))), ShapeError,
+     ["Wh must have shape (H, 3H) = (4, 12)"]),
+    ("GRUStep", "bx", lambda: F.gru_step(*_gru_args(bx=r(4))), ShapeError,
+     ["bx must have shape (3H,) = (12,)"]),
+    ("GRUStep", "bh", lambda: F.gru_step(*_gru_args(bh=r(11))), ShapeError,
+     ["bh must have shape (3H,) = (12,)", "(11,)"]),
+    ("GRUStep", "batch", lambda: F.gru_step(*_gru_args(x=r(3, 3))), ShapeError,
+     ["x.shape[0] must equal prev_h.shape[0]"]),
+    ("GRUStep", "dtype", lambda: F.gru_step(*_gru_args(bh=r(12, dtype=np.float32))), DTypeError,
+     ["float inputs must share one dtype", "bh float32"]),
+    ("GRUStep", "int x", lambda: F.gru_step(*_gru_args(x=np.ones((2, 3), np.int64))),
+     DTypeError, ["x must be a float array"]),
+    ("GRUStep", "inf", lambda: F.gru_step(*_gru_args(bh=np.full(12, np.inf))), RangeError,
+     ["bh must be finite"]),
+    ("GRUSequence", "x ndim", lambda: F.gru(*_gru_args()), ShapeError,
+     ["x must be 3-D (N, T, D)"]),
+    ("GRUSequence", "h0 batch", lambda: F.gru(*_gru_args(T=5, h=r(3, 4))), ShapeError,
+     ["x.shape[0] must equal h0.shape[0]"]),
+    ("GRUSequence", "bh", lambda: F.gru(*_gru_args(T=5, bh=r(13))), ShapeError,
+     ["bh must have shape (3H,) = (12,)"]),
+    ("GRUSequence", "empty", lambda: F.gru(*_gru_args(N=0, T=5)), ShapeError,
+     ["x must be a non-empty batch"]),
+    ("LSTMSequence", "c0 shape", lambda: F.lstm(*_lstm_args()[:5], c0=r(3, 4)), ShapeError,
+     ["c0 must have shape (N, H) = (2, 4)", "(3, 4)"]),
+    ("LSTMSequence", "c0 dtype", lambda: F.lstm(*_lstm_args()[:5], c0=r(2, 4, dtype=np.float32)),
+     DTypeError, ["float inputs must share one dtype", "c0 float32"]),
+]
+
+
+@pytest.mark.parametrize("name", sorted(F32_CASES))
+def test_float32(name: str) -> None:
+    fn, arrays, diff = F32_CASES[name]()
+    check_float32(fn, arrays, diff)
+
+
+@pytest.mark.parametrize("case", ERROR_CASES, ids=[f"{c[0]}-{c[1]}" for c in ERROR_CASES])
+def test_named_error(case: tuple) -> None:
+    fn, _, thunk, error, parts = case
+    check_named_error(fn, thunk, error, parts)
+
+
+# ----- values from the equations, written out in numpy --------------------------------------
+def _sig(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _np_gru(x, h, Wx, Wh, bx, bh):
+    H = h.shape[1]
+    gx, gh = x @ Wx + bx, h @ Wh + bh
+    rr = _sig(gx[:, :H] + gh[:, :H])
+    z = _sig(gx[:, H:2 * H] + gh[:, H:2 * H])
+    n = np.tanh(gx[:, 2 * H:] + rr * gh[:, 2 * H:])
+    return (1 - z) * n + z * h
+
+
+def test_gru_step_matches_the_equations() -> None:
+    args = _gru_args()
+    np.testing.assert_allclose(F.gru_step(*args).data, _np_gru(*args), rtol=1e-13, atol=1e-15)
+
+
+def test_gru_gate_blocks_are_r_z_n() -> None:
+    x, h, Wx, Wh, bx, bh = _gru_args()
+    H = h.shape[1]
+    keep = bx.copy()
+    keep[H:2 * H] = 60.0  # z = 1: the state is carried over unchanged
+    np.testing.assert_allclose(F.gru_step(x, h, Wx, Wh, keep, bh).data, h, atol=1e-12)
+    new = bx.copy()
+    new[H:2 * H] = -60.0  # z = 0 and r = 0: h' = tanh(x Wx_n + bx_n), whatever h Wh_n is
+    new[:H] = -60.0
+    expected = np.tanh(x @ Wx[:, 2 * H:] + bx[2 * H:])
+    np.testing.assert_allclose(F.gru_step(x, h, Wx, Wh, new, bh).data, expected, atol=1e-12)
+    np.testing.assert_allclose(F.gru_step(x, 5 * h, Wx, Wh, new, bh).data, expected, atol=1e-12)
+
+
+def test_gru_sequence_matches_numpy_loop_and_float32_stays_float32() -> None:
+    x, h0, Wx, Wh, bx, bh = _gru_args(T=5)
+    h, ref = h0, []
+    for t in range(5):
+        h = _np_gru(x[:, t], h, Wx, Wh, bx, bh)
+        ref.append(h)
+    np.testing.assert_allclose(F.gru(x, h0, Wx, Wh, bx, bh).data, np.stack(ref, 1), rtol=1e-12)
+    out = F.gru(*_gru_args(T=5, dtype=np.float32))
+    assert out.dtype == np.float32 and out.shape == (2, 5, 4)
+
+
+def _fused_vs_loop(fn, args: tuple, **kwargs) -> None:
+    """The fused Function and the loop of step Functions agree in values and every gradient."""
+    results = []
+    for fused in (True, False):
+        ts = [Tensor(a, requires_grad=True) for a in args]
+        outs = fn(*ts, fused=fused, **kwargs)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        ups = [np.random.default_rng(1).standard_normal(o.shape) for o in outs]
+        total = sum(((o * u).sum() for o, u in zip(outs, ups, strict=True)), Tensor(0.0))
+        total.backward()
+        results.append(([o.data for o in outs], [t.grad for t in ts]))
+    (o1, g1), (o2, g2) = results
+    for a, b in zip(o1 + g1, o2 + g2, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+@given(gru_inputs(sequence=True))
+def test_gru_sequence_matches_step_by_step(example: tuple) -> None:
+    _fused_vs_loop(F.gru, example[0])
+
+
+@given(lstm_state_inputs())
+def test_lstm_from_c0_matches_step_by_step(example: tuple) -> None:
+    args, kw = example
+    _fused_vs_loop(lambda *t, fused: F.lstm(*t[:5], fused=fused, c0=t[5], **kw), args)
+
+
+test_lstm_sequence_with_c0_gradients = check_function(
+    F.LSTMSequence, lstm_state_inputs(), eps=1e-3, order=4, max_rel_error=1e-7)
+
+
+def test_lstm_c0_zero_is_the_default_and_c_T_is_the_cell_state() -> None:
+    x, h0, Wx, Wh, b, c0 = _lstm_args()
+    H = h0.shape[1]
+    base = F.lstm(x, h0, Wx, Wh, b).data
+    np.testing.assert_array_equal(F.lstm(x, h0, Wx, Wh, b, c0=np.zeros_like(c0)).data, base)
+    h, c, hs = h0, c0, []
+    for t in range(x.shape[1]):
+        a = x[:, t] @ Wx + h @ Wh + b
+        i, f, o = _sig(a[:, :H]), _sig(a[:, H:2 * H]), _sig(a[:, 2 * H:3 * H])
+        g = np.tanh(a[:, 3 * H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        hs.append(h)
+    out, c_T = F.lstm(x, h0, Wx, Wh, b, c0=c0, return_c=True)
+    np.testing.assert_allclose(out.data, np.stack(hs, 1), rtol=1e-12)
+    np.testing.assert_allclose(c_T.data, c, rtol=1e-12)
+
+
+def test_lstm_gradient_reaches_c0_only_when_given() -> None:
+    x, h0, Wx, Wh, b, c0 = _lstm_args()
+    tc = Tensor(c0, requires_grad=True)
+    out, c_T = F.lstm(x, h0, Wx, Wh, b, c0=tc, return_c=True)
+    c_T.sum().backward()  # only the final cell state is used; h gets zeros
+    eps = 1e-6
+    num = np.zeros_like(c0)
+    for idx in np.ndindex(*c0.shape):
+        cp, cm = c0.copy(), c0.copy()
+        cp[idx] += eps
+        cm[idx] -= eps
+        num[idx] = (F.lstm(x, h0, Wx, Wh, b, c0=cp, return_c=True)[1].data.sum()
+                    - F.lstm(x, h0, Wx, Wh, b, c0=cm, return_c=True)[1].data.sum()) / (2 * eps)
+    np.testing.assert_allclose(tc.grad, num, rtol=1e-6, atol=1e-9)
