@@ -1,4 +1,5 @@
-"""Elementwise Functions with numpy broadcasting; the engine sums gradients back to input shapes."""
+"""Elementwise Functions with numpy broadcasting; each backward sums its gradients back to the
+shape (and casts them to the dtype) of the input they belong to."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +8,7 @@ import numpy as np
 
 from minigrad.errors import ShapeError
 from minigrad.function import Context, Function
-from minigrad.functional.validate import as_array
+from minigrad.functional.validate import as_array, unbroadcast
 
 
 def _binary(fn: str, op: Any, a: Any, b: Any, names: tuple = ("a", "b")) -> np.ndarray:
@@ -19,6 +20,19 @@ def _binary(fn: str, op: Any, a: Any, b: Any, names: tuple = ("a", "b")) -> np.n
                          f"{names[0]} {np.shape(a)} and {names[1]} {np.shape(b)}") from None
 
 
+def fit_grad(ctx: Context, i: int, g: np.ndarray) -> np.ndarray:
+    """`g` summed over the axes broadcasting added to input `i` and cast to its dtype.
+
+    Returns `g` itself (no copy) when its shape and dtype already match the input's.
+    """
+    t = ctx.inputs[i]
+    if g.shape != t.shape:
+        g = unbroadcast(g, t.shape)
+    if g.dtype != t.dtype:
+        g = g.astype(t.dtype)
+    return g
+
+
 class Add(Function):
     """a + b, broadcasting."""
 
@@ -28,7 +42,8 @@ class Add(Function):
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        return dout, dout
+        da, db = ctx.needs_input_grad
+        return (fit_grad(ctx, 0, dout) if da else None), (fit_grad(ctx, 1, dout) if db else None)
 
 
 class Sub(Function):
@@ -40,7 +55,8 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        return dout, (-dout if ctx.needs_input_grad[1] else None)
+        da, db = ctx.needs_input_grad
+        return (fit_grad(ctx, 0, dout) if da else None), (fit_grad(ctx, 1, -dout) if db else None)
 
 
 class Mul(Function):
@@ -56,7 +72,8 @@ class Mul(Function):
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
-        return (dout * b if da else None), (dout * a if db else None)
+        return ((fit_grad(ctx, 0, dout * b) if da else None),
+                (fit_grad(ctx, 1, dout * a) if db else None))
 
 
 class Div(Function):
@@ -72,7 +89,8 @@ class Div(Function):
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         a, b = ctx.saved_tensors
         da, db = ctx.needs_input_grad
-        return (dout / b if da else None), (-dout * a / (b * b) if db else None)
+        return ((fit_grad(ctx, 0, dout / b) if da else None),
+                (fit_grad(ctx, 1, -dout * a / (b * b)) if db else None))
 
 
 class Neg(Function):
@@ -88,7 +106,8 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """x ** p, broadcasting; p may be a number or a tensor (then d/dp = x**p log x, x > 0)."""
+    """x ** p, broadcasting; p a number or a tensor. As torch: dx = 0 where p == 0, and
+    dp = x**p log x, 0 where x == 0 and p >= 0. Shapes broadcast; grads take each input's shape."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, p: Any) -> np.ndarray:
@@ -100,39 +119,137 @@ class Pow(Function):
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         x, p, out = ctx.saved_tensors
-        dx = dout * p * np.power(x, p - 1) if ctx.needs_input_grad[0] else None
-        dp = dout * out * np.log(x) if ctx.needs_input_grad[1] else None
+        dx = dp = None
+        if ctx.needs_input_grad[0]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dx = dout * p * np.power(x, p - 1)
+            if np.any(p == 0):
+                dx = np.where(p == 0, 0, dx)
+            dx = fit_grad(ctx, 0, dx)
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dp = dout * out * np.log(x)
+            dp = fit_grad(ctx, 1, np.where((x == 0) & (p >= 0), 0, dp))
         return dx, dp
 
 
-class Exp(Function):
-    """exp(x)."""
+class _BinaryOp(Function):
+    """Shared forward/backward of the broadcasting binary Functions below (not public).
+
+    A subclass sets `op` (a numpy ufunc) and `grads(dout, a, b, out) -> (da, db)`; `save`
+    False skips saving the operands (for gradients that do not need them).
+    """
+
+    op: Any = None
+    save = True
 
     @staticmethod
-    def forward(ctx: Context, x: Any) -> np.ndarray:
-        out = np.exp(as_array("Exp", "x", x))
-        ctx.save_for_backward(out)
+    def forward(ctx: Context, a: Any, b: Any) -> np.ndarray:
+        fn = ctx.fn
+        name = fn.__name__
+        a, b = as_array(name, "a", a), as_array(name, "b", b)
+        out = _binary(name, fn.op, a, b)
+        if fn.save:
+            ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        (out,) = ctx.saved_tensors
-        return dout * out
+    def backward(ctx: Context, dout: np.ndarray) -> tuple:
+        saved = ctx.saved_tensors if ctx.fn.save else (None, None, None)
+        ga, gb = ctx.fn.grads(dout, *saved)
+        da, db = ctx.needs_input_grad
+        return (fit_grad(ctx, 0, ga) if da else None), (fit_grad(ctx, 1, gb) if db else None)
 
 
-class Log(Function):
-    """Natural log; x <= 0 gives -inf/NaN like numpy and torch."""
+def _tie_split(dout: np.ndarray, lose: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """dout where an input wins, dout / 2 where it ties, 0 where it loses (torch's rule)."""
+    return np.where(lose, 0, np.where(tie, dout * 0.5, dout))
+
+
+class Maximum(_BinaryOp):
+    """Elementwise max(a, b); NaN propagates; at a tie a == b each input gets half the gradient
+    (torch.maximum). a, b broadcast to the output shape."""
+
+    op = np.maximum
 
     @staticmethod
-    def forward(ctx: Context, x: Any) -> np.ndarray:
-        x = as_array("Log", "x", x)
-        ctx.save_for_backward(x)
-        return np.log(x)
+    def grads(dout: np.ndarray, a: Any, b: Any, out: np.ndarray) -> tuple:
+        tie = a == b
+        return _tie_split(dout, a < b, tie), _tie_split(dout, a > b, tie)
+
+
+class Minimum(_BinaryOp):
+    """Elementwise min(a, b); NaN propagates; at a tie a == b each input gets half the gradient
+    (torch.minimum). a, b broadcast to the output shape."""
+
+    op = np.minimum
 
     @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        (x,) = ctx.saved_tensors
-        return dout / x
+    def grads(dout: np.ndarray, a: Any, b: Any, out: np.ndarray) -> tuple:
+        tie = a == b
+        return _tie_split(dout, a > b, tie), _tie_split(dout, a < b, tie)
+
+
+class Remainder(_BinaryOp):
+    """a % b with the sign of the divisor (Python, numpy, torch.remainder); grads dout and
+    -dout floor(a / b). a, b broadcast to the output shape."""
+
+    op = np.remainder
+
+    @staticmethod
+    def grads(dout: np.ndarray, a: Any, b: Any, out: np.ndarray) -> tuple:
+        return dout, -dout * np.floor_divide(a, b)
+
+
+class Fmod(_BinaryOp):
+    """C fmod(a, b), the remainder with the sign of the dividend (torch.fmod, numpy.fmod);
+    grads dout and -dout trunc(a / b). a, b broadcast to the output shape."""
+
+    op = np.fmod
+
+    @staticmethod
+    def grads(dout: np.ndarray, a: Any, b: Any, out: np.ndarray) -> tuple:
+        return dout, -dout * np.trunc(a / b)
+
+
+class FloorDivide(_BinaryOp):
+    """floor(a / b), the // operator; piecewise constant, so both gradients are zeros (torch
+    has no derivative for floor_divide; its div(rounding_mode='floor') gives zeros).
+    a, b broadcast to the output shape."""
+
+    op = np.floor_divide
+    save = False
+
+    @staticmethod
+    def grads(dout: np.ndarray, a: Any, b: Any, out: np.ndarray) -> tuple:
+        zeros = np.zeros_like(dout)
+        return zeros, zeros
+
+
+class Atan2(_BinaryOp):
+    """atan2(a, b), the angle of the point (b, a) in [-pi, pi]; grads dout b / (a^2 + b^2) and
+    -dout a / (a^2 + b^2), 0 at the origin. a, b broadcast to the output shape."""
+
+    op = np.arctan2
+
+    @staticmethod
+    def grads(dout: np.ndarray, a: Any, b: Any, out: np.ndarray) -> tuple:
+        r2 = a * a + b * b
+        scale = dout / np.where(r2 == 0, 1, r2)
+        return scale * b, -scale * a
+
+
+class Hypot(_BinaryOp):
+    """sqrt(a^2 + b^2) without overflow; grads dout a / out and dout b / out (NaN at the origin,
+    as torch). a, b broadcast to the output shape."""
+
+    op = np.hypot
+
+    @staticmethod
+    def grads(dout: np.ndarray, a: Any, b: Any, out: np.ndarray) -> tuple:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = dout / out
+        return scale * a, scale * b
 
 
 class Tanh(Function):
@@ -238,16 +355,6 @@ def pow(x: Any, p: Any) -> Any:  # noqa: A001
     return Pow.apply(x, p)
 
 
-def exp(x: Any) -> Any:
-    """exp(x)."""
-    return Exp.apply(x)
-
-
-def log(x: Any) -> Any:
-    """log(x)."""
-    return Log.apply(x)
-
-
 def tanh(x: Any) -> Any:
     """tanh(x)."""
     return Tanh.apply(x)
@@ -268,9 +375,51 @@ def cast(x: Any, dtype: Any) -> Any:
     return Cast.apply(x, dtype=np.dtype(dtype))
 
 
-__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Tanh", "Sigmoid", "ReLU",
-           "Cast", "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "tanh", "sigmoid",
-           "relu", "cast"]
+def maximum(a: Any, b: Any) -> Any:
+    """Elementwise max(a, b); ties split the gradient (torch.maximum)."""
+    return Maximum.apply(a, b)
+
+
+def minimum(a: Any, b: Any) -> Any:
+    """Elementwise min(a, b); ties split the gradient (torch.minimum)."""
+    return Minimum.apply(a, b)
+
+
+def remainder(a: Any, b: Any) -> Any:
+    """a % b with the sign of b (torch.remainder; numpy alias `mod`)."""
+    return Remainder.apply(a, b)
+
+
+mod = remainder
+
+
+def fmod(a: Any, b: Any) -> Any:
+    """C fmod: the remainder with the sign of a (torch.fmod, numpy.fmod)."""
+    return Fmod.apply(a, b)
+
+
+def floor_divide(a: Any, b: Any) -> Any:
+    """floor(a / b) (the // operator); zero gradients."""
+    return FloorDivide.apply(a, b)
+
+
+def atan2(a: Any, b: Any) -> Any:
+    """atan2(a, b) (numpy alias `arctan2`)."""
+    return Atan2.apply(a, b)
+
+
+arctan2 = atan2
+
+
+def hypot(a: Any, b: Any) -> Any:
+    """sqrt(a^2 + b^2)."""
+    return Hypot.apply(a, b)
+
+
+__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Pow", "Maximum", "Minimum", "Remainder", "Fmod",
+           "FloorDivide", "Atan2", "Hypot", "Tanh", "Sigmoid", "ReLU", "Cast",
+           "add", "sub", "mul", "div", "neg", "pow", "maximum", "minimum", "remainder", "mod",
+           "fmod", "floor_divide", "atan2", "arctan2", "hypot", "tanh", "sigmoid", "relu", "cast"]
 
 TENSOR_METHODS = {
     "__add__": lambda self, o: Add.apply(self, o), "__radd__": lambda self, o: Add.apply(o, self),
@@ -279,6 +428,12 @@ TENSOR_METHODS = {
     "__truediv__": lambda self, o: Div.apply(self, o),
     "__rtruediv__": lambda self, o: Div.apply(o, self),
     "__pow__": lambda self, o: Pow.apply(self, o), "__rpow__": lambda self, o: Pow.apply(o, self),
+    "__mod__": lambda self, o: Remainder.apply(self, o),
+    "__rmod__": lambda self, o: Remainder.apply(o, self),
+    "__floordiv__": lambda self, o: FloorDivide.apply(self, o),
+    "__rfloordiv__": lambda self, o: FloorDivide.apply(o, self),
     "__neg__": lambda self: Neg.apply(self),
-    "exp": exp, "log": log, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "astype": cast,
+    "maximum": maximum, "minimum": minimum, "remainder": remainder, "fmod": fmod,
+    "floor_divide": floor_divide, "atan2": atan2, "arctan2": atan2, "hypot": hypot,
+    "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "astype": cast,
 }
