@@ -1,6 +1,80 @@
 """Parity cases for the activation family (see vis.parity.cases for the conventions and helpers)."""
 from __future__ import annotations
 
-from vis.parity.registry import ParityCase
+import numpy as np
+import torch
+import torch.nn.functional as F
 
-CASES: list[ParityCase] = []
+import minigrad.functional as mf
+from vis.parity.cases import _away_from_zero, _normal, _unary
+from vis.parity.registry import Inputs, ParityCase
+
+
+def _spread(rng: np.random.Generator) -> np.ndarray:
+    """Normal values (scale 3) with |x| >= 0.1, plus large ones of both signs."""
+    return np.concatenate([3.0 * _away_from_zero(rng, 4, 6).ravel(),
+                           [-40.0, -12.0, -6.5, 6.5, 12.0, 40.0]]).reshape(5, 6)
+
+
+def _pushed(rng: np.random.Generator, kinks: tuple, low: float, high: float) -> np.ndarray:
+    """Uniform values in [low, high] at least 0.05 away from every kink."""
+    x = rng.uniform(low, high, size=(4, 6))
+    for k in kinks:
+        near = np.abs(x - k) < 0.05
+        x[near] = k + np.where(x[near] >= k, 0.05, -0.05)
+    return x
+
+
+def _with(make, **consts):
+    return lambda rng: Inputs({"x": make(rng)}, consts)
+
+
+def _scores(rng: np.random.Generator) -> np.ndarray:
+    x = _normal(rng, 3, 5, 4, scale=3.0)
+    x[1, 2, 0] = 1e4  # a huge score must not overflow
+    x[2, 0, 3] = -1e4
+    return x
+
+
+CASES: list[ParityCase] = [
+    ParityCase("Erf", mf.Erf, _unary(lambda r: np.concatenate(
+        [_normal(r, 20, scale=2.0), [-7.0, -4.2, -0.3, 0.0, 0.46875, 3.9, 6.0]])),
+        torch.special.erf, note="torch.special.erf; includes the region edges 0.46875 and 4"),
+    ParityCase("Softplus", mf.Softplus, _with(_spread), F.softplus,
+               note="default beta=1, threshold=20; |x| up to 40"),
+    ParityCase("Softplus[beta, threshold]", mf.Softplus,
+               _with(lambda r: _pushed(r, (2.5,), -4.0, 4.0), beta=2.0, threshold=5.0),
+               F.softplus, note="beta x crosses the threshold (kept 0.05 away from it)"),
+    ParityCase("LeakyReLU", mf.LeakyReLU, _with(_spread, negative_slope=0.2), F.leaky_relu,
+               note="inputs kept away from the kink at 0"),
+    ParityCase("ELU", mf.ELU, _with(_spread, alpha=1.5), F.elu),
+    ParityCase("CELU", mf.CELU, _with(_spread, alpha=1.0), F.celu),
+    ParityCase("CELU[alpha]", mf.CELU, _with(_spread, alpha=0.7), F.celu, atol=1e-8,
+               note="torch's backward uses 1/alpha rounded to float32 (grad error ~5e-9)"),
+    ParityCase("SELU", mf.SELU, _with(_spread), F.selu),
+    ParityCase("GELU", mf.GELU, _with(_spread, approximate="none"), F.gelu,
+               note="exact form (erf)"),
+    ParityCase("GELU[tanh]", mf.GELU, _with(_spread, approximate="tanh"), F.gelu),
+    ParityCase("SiLU", mf.SiLU, _with(_spread), F.silu),
+    ParityCase("Mish", mf.Mish, _with(_spread), F.mish),
+    ParityCase("Hardtanh", mf.Hardtanh,
+               _with(lambda r: _pushed(r, (-0.5, 2.0), -3.0, 3.0), min_val=-0.5, max_val=2.0),
+               F.hardtanh, note="inputs kept away from min_val and max_val"),
+    ParityCase("ReLU6", mf.ReLU6, _with(lambda r: _pushed(r, (0.0, 6.0), -3.0, 9.0)), F.relu6,
+               note="inputs kept away from 0 and 6"),
+    ParityCase("Hardswish", mf.Hardswish,
+               _with(lambda r: _pushed(r, (-3.0, 3.0), -5.0, 5.0)), F.hardswish,
+               note="inputs kept away from -3 and 3"),
+    ParityCase("Hardsigmoid", mf.Hardsigmoid,
+               _with(lambda r: _pushed(r, (-3.0, 3.0), -5.0, 5.0)), F.hardsigmoid, atol=1e-8,
+               note="away from -3 and 3; torch's backward uses 1/6 rounded to float32 (5e-9)"),
+    ParityCase("Softsign", mf.Softsign, _with(_spread), F.softsign),
+    ParityCase("LogSigmoid", mf.LogSigmoid, _with(_spread), F.logsigmoid),
+    ParityCase("Softmax", mf.Softmax, _with(_scores, axis=1),
+               lambda x, axis: F.softmax(x, dim=axis), note="scores of +-1e4 (no overflow)"),
+    ParityCase("Softmax[last]", mf.Softmax, _with(_scores), lambda x: F.softmax(x, dim=-1)),
+    ParityCase("LogSoftmax", mf.LogSoftmax, _with(_scores, axis=0),
+               lambda x, axis: F.log_softmax(x, dim=axis), note="scores of +-1e4 (no overflow)"),
+    ParityCase("LogSoftmax[last]", mf.LogSoftmax, _with(_scores),
+               lambda x: F.log_softmax(x, dim=-1)),
+]

@@ -1,0 +1,259 @@
+"""Activation Functions: float32, named errors, and values / gradients from math/numpy formulas."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad.functional as F
+from minigrad import Tensor
+from minigrad.errors import DTypeError, RangeError, ShapeError
+from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
+
+POINTWISE = ["Erf", "Softplus", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish",
+             "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid", "Softsign", "LogSigmoid"]
+
+
+def _f32_case(name: str):
+    return lambda: (getattr(F, name), (f32(3, 4),), (0,))
+
+
+F32_CASES = {name: _f32_case(name) for name in POINTWISE + ["Softmax", "LogSoftmax"]}
+
+I = np.arange(6).reshape(2, 3)  # an int array
+
+ERROR_CASES = [
+    ("Erf", "int x", lambda: F.erf(I), DTypeError, ["x", "float", "int64"]),
+    ("Softplus", "beta 0", lambda: F.softplus(r(3), beta=0), RangeError, ["beta", "non-zero"]),
+    ("Softplus", "str threshold", lambda: F.softplus(r(3), threshold="20"), DTypeError,
+     ["threshold", "real number", "str"]),
+    ("LeakyReLU", "str slope", lambda: F.leaky_relu(r(3), "a"), DTypeError,
+     ["negative_slope", "real number", "str"]),
+    ("ELU", "int x", lambda: F.elu(I), DTypeError, ["x", "float", "int64"]),
+    ("CELU", "alpha 0", lambda: F.celu(r(3), alpha=0.0), RangeError, ["alpha", "non-zero"]),
+    ("SELU", "bool x", lambda: F.selu(I > 2), DTypeError, ["x", "float", "bool"]),
+    ("GELU", "approximate", lambda: F.gelu(r(3), approximate="fast"), RangeError,
+     ["approximate", "'none'", "'tanh'", "'fast'"]),
+    ("SiLU", "str x", lambda: F.silu("1.0"), DTypeError, ["x", "array", "str"]),
+    ("Mish", "none x", lambda: F.mish(None), DTypeError, ["x", "array", "NoneType"]),
+    ("Hardtanh", "min > max", lambda: F.hardtanh(r(3), 2.0, 1.0), RangeError,
+     ["min_val", "max_val", "2.0", "1.0"]),
+    ("ReLU6", "int x", lambda: F.relu6(I), DTypeError, ["x", "float", "int64"]),
+    ("Hardswish", "int x", lambda: F.hardswish(I), DTypeError, ["x", "float", "int64"]),
+    ("Hardsigmoid", "object x", lambda: F.hardsigmoid(np.array([object()])), DTypeError,
+     ["x", "numeric", "object"]),
+    ("Softsign", "int x", lambda: F.softsign(I), DTypeError, ["x", "float", "int64"]),
+    ("LogSigmoid", "int x", lambda: F.logsigmoid(I), DTypeError, ["x", "float", "int64"]),
+    ("Softmax", "axis", lambda: F.softmax(r(2, 3), 3), ShapeError,
+     ["axis 3", "out of range", "(2, 3)"]),
+    ("Softmax", "tuple axis", lambda: F.softmax(r(2, 3), (0, 1)), DTypeError,
+     ["axis", "int", "tuple"]),
+    ("LogSoftmax", "axis", lambda: F.log_softmax(r(2, 3), dim=-3), ShapeError,
+     ["axis -3", "(2, 3)"]),
+    ("LogSoftmax", "int x", lambda: F.log_softmax(I), DTypeError, ["x", "float", "int64"]),
+]
+
+
+@pytest.mark.parametrize("name", sorted(F32_CASES))
+def test_float32_in_float32_out(name):
+    fn, arrays, diff = F32_CASES[name]()
+    check_float32(fn, arrays, diff)
+
+
+@pytest.mark.parametrize("fn, kwargs", [
+    (F.Softplus, {"beta": np.float64(2.0), "threshold": np.float64(1.0)}),
+    (F.LeakyReLU, {"negative_slope": np.float64(0.2)}), (F.ELU, {"alpha": np.float64(0.5)}),
+    (F.CELU, {"alpha": 2}), (F.GELU, {"approximate": "tanh"}),
+    (F.Hardtanh, {"min_val": np.float64(-0.5), "max_val": 2}), (F.Softmax, {"axis": 0}),
+    (F.LogSoftmax, {"axis": np.int64(0)})])
+def test_float32_kept_with_numpy_float64_constants(fn, kwargs):
+    check_float32(fn, (f32(3, 4),), (0,), **kwargs)
+
+
+@pytest.mark.parametrize("fn, case, thunk, error, parts", ERROR_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in ERROR_CASES])
+def test_named_errors(fn, case, thunk, error, parts):
+    check_named_error(fn, thunk, error, parts)
+
+
+def test_unknown_constant_is_a_type_error():
+    with pytest.raises(TypeError, match="Softplus: unexpected argument"):
+        F.Softplus.apply(r(3), alpha=1.0)
+
+
+# ----- values and gradients against formulas ---------------------------------------------------
+def _grad(fn, x, **kwargs):
+    """(value, d sum(g * fn(x)) / dx) with a fixed upstream g."""
+    t = Tensor(x, requires_grad=True)
+    out = fn(t, **kwargs)
+    g = np.random.default_rng(5).standard_normal(out.shape)
+    out.backward(g)
+    return out.data, t.grad, g
+
+
+X = np.linspace(-4.0, 4.0, 41) + 0.013  # no exact kink (0, +-3, +-1) on the grid
+
+
+def test_erf_matches_math_erf_to_1e_15_relative():
+    x = np.concatenate([np.linspace(-7, 7, 2801), np.geomspace(1e-12, 0.5, 50), [0.46875, 4.0]])
+    expected = np.array([math.erf(v) for v in x])
+    got = F.erf(x).data
+    np.testing.assert_allclose(got, expected, rtol=1e-15, atol=1e-300)
+    _, dx, g = _grad(F.erf, X)
+    np.testing.assert_allclose(dx, g * 2 / math.sqrt(math.pi) * np.exp(-X ** 2), rtol=1e-14)
+    assert F.erf(np.array([np.inf, -np.inf])).data.tolist() == [1.0, -1.0]
+    x32 = np.linspace(-3, 3, 13, dtype=np.float32)
+    np.testing.assert_allclose(F.erf(x32).data, [math.erf(v) for v in x32], rtol=2e-6, atol=1e-7)
+
+
+def test_softplus_formula_threshold_and_tails():
+    out, dx, g = _grad(F.softplus, X, beta=2.0, threshold=5.0)
+    z = 2.0 * X
+    soft = np.log1p(np.exp(z)) / 2.0
+    np.testing.assert_allclose(out, np.where(z > 5.0, X, soft), rtol=1e-15)
+    np.testing.assert_allclose(dx, g * np.where(z > 5.0, 1.0, 1 / (1 + np.exp(-z))), rtol=1e-14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = F.softplus(np.array([-1000.0, -50.0, 19.5, 25.0, 1000.0])).data
+    assert big[0] == 0.0 and big[3] == 25.0 and big[4] == 1000.0
+    np.testing.assert_allclose(big[1:3], [math.log1p(math.exp(-50.0)),
+                                          math.log1p(math.exp(19.5))], rtol=1e-15)
+
+
+def test_leaky_relu_elu_celu_selu_formulas():
+    out, dx, g = _grad(F.leaky_relu, X, negative_slope=0.2)
+    np.testing.assert_allclose(out, np.where(X > 0, X, 0.2 * X))
+    np.testing.assert_allclose(dx, g * np.where(X > 0, 1.0, 0.2))
+    out, dx, g = _grad(F.elu, X, alpha=1.5)
+    np.testing.assert_allclose(out, np.where(X > 0, X, 1.5 * (np.exp(X) - 1)), rtol=1e-14)
+    np.testing.assert_allclose(dx, g * np.where(X > 0, 1.0, 1.5 * np.exp(X)), rtol=1e-14)
+    out, dx, g = _grad(F.celu, X, alpha=0.5)
+    np.testing.assert_allclose(out, np.where(X > 0, X, 0.5 * (np.exp(X / 0.5) - 1)), rtol=1e-13)
+    np.testing.assert_allclose(dx, g * np.where(X > 0, 1.0, np.exp(X / 0.5)), rtol=1e-14)
+    alpha, scale = 1.6732632423543772, 1.0507009873554805  # Klambauer et al. (2017)
+    out, dx, g = _grad(F.selu, X)
+    np.testing.assert_allclose(out, scale * np.where(X > 0, X, alpha * (np.exp(X) - 1)),
+                               rtol=1e-14)
+    np.testing.assert_allclose(dx, g * scale * np.where(X > 0, 1.0, alpha * np.exp(X)),
+                               rtol=1e-14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert F.elu(np.array([1000.0, -1000.0])).data.tolist() == [1000.0, -1.0]
+
+
+def test_gelu_exact_and_tanh():
+    out, dx, g = _grad(F.gelu, X)
+    cdf = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in X])  # no 1 + erf cancellation
+    pdf = np.exp(-X ** 2 / 2) / math.sqrt(2 * math.pi)
+    np.testing.assert_allclose(out, X * cdf, rtol=1e-14)
+    np.testing.assert_allclose(dx, g * (cdf + X * pdf), rtol=1e-13)
+    # the negative tail keeps its relative accuracy (erfc, not 1 + erf, which gives 0 here);
+    # erfc's condition number 2 z^2 ~ 400 at z = 14 amplifies the rounding of x / sqrt(2)
+    tail = np.array([-10.0, -20.0])
+    expected = [v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in tail]
+    np.testing.assert_allclose(F.gelu(tail).data, expected, rtol=1e-12)
+    out, dx, g = _grad(F.gelu, X, approximate="tanh")
+    k = math.sqrt(2 / math.pi)
+    t = np.tanh(k * (X + 0.044715 * X ** 3))
+    np.testing.assert_allclose(out, 0.5 * X * (1 + t), rtol=1e-14)
+    dt = (1 - t ** 2) * k * (1 + 3 * 0.044715 * X ** 2)
+    np.testing.assert_allclose(dx, g * (0.5 * (1 + t) + 0.5 * X * dt), rtol=1e-13)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = F.gelu(np.array([-1e30, 1e30], np.float32), approximate="tanh").data
+    np.testing.assert_array_equal(big, np.array([0.0, 1e30], np.float32))
+
+
+def test_silu_swish_mish_softsign_logsigmoid():
+    s = 1 / (1 + np.exp(-X))
+    out, dx, g = _grad(F.silu, X)
+    np.testing.assert_allclose(out, X * s, rtol=1e-14)
+    np.testing.assert_allclose(dx, g * (s + X * s * (1 - s)), rtol=1e-13)
+    assert F.swish is F.silu
+    out, dx, g = _grad(F.mish, X)
+    sp = np.log1p(np.exp(X))
+    np.testing.assert_allclose(out, X * np.tanh(sp), rtol=1e-14)
+    np.testing.assert_allclose(dx, g * (np.tanh(sp) + X * s * (1 - np.tanh(sp) ** 2)),
+                               rtol=1e-13)
+    out, dx, g = _grad(F.softsign, X)
+    np.testing.assert_allclose(out, X / (1 + np.abs(X)), rtol=1e-15)
+    np.testing.assert_allclose(dx, g / (1 + np.abs(X)) ** 2, rtol=1e-15)
+    out, dx, g = _grad(F.logsigmoid, X)
+    np.testing.assert_allclose(out, np.log(s), rtol=1e-14)
+    np.testing.assert_allclose(dx, g * (1 - s), rtol=1e-13)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tails = F.logsigmoid(np.array([-1000.0, 1000.0, -40.0])).data
+    np.testing.assert_allclose(tails, [-1000.0, 0.0, -40.0 - math.log1p(math.exp(-40.0))],
+                               rtol=1e-15)
+
+
+def test_hard_activations_and_torch_gradients_at_the_kinks():
+    out, dx, g = _grad(F.hardtanh, X, min_val=-0.5, max_val=2.0)
+    np.testing.assert_array_equal(out, np.clip(X, -0.5, 2.0))
+    np.testing.assert_array_equal(dx, g * ((X > -0.5) & (X < 2.0)))
+    out, _, _ = _grad(F.relu6, X * 3)
+    np.testing.assert_array_equal(out, np.minimum(np.maximum(X * 3, 0), 6))
+    out, dx, g = _grad(F.hardswish, X)
+    np.testing.assert_allclose(out, X * np.clip(X + 3, 0, 6) / 6, rtol=1e-15)
+    np.testing.assert_allclose(dx, g * np.where(X < -3, 0, np.where(X > 3, 1, (2 * X + 3) / 6)))
+    out, dx, g = _grad(F.hardsigmoid, X)
+    np.testing.assert_allclose(out, np.clip(X / 6 + 0.5, 0, 1), rtol=1e-15)
+    np.testing.assert_allclose(dx, g * np.where(np.abs(X) < 3, 1 / 6, 0.0))
+    # torch's conventions exactly at the kinks (ReLU-like ops: the gradient at x = 0)
+    kinks = {F.leaky_relu: ([0.0], [0.01]), F.elu: ([0.0], [1.0]), F.relu6: ([0.0, 6.0], [0, 0]),
+             F.hardtanh: ([-1.0, 1.0], [0, 0]), F.hardsigmoid: ([-3.0, 3.0], [0, 0]),
+             F.hardswish: ([-3.0, 3.0], [-0.5, 1.5])}
+    for fn, (at, expected) in kinks.items():
+        t = Tensor(np.array(at), requires_grad=True)
+        fn(t).sum().backward()
+        np.testing.assert_allclose(t.grad, expected, err_msg=fn.__name__)
+
+
+def _np_softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1, -3])
+def test_softmax_and_log_softmax_on_every_axis(axis):
+    x = r(2, 3, 4)
+    out, dx, g = _grad(F.softmax, x, axis=axis)
+    p = _np_softmax(x, axis)
+    np.testing.assert_allclose(out, p, rtol=1e-14)
+    np.testing.assert_allclose(dx, p * (g - (g * p).sum(axis=axis, keepdims=True)), rtol=1e-12,
+                               atol=1e-15)
+    out, dx, g = _grad(F.log_softmax, x, axis=axis)
+    np.testing.assert_allclose(out, np.log(p), rtol=1e-14)
+    np.testing.assert_allclose(dx, g - p * g.sum(axis=axis, keepdims=True), rtol=1e-12,
+                               atol=1e-15)
+
+
+def test_softmax_huge_scores_dim_alias_and_0d():
+    x = np.array([[1e4, 0.0, -1e4], [3.0, 3.0, 3.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = F.softmax(x, dim=1).data
+        lp = F.log_softmax(Tensor(x), dim=-1).data
+    np.testing.assert_allclose(p, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-15)
+    np.testing.assert_allclose(lp, [[0, -1e4, -2e4], [-math.log(3)] * 3], rtol=1e-15)
+    with pytest.raises(TypeError, match="axis or dim"):
+        F.softmax(x, 0, dim=1)
+    assert F.softmax(np.float64(2.5)).data == 1.0 and F.log_softmax(np.array(7.0)).data == 0.0
+    np.testing.assert_array_equal(F.softmax(x).data, F.softmax(x, axis=-1).data)
+
+
+def test_tensor_methods_are_bound():
+    x = r(3, 4)
+    t = Tensor(x)
+    for name in ["erf", "softplus", "leaky_relu", "elu", "celu", "selu", "gelu", "silu", "swish",
+                 "mish", "hardtanh", "relu6", "hardswish", "hardsigmoid", "softsign",
+                 "logsigmoid", "softmax", "log_softmax"]:
+        np.testing.assert_array_equal(getattr(t, name)().data, getattr(F, name)(x).data, name)
+    np.testing.assert_allclose(t.softmax(0).data, _np_softmax(x, 0), rtol=1e-14)
+    np.testing.assert_allclose(t.log_softmax(dim=0).data, np.log(_np_softmax(x, 0)), rtol=1e-14)
+    np.testing.assert_array_equal(t.gelu(approximate="tanh").data,
+                                  F.gelu(x, approximate="tanh").data)
+    np.testing.assert_array_equal(t.leaky_relu(0.3).data, np.where(x > 0, x, 0.3 * x))
