@@ -23,3 +23,7 @@ class GradientError(MinigradError, RuntimeError):
 
 class GraphError(MinigradError, RuntimeError):
     """The autograd graph cannot be used: freed, modified in place, or asked for higher order."""
+
+
+class IndexRangeError(ShapeError, IndexError):
+    """An index does not fit the indexed shape; an IndexError too, so iterating a Tensor ends."""

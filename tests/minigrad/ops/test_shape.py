@@ -1,0 +1,228 @@
+"""Shape family: flatten, squeeze/unsqueeze, expand/broadcast_to, swapaxes/transpose, moveaxis,
+permute, view, indexing and iteration; float32, named errors, values from numpy."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import minigrad.functional as F
+from minigrad import Tensor
+from minigrad.errors import DTypeError, IndexRangeError, ShapeError
+from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
+
+
+class With:
+    """A Function with fixed keyword constants, for check_float32 (`apply`, `__name__`)."""
+
+    def __init__(self, fn: type, **kwargs: Any) -> None:
+        self.fn, self.kwargs, self.__name__ = fn, kwargs, fn.__name__
+
+    def apply(self, *args: Any) -> Any:
+        return self.fn.apply(*args, **self.kwargs)
+
+
+def _grad(fn: Any, x: np.ndarray, g: np.ndarray | None = None) -> np.ndarray:
+    """d sum(fn(x) * g) / dx (g = ones by default)."""
+    t = Tensor(x, requires_grad=True)
+    out = fn(t)
+    out.backward(np.ones(out.shape) if g is None else g)
+    return t.grad
+
+
+F32_CASES = {
+    "SwapAxes": lambda: (With(F.SwapAxes, axis0=0, axis1=2), (f32(2, 3, 4),), (0,)),
+    "MoveAxis": lambda: (With(F.MoveAxis, source=0, destination=-1), (f32(2, 3, 4),), (0,)),
+    "Squeeze": lambda: (With(F.Squeeze, axis=1), (f32(2, 1, 3),), (0,)),
+    "Unsqueeze": lambda: (With(F.Unsqueeze, axis=(0, 2)), (f32(2, 3),), (0,)),
+    "Expand": lambda: (With(F.Expand, sizes=(2, 3, -1)), (f32(1, 4),), (0,)),
+}
+
+ERROR_CASES = [
+    ("SwapAxes", "axis", lambda: F.swapaxes(r(2, 3), 0, 2), ShapeError,
+     ["axis1 2 is out of range", "(2, 3)"]),
+    ("SwapAxes", "type", lambda: F.swapaxes(r(2, 3), 0, 1.0), DTypeError,
+     ["axis1 must be an int", "float"]),
+    ("MoveAxis", "lengths", lambda: F.moveaxis(r(2, 3, 4), (0, 1), 2), ShapeError,
+     ["same number of axes", "(0, 1)"]),
+    ("MoveAxis", "repeat", lambda: F.moveaxis(r(2, 3, 4), (0, 0), (1, 2)), ShapeError,
+     ["source must not repeat", "(0, 0)"]),
+    ("Squeeze", "axis", lambda: F.squeeze(r(2, 1), 2), ShapeError,
+     ["axis 2 is out of range", "(2, 1)"]),
+    ("Unsqueeze", "axis", lambda: F.unsqueeze(r(2, 3), -4), ShapeError,
+     ["axis -4 is out of range", "(2, 3)"]),
+    ("Expand", "size", lambda: F.expand(r(2, 3), 4, 3), ShapeError,
+     ["cannot expand", "(2, 3)", "(4, 3)", "dim 0"]),
+    ("Expand", "too few", lambda: F.expand(r(2, 3), 3), ShapeError,
+     ["at least x.ndim = 2", "(3,)"]),
+    ("Expand", "leading -1", lambda: F.expand(r(3), -1, 3), ShapeError,
+     ["cannot expand", "size -1 at dim 0"]),
+    ("GetItem", "too many", lambda: Tensor(r(3))[0, 1], IndexRangeError,
+     ["bad index", "(3,)", "too many indices"]),
+    ("GetItem", "mask", lambda: Tensor(r(3))[np.array([True, False])], IndexRangeError,
+     ["bad index", "(3,)"]),
+    ("flatten", "order", lambda: F.flatten(r(2, 3, 4), 2, 1), ShapeError,
+     ["start_dim 2 must not come after end_dim 1", "(2, 3, 4)"]),
+    ("flatten", "range", lambda: F.flatten(r(2, 3), 0, 5), ShapeError,
+     ["end_dim 5 is out of range", "(2, 3)"]),
+    ("broadcast_to", "negative", lambda: F.broadcast_to(r(3), (-1, 3)), ShapeError,
+     ["non-negative", "(-1, 3)"]),
+]
+
+
+@pytest.mark.parametrize("name", sorted(F32_CASES))
+def test_float32(name: str) -> None:
+    fn, arrays, diff = F32_CASES[name]()
+    check_float32(fn, arrays, diff)
+
+
+@pytest.mark.parametrize("case", ERROR_CASES, ids=[f"{c[0]}-{c[1]}" for c in ERROR_CASES])
+def test_named_error(case: tuple) -> None:
+    fn, _, thunk, error, parts = case
+    check_named_error(fn, thunk, error, parts)
+
+
+# ----- flatten, view, reshape -------------------------------------------------------------
+def test_flatten_merges_the_dims_from_start_to_end_like_torch() -> None:
+    x = r(2, 3, 4, 5)
+    assert F.flatten(x).shape == (120,)
+    np.testing.assert_array_equal(F.flatten(x, 1).data, x.reshape(2, 60))
+    np.testing.assert_array_equal(F.flatten(x, 1, 2).data, x.reshape(2, 12, 5))
+    np.testing.assert_array_equal(Tensor(x).flatten(-3, -2).data, x.reshape(2, 12, 5))
+    assert F.flatten(np.float64(3.0)).shape == (1,)  # 0-d -> (1,), as torch
+    np.testing.assert_array_equal(_grad(lambda t: t.flatten(1) * np.arange(60.0), x),
+                                  np.broadcast_to(np.arange(60.0).reshape(3, 4, 5), x.shape))
+
+
+def test_view_is_reshape() -> None:
+    t = Tensor(r(2, 3))
+    np.testing.assert_array_equal(t.view(3, 2).data, r(2, 3).reshape(3, 2))
+    np.testing.assert_array_equal(t.view((-1,)).data, r(2, 3).reshape(-1))
+    assert F.reshape(t, 6, 1).shape == (6, 1)
+
+
+# ----- squeeze, unsqueeze ----------------------------------------------------------------
+def test_squeeze_leaves_sides_that_are_not_one_like_torch() -> None:
+    x = r(2, 1, 3, 1)
+    assert F.squeeze(x).shape == (2, 3)
+    assert F.squeeze(x, 1).shape == (2, 3, 1)
+    assert F.squeeze(x, dim=0).shape == (2, 1, 3, 1)  # size 2: unchanged, no error
+    assert Tensor(x).squeeze((1, 2, 3)).shape == (2, 3)
+    assert F.squeeze(np.float64(1.0), 0).shape == ()
+    np.testing.assert_array_equal(_grad(lambda t: t.squeeze(), x), np.ones(x.shape))
+
+
+def test_unsqueeze_and_expand_dims_match_numpy() -> None:
+    x = r(2, 3)
+    for axis in (0, 1, 2, -1, -3, (0, 3), (-1, 0)):
+        np.testing.assert_array_equal(F.expand_dims(x, axis).data, np.expand_dims(x, axis))
+    assert Tensor(x).unsqueeze(1).shape == (2, 1, 3)
+    assert F.unsqueeze(x, dim=-1).shape == (2, 3, 1)
+    with pytest.raises(TypeError, match="unsqueeze: missing"):
+        F.unsqueeze(x)
+
+
+# ----- expand, broadcast_to ---------------------------------------------------------------
+def test_expand_keeps_minus_one_sides_and_sums_the_gradient() -> None:
+    x = r(3, 1)
+    out = Tensor(x).expand(2, -1, 4)
+    np.testing.assert_array_equal(out.data, np.broadcast_to(x, (2, 3, 4)))
+    g = r(2, 3, 4, seed=3)
+    np.testing.assert_allclose(_grad(lambda t: t.expand(2, 3, 4), x, g),
+                               g.sum(axis=(0, 2))[:, None])
+    np.testing.assert_array_equal(F.expand(x, (3, 5)).data, np.broadcast_to(x, (3, 5)))
+    assert Tensor(x).expand_as(np.zeros((4, 3, 2))).shape == (4, 3, 2)
+
+
+def test_broadcast_to_matches_numpy() -> None:
+    x = r(4)
+    np.testing.assert_array_equal(F.broadcast_to(x, (2, 3, 4)).data,
+                                  np.broadcast_to(x, (2, 3, 4)))
+    np.testing.assert_array_equal(Tensor(r(1)).broadcast_to(3).data, np.broadcast_to(r(1), 3))
+    np.testing.assert_allclose(_grad(lambda t: F.broadcast_to(t, (5, 4)), x), np.full(4, 5.0))
+
+
+# ----- swapaxes, transpose, moveaxis, permute ----------------------------------------------
+def test_swapaxes_and_its_torch_names() -> None:
+    x = r(2, 3, 4)
+    ref = np.swapaxes(x, 0, 2)
+    for out in (F.swapaxes(x, 0, 2), F.swapdims(x, 0, -1), F.transpose(x, 0, 2),
+                F.transpose(x, dim0=2, dim1=0), Tensor(x).swapaxes(2, 0),
+                Tensor(x).swapdims(0, 2), Tensor(x).transpose(0, 2)):
+        np.testing.assert_array_equal(out.data, ref)
+    assert F.transpose(x, 0, 2).grad_fn is None  # no input needed grad
+    g = r(4, 3, 2, seed=2)
+    np.testing.assert_array_equal(_grad(lambda t: t.transpose(0, 2), x, g), np.swapaxes(g, 0, 2))
+
+
+def test_tensor_transpose_reverses_swaps_two_ints_and_permutes_a_tuple() -> None:
+    m = Tensor(r(2, 3))
+    np.testing.assert_array_equal(m.transpose().data, r(2, 3).T)
+    np.testing.assert_array_equal(m.transpose(0, 1).data, r(2, 3).T)  # torch: swap, not identity
+    np.testing.assert_array_equal(m.transpose((0, 1)).data, r(2, 3))  # a tuple permutes (numpy)
+    x = Tensor(r(2, 3, 4))
+    np.testing.assert_array_equal(x.transpose(1, 2, 0).data, r(2, 3, 4).transpose(1, 2, 0))
+    np.testing.assert_array_equal(x.T.data, r(2, 3, 4).transpose(2, 1, 0))  # T: full reversal
+    assert x.T.grad_fn is None and F.transpose(x, axes=(2, 0, 1)).shape == (4, 2, 3)
+
+
+def test_moveaxis_and_movedim_match_numpy() -> None:
+    x = r(2, 3, 4, 5)
+    for src, dst in ((0, -1), (-1, 0), ((0, 1), (2, 3)), ((3, 0), (0, 2))):
+        np.testing.assert_array_equal(F.moveaxis(x, src, dst).data, np.moveaxis(x, src, dst))
+        np.testing.assert_array_equal(Tensor(x).movedim(src, dst).data, np.moveaxis(x, src, dst))
+    g = r(3, 4, 5, 2, seed=1)
+    np.testing.assert_array_equal(_grad(lambda t: t.moveaxis(0, -1), x, g), np.moveaxis(g, -1, 0))
+
+
+def test_permute_takes_varargs_or_a_tuple() -> None:
+    x = r(2, 3, 4)
+    np.testing.assert_array_equal(Tensor(x).permute(2, 0, 1).data, x.transpose(2, 0, 1))
+    np.testing.assert_array_equal(F.permute(x, (1, 2, 0)).data, x.transpose(1, 2, 0))
+
+
+# ----- indexing and iteration --------------------------------------------------------------
+def test_out_of_range_index_is_an_index_error_and_a_shape_error() -> None:
+    t = Tensor(r(3, 2))
+    for bad in (3, -4, (0, 2)):
+        with pytest.raises(IndexError):
+            t[bad]
+        with pytest.raises(ShapeError):
+            t[bad]
+    assert issubclass(IndexRangeError, IndexError) and issubclass(IndexRangeError, ShapeError)
+
+
+def test_iterating_a_tensor_yields_its_rows_and_gradients_flow() -> None:
+    x = r(3, 2)
+    t = Tensor(x, requires_grad=True)
+    rows = list(t)
+    assert len(rows) == 3
+    for row, ref in zip(rows, x, strict=True):
+        np.testing.assert_array_equal(row.data, ref)
+    (rows[0] * 2.0 + rows[2]).sum().backward()
+    np.testing.assert_array_equal(t.grad, [[2.0, 2.0], [0.0, 0.0], [1.0, 1.0]])
+    a, b = Tensor(np.array([1.0, 2.0]))
+    assert (a.item(), b.item()) == (1.0, 2.0)
+
+
+def test_tensor_indices_inside_tuples() -> None:
+    x = r(4, 3)
+    t = Tensor(x, requires_grad=True)
+    rows, col = Tensor(np.array([3, 0, 3])), Tensor(np.array(1))
+    mask = Tensor(np.array([True, False, True]))
+    np.testing.assert_array_equal(t[rows, col].data, x[[3, 0, 3], 1])
+    np.testing.assert_array_equal(t[1:, mask].data, x[1:][:, [0, 2]])
+    (t[rows, col].sum() + t[:, mask].sum()).backward()
+    expected = np.zeros((4, 3))
+    expected[:, [0, 2]] = 1.0
+    expected[3, 1] = 2.0  # row 3 taken twice: the gradients accumulate
+    expected[0, 1] = 1.0
+    np.testing.assert_array_equal(t.grad, expected)
+
+
+def test_concat_cat_and_stack_take_dim() -> None:
+    a, b = r(2, 3), r(2, 1, seed=1)
+    np.testing.assert_array_equal(F.cat([a, b], dim=1).data, np.concatenate([a, b], axis=1))
+    np.testing.assert_array_equal(F.concat([a, a], axis=-1).data, np.concatenate([a, a], -1))
+    np.testing.assert_array_equal(F.stack([a, a], dim=2).data, np.stack([a, a], axis=2))
