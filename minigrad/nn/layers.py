@@ -8,7 +8,7 @@ Generator `rng` for its initial weights. Weight layouts follow CS231n, not torch
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ import numpy as np
 from minigrad import functional as mgf
 from minigrad.errors import DTypeError, ShapeError
 from minigrad.nn import init
+from minigrad.nn.container import _index, _renumber
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
 
@@ -70,9 +71,9 @@ class Linear(Module):
         out = mgf.matmul(x, self.weight)
         return out if self.bias is None else out + self.bias
 
-    def __repr__(self) -> str:
-        return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}, dtype={self.weight.dtype})")
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
 
 
 class Embedding(Module):
@@ -83,14 +84,15 @@ class Embedding(Module):
         super().__init__()
         _positive("Embedding", V=V, W=W)
         self.V, self.W = V, W
+        self.num_embeddings, self.embedding_dim = V, W  # torch's names
         self.weight = Parameter(init.normal((V, W), _rng(rng), 0.01, dtype))
 
     def forward(self, idx: Any) -> Tensor:
         """(N, T) int -> (N, T, W)."""
         return mgf.embedding(idx, self.weight)
 
-    def __repr__(self) -> str:
-        return f"Embedding(V={self.V}, W={self.W}, dtype={self.weight.dtype})"
+    def extra_repr(self) -> str:
+        return f"{self.V}, {self.W}"
 
 
 class ReLU(Module):
@@ -110,42 +112,99 @@ class Tanh(Module):
 
 
 class Flatten(Module):
-    """Keep the batch axis, flatten the rest: (N, d1, ..., dk) -> (N, d1·...·dk)."""
+    """Merge axes start_dim..end_dim into one (torch defaults keep the batch axis):
+    (N, d1, ..., dk) -> (N, d1·...·dk)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
 
     def forward(self, x: Any) -> Tensor:
-        """(N, ...) -> (N, D)."""
-        a = _data(x)
-        if a.ndim < 1:
-            raise ShapeError(f"Flatten: x must have a batch axis, got shape {a.shape}")
-        return mgf.reshape(x, (a.shape[0], -1))
+        """(N, ...) -> (N, D) with the defaults."""
+        shape = _data(x).shape
+        n = max(len(shape), 1)
+        s, e = self.start_dim, self.end_dim
+        if not (-n <= s < n and -n <= e < n):
+            raise ShapeError(f"Flatten: start_dim {s} / end_dim {e} out of range for x of "
+                             f"shape {shape}")
+        s, e = s % n, e % n
+        if s > e:
+            raise ShapeError(f"Flatten: start_dim {self.start_dim} comes after end_dim "
+                             f"{self.end_dim} for x of shape {shape}")
+        new = shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:]
+        return mgf.reshape(x, new)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Sequential(Module):
-    """Apply layers in order; their parameters are named '0.weight', '1.bias', ... as in torch."""
+    """Apply layers in order; their parameters are named '0.weight', '1.bias', ... as in torch
+    (or by key when built from one dict: Sequential(OrderedDict(conv=..., relu=...)))."""
 
-    def __init__(self, *layers: Module) -> None:
+    def __init__(self, *layers: Module | Mapping[str, Module]) -> None:
         super().__init__()
-        for i, layer in enumerate(layers):
+        if len(layers) == 1 and isinstance(layers[0], Mapping):
+            items = list(layers[0].items())
+        else:
+            items = [(str(i), layer) for i, layer in enumerate(layers)]
+        for i, (name, layer) in enumerate(items):
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential: layer {i} must be a Module, "
                                 f"got {type(layer).__name__}")
-            setattr(self, str(i), layer)
+            self._check_name("__init__", name)
+            self._modules[name] = layer
 
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(list(self._modules.values()))
 
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
+    def _key(self, idx: int) -> str:
+        return list(self._modules)[_index("Sequential", idx, len(self))]
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):  # keeps the names, as torch
+            return type(self)(dict(list(self._modules.items())[idx]))
+        return self._modules[self._key(idx)]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: item must be a Module, got {type(module).__name__}")
+        self._modules[self._key(idx)] = module
+
+    def __delitem__(self, idx: int | slice) -> None:
+        entries = list(self._modules.values())
+        if not isinstance(idx, slice):
+            idx = _index("Sequential", idx, len(self))
+        del entries[idx]
+        _renumber(self, entries)  # torch renumbers after a deletion
+
+    def append(self, module: Module) -> Sequential:
+        """Add `module` at the end under the next index; returns self."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: expected a Module, got {type(module).__name__}")
+        self._modules[str(len(self))] = module
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append each module of `modules`; returns self."""
+        for m in list(modules):
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Insert `module` before position `index`, renumbering; returns self."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
+        entries = list(self._modules.values())
+        entries.insert(index, module)
+        _renumber(self, entries)
+        return self
 
     def forward(self, x: Any) -> Any:
         """Feed x through each layer in turn."""
         for layer in self._modules.values():
             x = layer(x)
         return x
-
-    def __repr__(self) -> str:
-        inner = "".join(f"\n  ({name}): {m!r}" for name, m in self._modules.items())
-        return f"Sequential({inner}\n)"
