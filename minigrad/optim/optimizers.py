@@ -1,8 +1,8 @@
-"""Optimizers with torch's update formulas: SGD (+momentum, weight decay), RMSProp, Adam.
+"""Optimizers with torch's update formulas: SGD (momentum, dampening, Nesterov, weight decay),
+RMSProp (momentum, centered), Adam (amsgrad), AdamW (decoupled weight decay); `maximize` on all.
 
-Each keeps its per-parameter state in arrays of the parameter's dtype (a float32 model stays
-float32) and exposes it through `state_dict()` as a flat {name: ndarray} that `save_npz` can
-write without pickle: 'step', 'lr', and '<buffer>.<param index>' (e.g. 'm.0', 'v.0').
+Each takes torch-style parameter groups (see minigrad.optim.optimizer), keeps per-parameter
+state in the parameter's dtype, and writes a flat npz-savable `state_dict()`.
 """
 from __future__ import annotations
 
@@ -12,181 +12,176 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import RangeError, ShapeError
-from minigrad.grad_mode import no_grad
-from minigrad.nn.module import checked_state
-from minigrad.tensor import Tensor
+from minigrad.errors import RangeError
+from minigrad.optim.optimizer import Optimizer
 
 
-class Optimizer:
-    """Base class: `step()` updates every parameter that has a `.grad`, in place, under no_grad."""
+def _check(name: str, group: dict[str, Any], **rules: str) -> None:
+    """Normalise group[key] to float and check it against rule '>=0', '[0,1)' or '[0,1]'."""
+    for key, rule in rules.items():
+        v = group[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)):
+            raise RangeError(f"{name}: {key} must be a number, got {v!r}")
+        v = float(v)
+        ok = {">=0": v >= 0, "[0,1)": 0 <= v < 1, "[0,1]": 0 <= v <= 1}[rule]
+        if not ok or not math.isfinite(v):
+            raise RangeError(f"{name}: {key} must be in {rule.replace('>=0', '[0, inf)')}, "
+                             f"got {v}")
+        group[key] = v
 
-    buffers: tuple[str, ...] = ()  # param-shaped arrays, in the param's dtype
-    counters: tuple[str, ...] = ()  # one int64 scalar per param
 
-    def __init__(self, params: Iterable[Tensor], lr: float) -> None:
-        name = type(self).__name__
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{name}: got an empty parameter list")
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Tensor) or not p.requires_grad or not p.is_leaf:
-                raise TypeError(f"{name}: params[{i}] must be a leaf Tensor with "
-                                f"requires_grad=True (a Parameter), got {p!r:.80}")
-        if len({id(p) for p in self.params}) != len(self.params):
-            raise ValueError(f"{name}: a parameter appears more than once in params; pass each "
-                             "shared parameter once")
-        self.lr = lr
-        self.step_count = 0
-        self.state: dict[str, list[np.ndarray]] = {
-            b: [np.zeros_like(p.data) for p in self.params] for b in self.buffers}
-        self.state.update({c: [np.zeros((), np.int64) for _ in self.params]
-                           for c in self.counters})
-
-    @property
-    def lr(self) -> float:
-        """The learning rate used by the next `step()` (schedulers set it)."""
-        return self._lr
-
-    @lr.setter
-    def lr(self, value: float) -> None:
-        value = float(value)
-        if not np.isfinite(value) or value < 0:
-            raise RangeError(f"{type(self).__name__}: lr must be a finite number >= 0, got {value}")
-        self._lr = value
-
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient."""
-        for p in self.params:
-            p.grad = None
-
-    def step(self) -> None:
-        """Apply one update to each parameter whose grad is not None."""
-        with no_grad():
-            self.step_count += 1
-            for i, p in enumerate(self.params):
-                g = p.grad
-                if g is None:
-                    continue
-                if g.shape != p.data.shape:
-                    raise ShapeError(f"{type(self).__name__}.step: params[{i}].grad must have "
-                                     f"shape {p.data.shape}, got {g.shape}")
-                self._update(i, p.data, g)
-                p._version += 1
-
-    def _update(self, i: int, w: np.ndarray, g: np.ndarray) -> None:
-        raise NotImplementedError
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Flat {name: ndarray} copy of the state: 'step', 'lr', '<buffer>.<i>'."""
-        d = {"step": np.array(self.step_count, dtype=np.int64),
-             "lr": np.array(self.lr, dtype=np.float64)}
-        for b in self.buffers + self.counters:
-            for i, arr in enumerate(self.state[b]):
-                d[f"{b}.{i}"] = arr.copy()
-        return d
-
-    def load_state_dict(self, d: dict[str, Any]) -> None:
-        """Restore a `state_dict()` exactly (same parameter list and shapes)."""
-        name = type(self).__name__
-        expected = {"step", "lr"} | {f"{b}.{i}" for b in self.buffers + self.counters
-                                     for i in range(len(self.params))}
-        missing, unexpected = sorted(expected - set(d)), sorted(set(d) - expected)
-        if missing or unexpected:
-            raise KeyError(f"{name}.load_state_dict: missing keys {missing}, "
-                           f"unexpected keys {unexpected}")
-        new = {}
-        for b in self.buffers:
-            new[b] = []
-            for i, p in enumerate(self.params):
-                arr = checked_state(f"{name}.load_state_dict", f"{b}.{i}", d[f"{b}.{i}"], p.data)
-                new[b].append(arr.astype(p.data.dtype, copy=True))
-        for c in self.counters:
-            new[c] = []
-            for i in range(len(self.params)):
-                arr = np.asarray(d[f"{c}.{i}"])
-                if arr.shape != () or arr.dtype.kind not in "iu" or arr < 0:
-                    raise RangeError(f"{name}.load_state_dict: {c}.{i} must be an int count "
-                                     f">= 0, got {arr!r}")
-                new[c].append(arr.astype(np.int64).copy())
-        self.lr = float(np.asarray(d["lr"]))
-        self.step_count = int(np.asarray(d["step"]))
-        self.state = new
+def _flags(group: dict[str, Any], *keys: str) -> None:
+    for key in keys:
+        group[key] = bool(group[key])
 
 
 class SGD(Optimizer):
-    """torch.optim.SGD: g += wd·w; buf = momentum·buf + g; w -= lr·buf (plain g if momentum 0)."""
+    """torch.optim.SGD: g += wd·w; buf = μ·buf + (1-dampening)·g (buf = g at first);
+    w -= lr·(g + μ·buf if nesterov else buf), or w -= lr·g without momentum."""
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 1e-2, momentum: float = 0.0,
-                 weight_decay: float = 0.0) -> None:
-        if momentum < 0 or weight_decay < 0:
-            raise RangeError(f"SGD: momentum and weight_decay must be >= 0, got {momentum} "
-                             f"and {weight_decay}")
-        self.buffers = ("momentum_buffer",) if momentum else ()
-        self.momentum, self.weight_decay = float(momentum), float(weight_decay)
-        super().__init__(params, lr)
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+                 maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
 
-    def _update(self, i: int, w: np.ndarray, g: np.ndarray) -> None:
-        if self.weight_decay:
-            g = g + self.weight_decay * w
-        if self.momentum:
-            buf = self.state["momentum_buffer"][i]
-            buf *= self.momentum
-            buf += g
-            g = buf
-        w -= self.lr * g
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        _check("SGD", group, momentum=">=0", dampening=">=0", weight_decay=">=0")
+        _flags(group, "nesterov", "maximize")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise RangeError(f"SGD: nesterov needs momentum > 0 and dampening 0, got momentum "
+                             f"{group['momentum']} and dampening {group['dampening']}")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("momentum_buffer",) if group["momentum"] else ()
+
+    def _update(self, group: dict[str, Any], state: dict[str, np.ndarray], w: np.ndarray,
+                g: np.ndarray) -> None:
+        wd, mom = group["weight_decay"], group["momentum"]
+        if wd:
+            g = g + wd * w
+        if mom:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.astype(w.dtype, copy=True)
+            else:
+                buf *= mom
+                buf += (1 - group["dampening"]) * g if group["dampening"] else g
+            g = g + mom * buf if group["nesterov"] else buf
+        w -= group["lr"] * g
 
 
 class RMSProp(Optimizer):
-    """torch.optim.RMSprop / CS231n: cache = α·cache + (1-α)·g²; w -= lr·g / (sqrt(cache) + eps)."""
+    """torch.optim.RMSprop / CS231n: cache = α·cache + (1-α)·g²; w -= lr·g / (sqrt(cache) + eps);
+    `centered` subtracts the squared running mean of g, `momentum` keeps a buffer of the steps."""
 
-    buffers = ("cache",)
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 1e-2, alpha: float = 0.99,
-                 eps: float = 1e-8) -> None:
-        if not 0 <= alpha < 1 or eps < 0:
-            raise RangeError(f"RMSProp: need 0 <= alpha < 1 and eps >= 0, got alpha {alpha} "
-                             f"and eps {eps}")
-        self.alpha, self.eps = float(alpha), float(eps)
-        super().__init__(params, lr)
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        _check("RMSProp", group, alpha="[0,1)", eps=">=0", weight_decay=">=0", momentum=">=0")
+        _flags(group, "centered", "maximize")
 
-    def _update(self, i: int, w: np.ndarray, g: np.ndarray) -> None:
-        cache = self.state["cache"][i]
-        cache *= self.alpha
-        cache += (1 - self.alpha) * (g * g)
-        w -= self.lr * g / (np.sqrt(cache) + self.eps)
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("cache",) + (("momentum_buffer",) if group["momentum"] else ()) + \
+            (("grad_avg",) if group["centered"] else ())
+
+    def _update(self, group: dict[str, Any], state: dict[str, np.ndarray], w: np.ndarray,
+                g: np.ndarray) -> None:
+        alpha, lr = group["alpha"], group["lr"]
+        for name in self._state_names(group):
+            if name not in state:
+                state[name] = np.zeros_like(w)
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * w
+        cache = state["cache"]
+        cache *= alpha
+        cache += (1 - alpha) * (g * g)
+        if group["centered"]:
+            avg_g = state["grad_avg"]
+            avg_g += (1 - alpha) * (g - avg_g)
+            avg = np.sqrt(cache - avg_g * avg_g) + group["eps"]
+        else:
+            avg = np.sqrt(cache) + group["eps"]
+        if group["momentum"]:
+            buf = state["momentum_buffer"]
+            buf *= group["momentum"]
+            buf += g / avg
+            w -= lr * buf
+        else:
+            w -= lr * g / avg
 
 
 class Adam(Optimizer):
-    """torch.optim.Adam / CS231n, bias-corrected: w -= lr·m̂ / (sqrt(v̂) + eps); wd adds wd·w to g."""
+    """torch.optim.Adam / CS231n, bias-corrected: w -= lr·m̂ / (sqrt(v̂) + eps); weight_decay
+    adds wd·w to g; amsgrad uses the running max of v."""
 
-    buffers = ("m", "v")
     counters = ("t",)
+    decoupled = False  # AdamW: w *= 1 - lr·wd instead of adding wd·w to g
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3,
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
-        b1, b2 = betas
-        if not (0 <= b1 < 1 and 0 <= b2 < 1) or eps < 0 or weight_decay < 0:
-            raise RangeError(f"Adam: need betas in [0, 1), eps >= 0, weight_decay >= 0, got "
-                             f"betas {betas}, eps {eps}, weight_decay {weight_decay}")
-        self.betas, self.eps, self.weight_decay = (float(b1), float(b2)), float(eps), \
-            float(weight_decay)
-        super().__init__(params, lr)
+                 weight_decay: float = 0.0, amsgrad: bool = False,
+                 maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize))
 
-    def _update(self, i: int, w: np.ndarray, g: np.ndarray) -> None:
-        b1, b2 = self.betas
-        if self.weight_decay:
-            g = g + self.weight_decay * w
-        m, v, t = self.state["m"][i], self.state["v"][i], self.state["t"][i]
+    def _check_group(self, group: dict[str, Any]) -> None:
+        name = type(self).__name__
+        super()._check_group(group)
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise RangeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        pair = {"beta1": betas[0], "beta2": betas[1]}
+        _check(name, pair, beta1="[0,1)", beta2="[0,1)")
+        group["betas"] = (pair["beta1"], pair["beta2"])
+        _check(name, group, eps=">=0", weight_decay=">=0")
+        _flags(group, "amsgrad", "maximize")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("m", "v", "t") + (("max_v",) if group["amsgrad"] else ())
+
+    def _update(self, group: dict[str, Any], state: dict[str, np.ndarray], w: np.ndarray,
+                g: np.ndarray) -> None:
+        (b1, b2), lr, wd = group["betas"], group["lr"], group["weight_decay"]
+        if not state:
+            state.update({name: np.zeros_like(w) for name in self._state_names(group)
+                          if name != "t"}, t=np.zeros((), np.int64))
+        if wd and self.decoupled:
+            w *= 1 - lr * wd
+        elif wd:
+            g = g + wd * w
+        m, v, t = state["m"], state["v"], state["t"]
         t += 1
         m *= b1
         m += (1 - b1) * g
         v *= b2
         v += (1 - b2) * (g * g)
-        step_size = self.lr / (1 - b1 ** int(t))
-        denom = np.sqrt(v) / math.sqrt(1 - b2 ** int(t)) + self.eps
+        if group["amsgrad"]:
+            np.maximum(state["max_v"], v, out=state["max_v"])
+            v = state["max_v"]
+        step_size = lr / (1 - b1 ** int(t))
+        denom = np.sqrt(v) / math.sqrt(1 - b2 ** int(t)) + group["eps"]
         w -= step_size * (m / denom)
+
+
+class AdamW(Adam):
+    """torch.optim.AdamW: Adam with decoupled weight decay, w *= 1 - lr·wd before the step."""
+
+    decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize)
 
 
 _CS231N_RULES = {
@@ -200,7 +195,7 @@ _CS231N_RULES = {
 }
 
 
-def make_optimizer(update_rule: str, params: Iterable[Tensor],
+def make_optimizer(update_rule: str, params: Iterable[Any],
                    optim_config: dict[str, Any] | None = None) -> Optimizer:
     """The optimizer for a CS231n `update_rule` name and `optim_config` dict, CS231n defaults.
 

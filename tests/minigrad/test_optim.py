@@ -71,7 +71,7 @@ def test_float32_preserved_and_matches_torch(name):
         assert p.data.dtype == np.float32
         np.testing.assert_allclose(p.data, r, rtol=1e-5, atol=1e-6)
     for key, arr in opt.state_dict().items():
-        if key not in ("step", "lr") and not key.startswith("t."):
+        if key not in ("step", "lr") and not key.startswith(("t.", "group.")):
             assert arr.dtype == np.float32, key
 
 
@@ -121,11 +121,11 @@ def test_cs231n_closed_forms():
 def test_make_optimizer_defaults_and_errors():
     p = [Parameter(np.zeros(3))]
     opt = make_optimizer("adam", p, {})
-    assert isinstance(opt, Adam) and opt.lr == 1e-3 and opt.betas == (0.9, 0.999)
+    assert isinstance(opt, Adam) and opt.lr == 1e-3 and opt.defaults["betas"] == (0.9, 0.999)
     opt = make_optimizer("sgd_momentum", p, {"learning_rate": 0.5})
-    assert isinstance(opt, SGD) and opt.lr == 0.5 and opt.momentum == 0.9
+    assert isinstance(opt, SGD) and opt.lr == 0.5 and opt.param_groups[0]["momentum"] == 0.9
     opt = make_optimizer("rmsprop", p, {"decay_rate": 0.5})
-    assert isinstance(opt, RMSProp) and opt.alpha == 0.5 and opt.lr == 1e-2
+    assert isinstance(opt, RMSProp) and opt.param_groups[0]["alpha"] == 0.5 and opt.lr == 1e-2
     with pytest.raises(ValueError, match="update_rule"):
         make_optimizer("adagrad", p, {})
     with pytest.raises(KeyError, match="momentum"):
@@ -147,7 +147,7 @@ def test_skips_params_without_grad_like_torch():
         topt.step()
     for p, r in zip(params, tparams, strict=True):
         np.testing.assert_allclose(p.data, r.detach().numpy(), rtol=1e-12, atol=1e-14)
-    assert int(opt.state["t"][1]) == 2 and int(opt.state["t"][0]) == 4
+    assert int(opt.state[1]["t"]) == 2 and int(opt.state[0]["t"]) == 4
 
 
 def test_step_bumps_version_so_stale_graph_errors():
@@ -178,8 +178,14 @@ def test_zero_grad_lr_setter_and_bad_grad():
     w.grad = np.ones(4)
     with pytest.raises(ShapeError, match=r"params\[0\].grad"):
         opt.step()
-    with pytest.raises(TypeError, match="requires_grad"):
-        SGD([Tensor(np.ones(2))], lr=0.1)
+    with pytest.raises(TypeError, match=r"params\[0\] must be a floating leaf Tensor"):
+        SGD([np.ones(2)], lr=0.1)
+    with pytest.raises(TypeError, match=r"params\[1\] must be a floating leaf Tensor"):
+        SGD([w, w * 2], lr=0.1)  # a non-leaf
+    frozen = Tensor(np.ones(2))  # requires_grad=False: accepted and never updated, as torch
+    w.grad = None
+    SGD([w, frozen], lr=0.1).step()
+    np.testing.assert_array_equal(frozen.data, 1.0)
     with pytest.raises(ValueError, match="more than once"):
         Adam([w, w])
     with pytest.raises(ValueError, match="empty"):
@@ -213,6 +219,9 @@ def test_state_dict_resume_is_bitwise_identical(name, tmp_path):
 def test_load_state_dict_errors_name_the_key():
     params = [Parameter(np.zeros((2, 3))), Parameter(np.zeros(3))]
     opt = Adam(params)
+    for p in params:
+        p.grad = np.ones_like(p.data)
+    opt.step()
     d = opt.state_dict()
     bad = dict(d)
     del bad["v.1"]
@@ -274,3 +283,111 @@ def test_adam_trains_a_linear_layer_in_float32():
         losses.append(loss.item())
     assert layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32
     assert losses[-1] < 1e-3 * losses[0]
+
+
+# ----- parameter groups ------------------------------------------------------------------------
+def _ps(n=3, dtype=np.float64):
+    return [Parameter(np.full((2,), float(i + 1), dtype)) for i in range(n)]
+
+
+def test_param_groups_defaults_overrides_and_add_param_group():
+    a, b, c = _ps()
+    opt = SGD([{"params": [a]}, {"params": b, "lr": 0.5, "momentum": 0.9}], lr=0.1)
+    assert [len(g["params"]) for g in opt.param_groups] == [1, 1]
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["momentum"] == 0.0
+    assert opt.param_groups[1]["lr"] == 0.5 and opt.param_groups[1]["momentum"] == 0.9
+    opt.add_param_group({"params": [c], "lr": 0.25})
+    assert opt.params == [a, b, c] and opt.param_groups[2]["nesterov"] is False
+    for p in (a, b, c):
+        p.grad = np.ones(2)
+    opt.step()
+    np.testing.assert_allclose([a.data[0], b.data[0], c.data[0]], [1 - 0.1, 2 - 0.5, 3 - 0.25])
+    assert opt.lr == 0.1  # group 0's
+    opt.lr = 0.01  # sets every group, as CS231n's lr_decay needs
+    assert [g["lr"] for g in opt.param_groups] == [0.01] * 3
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(TypeError, match="ordered sequence, not a set"):
+        opt.add_param_group({"params": {Parameter(np.zeros(1))}})
+    with pytest.raises(TypeError, match="'params' entry"):
+        opt.add_param_group({"lr": 0.1})
+    with pytest.raises(RangeError, match="momentum"):
+        opt.add_param_group({"params": [Parameter(np.zeros(1))], "momentum": -1})
+    with pytest.raises(RangeError, match="nesterov"):
+        SGD([a], nesterov=True)
+    with pytest.raises(TypeError, match="iterable of Tensors or of dicts"):
+        Adam(a)
+
+
+def test_state_dict_holds_groups_and_checks_them():
+    a, b, c = _ps()
+    opt = Adam([{"params": [a, b]}, {"params": [c], "lr": 0.5, "betas": (0.5, 0.6)}])
+    for p in (a, c):
+        p.grad = np.ones(2)
+    opt.step()
+    d = opt.state_dict()
+    assert d["group.1.params"].tolist() == [2] and d["group.0.params"].tolist() == [0, 1]
+    assert d["group.1.betas"].tolist() == [0.5, 0.6] and d["group.1.lr"] == 0.5
+    assert "m.1" not in d and "m.2" in d  # state only for parameters that have stepped
+    fresh = Adam([{"params": _ps()[:2]}, {"params": [Parameter(np.zeros(2))]}])
+    fresh.load_state_dict(d)
+    assert fresh.param_groups[1]["betas"] == (0.5, 0.6) and fresh.param_groups[1]["lr"] == 0.5
+    np.testing.assert_array_equal(fresh.state[2]["v"], opt.state[2]["v"])
+    other = Adam(_ps())  # one group of three: a different layout
+    with pytest.raises(ValueError, match="param group 0 holds parameters"):
+        other.load_state_dict(d)
+    with pytest.raises(RangeError, match="lr"):
+        fresh.load_state_dict(dict(d, **{"group.0.lr": np.array(-1.0)}))
+
+
+def test_single_group_state_dict_of_the_earlier_format_loads():
+    """The flat dict the optimizers wrote before param groups existed (still in zoo
+    checkpoints): 'step', 'lr' and '<buffer>.<i>' for every parameter, zeros before a step."""
+    grads = _grads(6, np.float32)
+    full, _ = _run_minigrad(CASES["adam"][0], np.float32, grads)
+    part, opt = _run_minigrad(CASES["adam"][0], np.float32, grads[:3])
+    legacy = {"step": np.array(3, np.int64), "lr": np.array(1e-2, np.float64)}
+    for i in range(len(SHAPES)):
+        legacy.update({f"m.{i}": opt.state[i]["m"], f"v.{i}": opt.state[i]["v"],
+                       f"t.{i}": opt.state[i]["t"]})
+    params = [Parameter(p.data.copy()) for p in part]
+    opt2 = Adam(params, lr=0.5, betas=(0.8, 0.95))  # the old format saved only the lr
+    opt2.load_state_dict(legacy)
+    assert opt2.lr == 1e-2 and opt2.step_count == 3
+    for gs in grads[3:]:
+        for p, g in zip(params, gs, strict=True):
+            p.grad = g.copy()
+        opt2.step()
+    for a, b in zip(full, params, strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+    sgd = SGD(_ps(2), lr=0.1, momentum=0.9)  # buffers of zeros for a never-stepped parameter
+    sgd.load_state_dict({"step": np.array(0), "lr": np.array(0.2),
+                         "momentum_buffer.0": np.zeros(2), "momentum_buffer.1": np.zeros(2)})
+    assert sgd.lr == 0.2 and set(sgd.state) == {0, 1}
+    sched = StepLR(sgd, step_size=2)
+    sched.load_state_dict({"last_epoch": np.array(3), "base_lr": np.array(0.2)})
+    assert sched.last_epoch == 3 and sched.base_lrs == [0.2]
+
+
+def test_scheduler_argument_errors():
+    opt = SGD([{"params": _ps(1)}, {"params": _ps(1)}], lr=0.1)
+    from minigrad.optim import CosineAnnealingLR, LambdaLR, MultiStepLR, ReduceLROnPlateau
+
+    with pytest.raises(ValueError, match="expected 2 lr_lambdas"):
+        LambdaLR(opt, [lambda e: 1.0])
+    with pytest.raises(TypeError, match="not callable"):
+        LambdaLR(opt, 0.5)
+    with pytest.raises(RangeError, match="T_max"):
+        CosineAnnealingLR(opt, T_max=0)
+    with pytest.raises(RangeError, match="milestones"):
+        MultiStepLR(opt, [2, -1])
+    with pytest.raises(RangeError, match="factor"):
+        ReduceLROnPlateau(opt, factor=1.0)
+    with pytest.raises(ValueError, match="expected 2 min_lrs"):
+        ReduceLROnPlateau(opt, min_lr=[0.1])
+    with pytest.raises(TypeError, match="minigrad Optimizer"):
+        StepLR(object(), step_size=1)
+    plateau = ReduceLROnPlateau(opt, patience=0)
+    plateau.step(Tensor(np.array(1.0)))  # a scalar Tensor is a metric
+    plateau.step(2.0)
+    assert plateau.get_last_lr() == pytest.approx([0.01, 0.01])
