@@ -1,0 +1,205 @@
+"""Unary math Functions: values and gradients against Python's math module, torch's rules at
+kinks and ties (abs at 0, zero-gradient rounding, clamp at its bounds), float32, methods."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import minigrad.functional as F
+from minigrad import Tensor
+from minigrad.errors import DTypeError, ShapeError
+from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
+
+X = [-1.7, -0.6, -0.2, 0.3, 0.8, 1.9]  # inside every domain below once mapped
+POS = [0.2, 0.5, 1.0, 1.7, 2.5, 3.0]
+UNIT = [-0.9, -0.5, -0.1, 0.2, 0.6, 0.85]
+
+# name: (values, f(v), f'(v)) with math-module references
+SMOOTH = {
+    "Sqrt": (POS, math.sqrt, lambda v: 0.5 / math.sqrt(v)),
+    "Rsqrt": (POS, lambda v: 1 / math.sqrt(v), lambda v: -0.5 * v ** -1.5),
+    "Reciprocal": (X, lambda v: 1 / v, lambda v: -1 / v ** 2),
+    "Square": (X, lambda v: v * v, lambda v: 2 * v),
+    "Abs": (X, math.fabs, lambda v: math.copysign(1.0, v)),
+    "Sin": (X, math.sin, math.cos),
+    "Cos": (X, math.cos, lambda v: -math.sin(v)),
+    "Tan": (X[1:-1], math.tan, lambda v: 1 / math.cos(v) ** 2),
+    "Asin": (UNIT, math.asin, lambda v: 1 / math.sqrt(1 - v * v)),
+    "Acos": (UNIT, math.acos, lambda v: -1 / math.sqrt(1 - v * v)),
+    "Atan": (X, math.atan, lambda v: 1 / (1 + v * v)),
+    "Sinh": (X, math.sinh, math.cosh),
+    "Cosh": (X, math.cosh, math.sinh),
+    "Log1p": (UNIT, math.log1p, lambda v: 1 / (1 + v)),
+    "Expm1": (X, math.expm1, math.exp),
+    "Exp2": (X, lambda v: 2.0 ** v, lambda v: 2.0 ** v * math.log(2)),
+    "Log2": (POS, math.log2, lambda v: 1 / (v * math.log(2))),
+    "Log10": (POS, math.log10, lambda v: 1 / (v * math.log(10))),
+    "Exp": (X, math.exp, math.exp),
+    "Log": (POS, math.log, lambda v: 1 / v),
+}
+STEPS = {"Sign": lambda v: math.copysign(1.0, v) if v else 0.0, "Floor": math.floor,
+         "Ceil": math.ceil, "Trunc": math.trunc, "Round": round}
+POSITIVE = {"Sqrt", "Rsqrt", "Log2", "Log10", "Log"}
+
+
+def _f32_input(name: str) -> np.ndarray:
+    x = f32(2, 3)
+    if name in POSITIVE:
+        return np.abs(x) + np.float32(0.2)
+    if name in ("Asin", "Acos", "Log1p"):
+        return np.clip(x, -0.8, 0.8)
+    return np.where(np.abs(x) < 0.1, np.float32(0.3), x) if name == "Reciprocal" else x
+
+
+F32_CASES = {name: (lambda name=name: (getattr(F, name), (_f32_input(name),), (0,)))
+             for name in [*SMOOTH, *STEPS] if name not in ("Exp", "Log")}
+F32_CASES["Clamp"] = lambda: (F.Clamp, (f32(2, 3), f32(3, seed=2) - 0.5, f32(2, 1) + 0.5),
+                              (0, 1, 2))
+
+ERROR_CASES = [(name, "none", lambda name=name: getattr(F, name).apply(None), DTypeError,
+                ["x", "array", "NoneType"]) for name in [*SMOOTH, *STEPS]] + [
+    ("Sqrt", "str", lambda: F.sqrt(np.array(["a"])), DTypeError, ["x", "numeric", "<U1"]),
+    ("Clamp", "no bound", lambda: F.clamp(r(3)), TypeError, ["at least one", "min", "max"]),
+    ("Clamp", "shapes", lambda: F.clamp(r(2, 3), r(4), 1.0), ShapeError,
+     ["x, min and max", "broadcast", "(2, 3)", "(4,)", "()"]),
+    ("Clamp", "str", lambda: F.clip(r(2), "a", None), DTypeError, ["min", "array", "str"]),
+    ("Clamp", "keyword tensor", lambda: F.Clamp.apply(r(2), max=Tensor(r(2))), TypeError,
+     ["positionally", "max"]),
+]
+
+
+@pytest.mark.parametrize("name", sorted(F32_CASES))
+def test_float32_in_float32_out(name):
+    fn, arrays, diff = F32_CASES[name]()
+    check_float32(fn, arrays, diff)
+
+
+@pytest.mark.parametrize("name, case, thunk, error, parts", ERROR_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in ERROR_CASES])
+def test_named_errors(name, case, thunk, error, parts):
+    check_named_error(name, thunk, error, parts)
+
+
+@pytest.mark.parametrize("name", sorted(SMOOTH))
+def test_values_and_gradients_match_the_math_module(name):
+    values, f, df = SMOOTH[name]
+    x = Tensor(np.array(values), requires_grad=True)
+    g = np.linspace(0.5, 2.0, len(values))
+    out = getattr(F, name).apply(x)
+    np.testing.assert_allclose(out.data, [f(v) for v in values], rtol=1e-13)
+    out.backward(g)
+    np.testing.assert_allclose(x.grad, g * np.array([df(v) for v in values]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(STEPS))
+def test_step_functions_values_and_zero_gradient(name):
+    values = [-2.5, -1.5, -0.7, -0.0, 0.0, 0.5, 1.5, 2.4, 3.0]
+    x = Tensor(np.array(values), requires_grad=True)
+    out = getattr(F, name).apply(x)
+    np.testing.assert_array_equal(out.data, [STEPS[name](v) for v in values])  # round: to even
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros(len(values)))
+
+
+def test_abs_gradient_is_zero_at_zero_and_abs_operator():
+    x = Tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
+    abs(x).sum().backward()  # Tensor.__abs__
+    np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 1.0])
+
+
+def test_round_decimals_and_integer_inputs_keep_their_dtype():
+    np.testing.assert_allclose(F.round(np.array([1.234, -5.678]), decimals=2).data,
+                               [1.23, -5.68])
+    t = Tensor(np.array([-3, 0, 4]))
+    for out in (t.abs(), t.sign(), t.square(), t.floor(), t.round(), t.clamp(-1, 2)):
+        assert out.dtype.kind == "i" and not out.requires_grad
+    np.testing.assert_array_equal(t.clamp(-1, 2).data, [-1, 0, 2])
+    assert F.reciprocal(np.array([2, 4])).data.tolist() == [0.5, 0.25]  # floating, as torch
+
+
+def test_float32_is_kept_for_every_unary_method():
+    t = Tensor(np.abs(f32(2, 3)) + np.float32(0.1), requires_grad=True)
+    names = ["sqrt", "rsqrt", "reciprocal", "square", "abs", "sign", "floor", "ceil", "trunc",
+             "round", "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan",
+             "sinh", "cosh", "log1p", "expm1", "exp2", "log2", "log10", "exp", "log"]
+    for name in names:
+        arg = t * 0.5 if name in ("asin", "acos", "arcsin", "arccos") else t
+        out = getattr(arg, name)()
+        assert out.dtype == np.float32, name
+        out.sum().backward()
+        assert t.grad.dtype == np.float32, name
+    assert F.arcsin is F.asin and F.absolute is F.abs and F.fix is F.trunc
+
+
+# ----- clamp / clip -------------------------------------------------------------------------
+XS = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0])
+
+
+def test_clamp_with_number_bounds_passes_the_gradient_strictly_inside():
+    x = Tensor(XS, requires_grad=True)
+    out = x.clamp(-1.0, 1.0)
+    np.testing.assert_array_equal(out.data, [-1, -1, -0.5, 0, 0.5, 1, 1])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0, 0, 1, 1, 1, 0, 0])  # 0 at x == bound (torch)
+    x.grad = None
+    x.clamp_min(0.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0, 0, 0, 0, 1, 1, 1])
+    x.grad = None
+    F.clamp_max(x, 0.5).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1, 1, 1, 1, 0, 0, 0])
+
+
+def test_clamp_with_min_above_max_gives_max():
+    x = Tensor(XS, requires_grad=True)
+    out = F.clamp(x, 1.0, -1.0)
+    np.testing.assert_array_equal(out.data, np.full(7, -1.0))
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros(7))
+
+
+def test_clamp_with_tensor_bounds_splits_ties_like_torch():
+    # rows of (x, min, max) and the expected (dx, dmin, dmax) under torch's rule
+    table = [((0, 1, 2), (0, 1, 0)), ((1, 1, 2), (0.5, 0.5, 0)), ((1.5, 1, 2), (1, 0, 0)),
+             ((2, 1, 2), (0.5, 0, 0.5)), ((3, 1, 2), (0, 0, 1)), ((1, 1, 1), (1, 0, 0)),
+             ((0, 1, 1), (0, 1, 0)), ((2, 1, 1), (0, 0, 1)), ((1, 2, 0), (0, 0, 1)),
+             ((2, 2, 0), (0, 0, 1))]
+    x, lo, hi = (Tensor(np.array([row[0][k] for row in table], float), requires_grad=True)
+                 for k in range(3))
+    out = F.clamp(x, lo, hi)
+    np.testing.assert_array_equal(out.data, [min(max(a, b), c) for (a, b, c), _ in table])
+    out.sum().backward()
+    for k, t in enumerate((x, lo, hi)):
+        np.testing.assert_array_equal(t.grad, [row[1][k] for row in table])
+
+
+def test_clamp_with_one_tensor_bound_and_broadcasting():
+    x = Tensor(np.array([[0.0, 1.0, 2.0], [3.0, 1.0, -1.0]]), requires_grad=True)
+    lo = Tensor(np.array([1.0, 1.0, 0.0]), requires_grad=True)
+    out = x.clamp(lo)
+    np.testing.assert_array_equal(out.data, [[1, 1, 2], [3, 1, 0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0.5, 1], [1, 0.5, 0]])
+    np.testing.assert_array_equal(lo.grad, [1.0, 1.0, 1.0])  # (1 + 0, .5 + .5, 0 + 1)
+    hi = np.array([[0.5], [2.0]])  # an array bound: a constant, still torch's tensor tie rule
+    x.grad = None
+    F.clamp(x, max=hi).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1, 0, 0], [0, 1, 1]])
+
+
+def test_clip_is_numpy_spelling_and_takes_min_max_keywords():
+    t = Tensor(XS)
+    np.testing.assert_array_equal(F.clip(t, -0.5, 0.5).data, np.clip(XS, -0.5, 0.5))
+    np.testing.assert_array_equal(F.clip(t, min=0.0).data, np.clip(XS, 0.0, None))
+    np.testing.assert_array_equal(t.clip(None, 0.0).data, np.clip(XS, None, 0.0))
+    with pytest.raises(TypeError, match="a_min or min"):
+        F.clip(t, 0.0, min=1.0)
+
+
+def test_clamp_keeps_float32_with_number_bounds():
+    t = Tensor(f32(3, 4), requires_grad=True)
+    out = t.clamp(-0.2, np.float64(0.2))
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert t.grad.dtype == np.float32
