@@ -1,11 +1,11 @@
 """`Tensor`: a numpy array with `.grad`, `.requires_grad` and the graph node that made it."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
-from minigrad.errors import DTypeError, GraphError
+from minigrad.errors import DTypeError, GraphError, ShapeError
 from minigrad.grad_mode import _state
 
 
@@ -18,7 +18,6 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_idx", "_version", "name",
                  "__weakref__")
-    __array_ufunc__ = None  # numpy defers `ndarray + Tensor` to Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
@@ -55,17 +54,88 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        a = self.data if dtype is None else self.data.astype(dtype, copy=False)
-        return a.copy() if copy and a is self.data else a
+    def __iter__(self) -> Iterator[Tensor]:
+        """The rows `self[0], self[1], ...`, each through the graph (GetItem)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
 
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
-        return self.data
+    # ----- Python scalars and numpy -----------------------------------------------------------
+    def _one(self, what: str) -> Any:
+        if self.data.size != 1:
+            raise ShapeError(f"Tensor: only one-element tensors can be converted to {what}, got "
+                             f"shape {self.data.shape}")
+        return self.data.reshape(()).item()
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ShapeError(f"Tensor: the truth value of a tensor with {self.data.size} elements "
+                             f"(shape {self.data.shape}) is ambiguous; reduce it first, e.g. "
+                             "(t > 0).data.any()")
+        return bool(self.data.reshape(()).item())
+
+    def __float__(self) -> float:
+        return float(self._one("Python scalars"))
+
+    def __int__(self) -> int:
+        return int(self._one("Python scalars"))
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an "
+                            f"index, got dtype {self.dtype} shape {self.shape}")
+        return int(self.data.reshape(()).item())
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        return self.data.item()
+        return self._one("Python scalars")
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists of Python numbers."""
+        return self.data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied); it is not in the graph."""
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self.requires_grad and _state.enabled:
+            raise TypeError("can't convert a Tensor that requires grad to a numpy array while grad "
+                            "is enabled: the array would leave the autograd graph silently. Use "
+                            "t.detach().numpy() (or t.data) for the values, or a minigrad op to "
+                            "stay in the graph.")
+        a = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return a.copy() if copy and a is self.data else a
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """`np.exp(t)`, `ndarray + t` ... run minigrad Functions (see minigrad.numpy_dispatch)."""
+        return _dispatch.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """`np.sum(t)`, `np.concatenate([t, u])` ... run minigrad Functions (numpy_dispatch)."""
+        return _dispatch.array_function(func, types, args, kwargs)
+
+    # ----- differentiable copies and casts ---------------------------------------------------
+    def to(self, dtype: Any) -> Tensor:
+        """This tensor cast to `dtype` through the graph (itself if it already has it)."""
+        dtype = np.dtype(dtype)
+        return self if dtype == self.data.dtype else _dispatch.functional_op("cast")(self, dtype)
+
+    def double(self) -> Tensor:
+        """`to(float64)`."""
+        return self.to(np.float64)
+
+    def float(self) -> Tensor:  # noqa: A003
+        """`to(float32)`."""
+        return self.to(np.float32)
+
+    def half(self) -> Tensor:
+        """`to(float16)`."""
+        return self.to(np.float16)
+
+    def clone(self) -> Tensor:
+        """A copy of the data that stays in the graph (gradients flow back to this tensor)."""
+        return _dispatch.functional_op("cast")(self, self.data.dtype)
 
     # ----- autograd ----------------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False,
@@ -104,29 +174,87 @@ class Tensor:
         self.grad = None
 
     # ----- in-place edits (bump the version counter) ---------------------------------------
+    # Arithmetic in place on a non-leaf while recording is recorded as torch does: the tensor
+    # becomes the output of the op (gradients flow through it), its buffer is overwritten and
+    # its version bumps, so earlier Functions that saved the old values refuse to backward.
     def _inplace(self, op: str) -> None:
         if self.requires_grad and _state.enabled:
             raise GraphError(f"{op}: in-place operation on a tensor that requires grad while "
                              "recording; write it out of place (x = x + y) or under no_grad()")
         self._version += 1
 
+    def _records(self, op: str, other: Any) -> bool:
+        """Whether `op` in place must be recorded; a leaf that requires grad is refused."""
+        if not _state.enabled:
+            return False
+        if self.requires_grad:
+            if self._ctx is None:
+                raise GraphError(f"{op}: in-place operation on a leaf tensor that requires grad "
+                                 "while recording; write it out of place (x = x + y) or under "
+                                 "no_grad()")
+            return True
+        return isinstance(other, Tensor) and other.requires_grad
+
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place."""
-        self._inplace("add_")
+        if self._records("add_", other):
+            return self._record("add", other if alpha == 1.0 else (
+                other * alpha if isinstance(other, Tensor) else alpha * np.asarray(other)))
+        self._version += 1
         o = _raw(other)
         self.data += o if alpha == 1.0 else alpha * o
         return self
 
     def sub_(self, other: Any) -> Tensor:
         """self -= other, in place."""
-        self._inplace("sub_")
+        if self._records("sub_", other):
+            return self._record("sub", other)
+        self._version += 1
         self.data -= _raw(other)
         return self
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place."""
-        self._inplace("mul_")
+        if self._records("mul_", other):
+            return self._record("mul", other)
+        self._version += 1
         self.data *= _raw(other)
+        return self
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place."""
+        if self._records("div_", other):
+            return self._record("div", other)
+        self._version += 1
+        self.data /= _raw(other)
+        return self
+
+    def _record(self, fn: str, other: Any) -> Tensor:
+        """self = fn(self, other) recorded in the graph, written into self's buffer."""
+        old = _snapshot(self)  # the old value for the new node, never overwritten
+        if other is self:
+            other = old
+        elif isinstance(other, (Tensor, np.ndarray)) and np.may_share_memory(_raw(other),
+                                                                            self.data):
+            other = _snapshot(other) if isinstance(other, Tensor) else other.copy()
+        out = _dispatch.functional_op(fn)(old, other)
+        if out.data.shape != self.data.shape:
+            raise ShapeError(f"{fn}_: the result of shape {out.data.shape} does not fit in place "
+                             f"into a tensor of shape {self.data.shape}")
+        if out.data.dtype != self.data.dtype:
+            if self.data.dtype.kind != "f":
+                raise DTypeError(f"{fn}_: the result of dtype {out.data.dtype} can't be written "
+                                 f"in place into a tensor of dtype {self.data.dtype}")
+            out = _dispatch.functional_op("cast")(out, self.data.dtype)
+        retained = self._ctx is not None and self._ctx._retained and (
+            self._ctx._retained.get(self._out_idx) is self)
+        if retained:
+            del self._ctx._retained[self._out_idx]
+        self.data[...] = out.data
+        self._version += 1
+        self._ctx, self._out_idx, self.requires_grad = out._ctx, out._out_idx, True
+        if retained:
+            self.retain_grad()
         return self
 
     def copy_(self, other: Any) -> Tensor:
@@ -148,6 +276,7 @@ class Tensor:
     __iadd__ = add_
     __isub__ = sub_
     __imul__ = mul_
+    __itruediv__ = div_
 
     # Differentiable operators and methods (+, *, @, [], .sum(), .exp(), ...) are bound from the
     # families' TENSOR_METHODS tables when minigrad.functional is imported (see its __init__).
@@ -161,3 +290,14 @@ class Tensor:
 def _raw(x: Any) -> Any:
     """The ndarray behind a Tensor, anything else unchanged."""
     return x.data if isinstance(x, Tensor) else x
+
+
+def _snapshot(t: Tensor) -> Tensor:
+    """A tensor at `t`'s place in the graph holding a private copy of its current values."""
+    s = Tensor.__new__(Tensor)
+    s.data, s.grad, s.requires_grad, s._ctx, s._out_idx, s._version, s.name = (
+        t.data.copy(), None, t.requires_grad, t._ctx, t._out_idx, 0, None)
+    return s
+
+
+from minigrad import numpy_dispatch as _dispatch  # noqa: E402  (it needs Tensor, defined above)

@@ -1,0 +1,270 @@
+"""numpy's override protocols for Tensor: numpy calls on Tensors run minigrad Functions.
+
+`np.exp(t)`, `ndarray + t`, `np.sum(t, axis=0)`, `np.concatenate([t, u])` ... call the
+minigrad.functional function that UFUNCS or FUNCTIONS names (looked up at call time, so a family
+may add it later), with numpy's arguments translated, and return Tensors in the graph. Anything
+else (an unlisted function or argument, a ufunc method such as reduce, `out=`) runs on the arrays
+when no Tensor needs grad, and raises a TypeError naming it when one does: the graph is never
+dropped silently. ARRAY_ONLY results carry no gradient (shapes, tests, indices): they always run
+on the arrays.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+
+from minigrad.grad_mode import _state
+from minigrad.tensor import Tensor
+
+
+class MissingOp(NotImplementedError):
+    """minigrad.functional has no function of that name (yet)."""
+
+
+class _Unsupported(Exception):
+    """An argument the minigrad op does not take (e.g. np.round with decimals=2)."""
+
+
+def functional_op(name: str) -> Callable:
+    """`minigrad.functional.<name>`, looked up now; MissingOp if there is none."""
+    import minigrad.functional as F
+
+    fn = getattr(F, name, None)
+    if fn is None:
+        raise MissingOp(f"minigrad.functional has no {name!r}")
+    return fn
+
+
+op = functional_op
+
+# ----- ufuncs (method '__call__', no keyword arguments) -----------------------------------------
+UFUNCS = {
+    np.add: "add", np.subtract: "sub", np.multiply: "mul", np.true_divide: "div",
+    np.negative: "neg", np.power: "pow", np.matmul: "matmul", np.exp: "exp", np.log: "log",
+    np.tanh: "tanh", np.sqrt: "sqrt", np.absolute: "abs", np.fabs: "abs", np.sign: "sign",
+    np.square: "square", np.sin: "sin", np.cos: "cos", np.tan: "tan", np.log1p: "log1p",
+    np.expm1: "expm1", np.exp2: "exp2", np.log2: "log2", np.log10: "log10", np.sinh: "sinh",
+    np.cosh: "cosh", np.arcsin: "arcsin", np.arccos: "arccos", np.arctan: "arctan",
+    np.reciprocal: "reciprocal", np.floor: "floor", np.ceil: "ceil", np.rint: "round",
+    np.trunc: "trunc", np.maximum: "maximum", np.minimum: "minimum", np.remainder: "remainder",
+    np.floor_divide: "floor_divide", np.equal: "eq", np.not_equal: "ne", np.less: "lt",
+    np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
+    np.logical_and: "logical_and", np.logical_or: "logical_or", np.logical_not: "logical_not",
+}
+
+
+# ----- array functions: numpy's signature (leading arguments in numpy's order) -> minigrad op ---
+def _ndim(a: Any) -> int:
+    return a.data.ndim if isinstance(a, Tensor) else np.ndim(a)
+
+
+def _flat(a: Any) -> Any:
+    return a if _ndim(a) == 1 else op("reshape")(a, (-1,))
+
+
+def _require(ok: bool, what: str) -> None:
+    if not ok:
+        raise _Unsupported(what)
+
+
+def _reduction(name: str) -> Callable:
+    return lambda a, axis=None, *, keepdims=False: op(name)(a, axis=axis, keepdims=keepdims)
+
+
+def _moments(name: str) -> Callable:  # numpy's ddof defaults to 0 (torch's to 1): always pass it
+    return lambda a, axis=None, *, ddof=0, keepdims=False: op(name)(a, axis=axis, ddof=ddof,
+                                                                    keepdims=keepdims)
+
+
+def _arg(name: str) -> Callable:
+    return lambda a, axis=None: op(name)(a, axis=axis)
+
+
+def _cumsum(a: Any, axis: Any = None) -> Any:
+    return op("cumsum")(_flat(a), axis=0) if axis is None else op("cumsum")(a, axis=axis)
+
+
+def _concatenate(arrays: Any, axis: Any = 0) -> Any:
+    if axis is None:
+        return op("concat")([_flat(a) for a in arrays], axis=0)
+    return op("concat")(list(arrays), axis=axis)
+
+
+def _where(condition: Any, *xy: Any) -> Any:
+    if not xy:  # np.where(c) is np.nonzero(c): indices, no gradient
+        return np.nonzero(_arrays(condition))
+    _require(len(xy) == 2, "np.where takes 1 or 3 arguments")
+    return op("where")(condition, *xy)
+
+
+def _dot(a: Any, b: Any) -> Any:
+    na, nb = _ndim(a), _ndim(b)
+    if na == 0 or nb == 0:
+        return op("mul")(a, b)
+    if (na <= 2 and nb <= 2) or na == 1 or nb == 1:
+        return op("matmul")(a, b)
+    return op("tensordot")(a, b, axes=([na - 1], [nb - 2]))
+
+
+def _einsum(subscripts: str, *operands: Any, optimize: Any = False) -> Any:
+    return op("einsum")(subscripts, *operands)
+
+
+def _reshape(a: Any, shape: Any, order: str = "C", *, copy: Any = None) -> Any:
+    _require(order == "C" and copy is None, "order/copy")
+    return op("reshape")(a, shape)
+
+
+def _ravel(a: Any, order: str = "C") -> Any:
+    _require(order == "C", "order")
+    return op("reshape")(a, (-1,))
+
+
+def _clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,  # noqa: A002
+          max: Any = None) -> Any:  # noqa: A002
+    return op("clip")(a, a_min if min is None else min, a_max if max is None else max)
+
+
+def _round(a: Any, decimals: int = 0) -> Any:
+    _require(decimals == 0, "decimals != 0")
+    return op("round")(a)
+
+
+def _copy(a: Any, order: str = "K") -> Any:
+    return a.clone() if isinstance(a, Tensor) else np.copy(a, order=order)
+
+
+FUNCTIONS: dict[Callable, Callable] = {
+    np.sum: _reduction("sum"), np.mean: _reduction("mean"), np.prod: _reduction("prod"),
+    np.max: _reduction("amax"), np.amax: _reduction("amax"),
+    np.min: _reduction("amin"), np.amin: _reduction("amin"),
+    np.var: _moments("var"), np.std: _moments("std"), np.cumsum: _cumsum,
+    np.argmax: _arg("argmax"), np.argmin: _arg("argmin"),
+    np.concatenate: _concatenate, np.stack: lambda arrays, axis=0: op("stack")(list(arrays),
+                                                                              axis=axis),
+    np.where: _where, np.dot: _dot, np.einsum: _einsum, np.matmul: lambda a, b: op("matmul")(a, b),
+    np.tensordot: lambda a, b, axes=2: op("tensordot")(a, b, axes=axes),
+    np.outer: lambda a, b: op("outer")(_flat(a), _flat(b)),
+    np.transpose: lambda a, axes=None: op("transpose")(a, axes),
+    np.reshape: _reshape, np.ravel: _ravel,
+    np.squeeze: lambda a, axis=None: op("squeeze")(a, axis=axis),
+    np.expand_dims: lambda a, axis: op("expand_dims")(a, axis),
+    np.broadcast_to: lambda array, shape: op("broadcast_to")(array, shape),
+    np.swapaxes: lambda a, axis1, axis2: op("swapaxes")(a, axis1, axis2),
+    np.moveaxis: lambda a, source, destination: op("moveaxis")(a, source, destination),
+    np.clip: _clip, np.round: _round, np.around: _round, np.copy: _copy,
+    np.repeat: lambda a, repeats, axis=None: op("repeat_interleave")(a, repeats, axis=axis),
+    np.tile: lambda A, reps: op("tile")(A, reps),
+    np.split: lambda ary, indices_or_sections, axis=0: op("np_split")(ary, indices_or_sections,
+                                                                      axis=axis),
+    np.pad: lambda array, pad_width, mode="constant", **kw: op("np_pad")(array, pad_width,
+                                                                         mode=mode, **kw),
+    np.flip: lambda m, axis=None: op("flip")(m, axis=axis),
+    np.roll: lambda a, shift, axis=None: op("roll")(a, shift, axis=axis),
+    np.tril: lambda m, k=0: op("tril")(m, k), np.triu: lambda m, k=0: op("triu")(m, k),
+}
+_SIGNATURES = {f: inspect.signature(adapter) for f, adapter in FUNCTIONS.items()}
+
+ARRAY_ONLY = {
+    np.shape, np.ndim, np.size, np.result_type, np.array_equal, np.array_equiv, np.allclose,
+    np.isclose, np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero, np.argwhere,
+    np.count_nonzero, np.any, np.all, np.searchsorted, np.shares_memory, np.may_share_memory,
+    np.iscomplexobj, np.isrealobj, np.isfinite, np.isnan, np.isinf, np.signbit, np.equal,
+    np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal, np.logical_and,
+    np.logical_or, np.logical_not,
+}
+
+
+# ----- the protocols --------------------------------------------------------------------------
+def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
+    """Tensor.__array_ufunc__: a listed ufunc called plainly runs its minigrad op."""
+    if any(_foreign(x) for x in inputs + tuple(kwargs.get("out", ()))):
+        return NotImplemented
+    what = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+    name = UFUNCS.get(ufunc)
+    if method != "__call__":
+        reason = f"ufunc method {method!r}"
+    elif kwargs:
+        reason = f"argument(s) {', '.join(sorted(kwargs))}"
+    elif name is None:
+        reason = "minigrad has no op for it"
+    else:
+        try:
+            return op(name)(*inputs)
+        except MissingOp as e:
+            reason = str(e)
+    return _on_arrays(getattr(ufunc, method), what, ufunc in ARRAY_ONLY, inputs, kwargs, reason)
+
+
+def array_function(func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+    """Tensor.__array_function__: a listed numpy function runs its minigrad op."""
+    if not all(issubclass(t, (Tensor, np.ndarray)) for t in types):
+        return NotImplemented
+    what = f"{getattr(func, '__module__', None) or 'numpy'}.{func.__name__}"
+    adapter = FUNCTIONS.get(func)
+    reason = "minigrad has no op for it"
+    if adapter is not None:
+        kw = {k: v for k, v in kwargs.items() if not (k in ("out", "dtype") and v is None)}
+        try:
+            bound = _SIGNATURES[func].bind(*args, **kw)
+        except TypeError:
+            reason = (f"arguments beyond numpy's leading ones that minigrad takes: "
+                      f"{list(_SIGNATURES[func].parameters)}")
+        else:
+            try:
+                return adapter(*bound.args, **bound.kwargs)
+            except (MissingOp, _Unsupported) as e:
+                reason = str(e)
+    return _on_arrays(func, what, func in ARRAY_ONLY, args, kwargs, reason)
+
+
+def _on_arrays(call: Callable, what: str, array_only: bool, args: tuple, kwargs: dict,
+               reason: str) -> Any:
+    """`call` on the arrays behind the Tensors; a TypeError if that would drop a graph."""
+    if not array_only and _state.enabled and (_needs_graph(args) or _needs_graph(kwargs)):
+        raise TypeError(
+            f"{what} is not supported on a Tensor that requires grad ({reason}): the result "
+            "would leave the autograd graph silently. Call it on t.detach() or t.data to take "
+            "the values out of the graph knowingly, or use a minigrad.functional op.")
+    out = kwargs.get("out")
+    written = [t for t in (out if isinstance(out, tuple) else (out,)) if isinstance(t, Tensor)]
+    for t in written:
+        t._inplace(what)
+    result = call(*_arrays(args), **_arrays(kwargs))
+    if not written:
+        return result
+    by_buffer = {id(t.data): t for t in written}
+    if isinstance(result, tuple):
+        return tuple(by_buffer.get(id(r), r) for r in result)
+    return by_buffer.get(id(result), result)
+
+
+def _needs_graph(obj: Any) -> bool:
+    if isinstance(obj, Tensor):
+        return obj.requires_grad
+    if isinstance(obj, (list, tuple)):
+        return any(_needs_graph(o) for o in obj)
+    if isinstance(obj, dict):
+        return any(_needs_graph(o) for o in obj.values())
+    return False
+
+
+def _arrays(obj: Any) -> Any:
+    """`obj` with every Tensor (also inside lists, tuples and dicts) replaced by its array."""
+    if isinstance(obj, Tensor):
+        return obj.data
+    if isinstance(obj, list):
+        return [_arrays(o) for o in obj]
+    if isinstance(obj, tuple):
+        return tuple(_arrays(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _arrays(v) for k, v in obj.items()}
+    return obj
+
+
+def _foreign(x: Any) -> bool:
+    """Another library's array that overrides ufuncs itself (numpy then asks it next)."""
+    return (hasattr(type(x), "__array_ufunc__")
+            and not isinstance(x, (Tensor, np.ndarray, np.generic)))
