@@ -8,7 +8,7 @@ import torch
 
 from minigrad import Tensor
 from minigrad.errors import DTypeError, ShapeError
-from minigrad.nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from minigrad.nn import GRU, LSTM, RNN, GRUCell, LSTMCell, MultiheadAttention, RNNCell
 
 F64 = torch.float64
 
@@ -219,3 +219,207 @@ def test_cell_errors() -> None:
         cell(np.zeros((2, 3, 4), np.float32))
     with pytest.raises(ShapeError, match=r"GRUCell: state must have shape \(N, H\) = \(2, 5\)"):
         cell(np.zeros((2, 4), np.float32), np.zeros((3, 5), np.float32))
+
+
+# ----- MultiheadAttention ------------------------------------------------------------------------
+def mha_state_to_torch(mha: MultiheadAttention) -> dict:
+    """torch.nn.MultiheadAttention's state dict from minigrad's q/k/v/out projections."""
+    E = mha.embed_dim
+    W = {n: getattr(mha, n).weight.data.T for n in ("q_proj", "k_proj", "v_proj", "out_proj")}
+    out = {"out_proj.weight": W["out_proj"]}
+    if mha.kdim == mha.vdim == E:
+        out["in_proj_weight"] = np.concatenate([W["q_proj"], W["k_proj"], W["v_proj"]])
+    else:
+        out.update({f"{n}_weight": W[n] for n in ("q_proj", "k_proj", "v_proj")})
+    if mha.out_proj.bias is not None:
+        out["in_proj_bias"] = np.concatenate([getattr(mha, n).bias.data
+                                              for n in ("q_proj", "k_proj", "v_proj")])
+        out["out_proj.bias"] = mha.out_proj.bias.data
+    return {k: torch.tensor(np.ascontiguousarray(v)) for k, v in out.items()}
+
+
+def mha_grads_in_torch_layout(mha: MultiheadAttention) -> dict:
+    """minigrad's parameter gradients under torch's names and layouts."""
+    g = {n: getattr(mha, n).weight.grad.T for n in ("q_proj", "k_proj", "v_proj", "out_proj")}
+    out = {"out_proj.weight": g["out_proj"]}
+    if mha.kdim == mha.vdim == mha.embed_dim:
+        out["in_proj_weight"] = np.concatenate([g["q_proj"], g["k_proj"], g["v_proj"]])
+    else:
+        out.update({f"{n}_weight": g[n] for n in ("q_proj", "k_proj", "v_proj")})
+    if mha.out_proj.bias is not None:
+        out["in_proj_bias"] = np.concatenate([getattr(mha, n).bias.grad
+                                              for n in ("q_proj", "k_proj", "v_proj")])
+        out["out_proj.bias"] = mha.out_proj.bias.grad
+    return out
+
+
+def _mha_pair(E=8, heads=2, rng=None, **kw):
+    rng = np.random.default_rng(0) if rng is None else rng
+    mha = MultiheadAttention(E, heads, dtype=np.float64, rng=rng, **kw)
+    for p in mha.parameters():  # O(1) weights and non-zero biases, so errors show
+        p.data[...] = 0.5 * rng.standard_normal(p.shape)
+    tmha = torch.nn.MultiheadAttention(E, heads, dtype=F64, **kw)
+    tmha.load_state_dict(mha_state_to_torch(mha))
+    return mha, tmha
+
+
+def _bool_attn_mask(rng, L, S):
+    m = rng.random((L, S)) < 0.4  # True = not allowed (torch's MultiheadAttention)
+    m[:, 0] = False
+    return m
+
+
+def _kpm(rng, N, S):
+    m = rng.random((N, S)) < 0.3
+    m[:, 1] = False
+    return m
+
+
+MHA_CASES = {
+    "plain": ({}, {}),
+    "batch_first": ({"batch_first": True}, {}),
+    "kdim vdim": ({"kdim": 5, "vdim": 3}, {}),
+    "no bias": ({"bias": False}, {}),
+    "bool attn_mask": ({}, {"attn_mask": _bool_attn_mask}),
+    "float attn_mask (N*h, L, S)": ({}, {"attn_mask": lambda r, L, S: r.standard_normal(
+        (3 * 2, L, S))}),
+    "key_padding_mask": ({"batch_first": True}, {"key_padding_mask": _kpm}),
+    "both masks": ({}, {"attn_mask": _bool_attn_mask, "key_padding_mask": _kpm}),
+    "float kpm + bool attn": ({}, {"attn_mask": _bool_attn_mask,
+                                   "key_padding_mask": lambda r, N, S: r.standard_normal((N, S))}),
+    "per-head weights": ({}, {"average_attn_weights": False}),
+    "no weights": ({}, {"need_weights": False}),
+    "causal hint": ({}, {"attn_mask": lambda r, L, S: ~np.tril(np.ones((L, S), bool)),
+                         "is_causal": True}),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
+@pytest.mark.parametrize("case", list(MHA_CASES))
+def test_multihead_attention_matches_torch(case: str) -> None:
+    ctor, call = MHA_CASES[case]
+    rng = np.random.default_rng(1)
+    N, L, S, E = 3, 4, 5, 8
+    mha, tmha = _mha_pair(E, 2, rng, **ctor)
+    bf = ctor.get("batch_first", False)
+    kd, vd = ctor.get("kdim", E), ctor.get("vdim", E)
+    shape = (lambda n, d: (N, n, d)) if bf else (lambda n, d: (n, N, d))
+    arrays = [rng.standard_normal(shape(L, E)), rng.standard_normal(shape(S, kd)),
+              rng.standard_normal(shape(S, vd))]
+    kwargs, tkwargs = {}, {}
+    for name, make in call.items():
+        if not callable(make):
+            kwargs[name] = tkwargs[name] = make
+            continue
+        a = make(rng, L, S) if name == "attn_mask" else make(rng, N, S)
+        kwargs[name], tkwargs[name] = a, torch.tensor(a)
+    ms = [Tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, w = mha(*ms, **kwargs)
+    tout, tw = tmha(*ts, **tkwargs)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-12)
+    gout = rng.standard_normal(out.shape)
+    total, ttotal = (out * gout).sum(), (tout * torch.tensor(gout)).sum()
+    if tw is None:
+        assert w is None
+    else:
+        assert w.shape == tuple(tw.shape)
+        np.testing.assert_allclose(w.data, tw.detach().numpy(), atol=1e-12)
+        gw = rng.standard_normal(w.shape)
+        total, ttotal = total + (w * gw).sum(), ttotal + (tw * torch.tensor(gw)).sum()
+    total.backward()
+    ttotal.backward()
+    for m, t in zip(ms, ts, strict=True):
+        np.testing.assert_allclose(m.grad, t.grad.numpy(), atol=1e-11)
+    mine = mha_grads_in_torch_layout(mha)
+    assert set(mine) == {n for n, _ in tmha.named_parameters()}
+    for name, p in tmha.named_parameters():
+        np.testing.assert_allclose(mine[name], p.grad.numpy(), atol=1e-11, err_msg=name)
+
+
+def test_multihead_attention_unbatched_matches_torch() -> None:
+    rng = np.random.default_rng(2)
+    mha, tmha = _mha_pair(6, 3, rng)
+    q, k = rng.standard_normal((4, 6)), rng.standard_normal((5, 6))
+    out, w = mha(q, k, k)
+    tout, tw = tmha(torch.tensor(q), torch.tensor(k), torch.tensor(k))
+    assert out.shape == (4, 6) and w.shape == (4, 5)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(w.data, tw.detach().numpy(), atol=1e-12)
+
+
+def test_multihead_attention_fully_padded_query_gives_the_bias_not_nan() -> None:
+    rng = np.random.default_rng(3)
+    mha, _ = _mha_pair(8, 2, rng, batch_first=True)
+    x = Tensor(rng.standard_normal((2, 3, 8)), requires_grad=True)
+    kpm = np.zeros((2, 3), bool)
+    kpm[1] = True  # batch row 1 may attend to nothing (torch gives NaN)
+    out, w = mha(x, x, x, key_padding_mask=kpm)
+    np.testing.assert_allclose(out.data[1], np.broadcast_to(mha.out_proj.bias.data, (3, 8)))
+    assert np.all(w.data[1] == 0)
+    out.sum().backward()
+    assert all(np.isfinite(p.grad).all() for p in mha.parameters())
+    assert np.isfinite(x.grad).all()
+
+
+def test_multihead_attention_dropout_only_in_training_and_default_init() -> None:
+    mha = MultiheadAttention(8, 2, dropout=0.5, batch_first=True, dtype=np.float64,
+                             rng=np.random.default_rng(0))
+    assert np.all(mha.q_proj.bias.data == 0) and np.all(mha.out_proj.bias.data == 0)
+    assert np.abs(mha.q_proj.weight.data).max() <= np.sqrt(6 / 32)  # torch's xavier bound
+    x = np.random.default_rng(1).standard_normal((2, 4, 8))
+    a, wa = mha(x, x, x)
+    b, wb = mha(x, x, x)
+    assert np.abs(a.data - b.data).max() > 1e-6  # a new dropout mask per call
+    assert np.any(wa.data == 0)
+    mha.eval()
+    c, _ = mha(x, x, x)
+    d, _ = mha(x, x, x)
+    np.testing.assert_array_equal(c.data, d.data)
+    mha.dropout = 0.0
+    mha.train()
+    np.testing.assert_array_equal(mha(x, x, x)[0].data, c.data)
+
+
+def test_multihead_attention_is_causal_alone_applies_the_causal_mask() -> None:
+    mha, _ = _mha_pair(4, 2, np.random.default_rng(4), batch_first=True)
+    x = np.random.default_rng(5).standard_normal((2, 5, 4))
+    causal = ~np.tril(np.ones((5, 5), bool))
+    np.testing.assert_array_equal(mha(x, x, x, is_causal=True)[0].data,
+                                  mha(x, x, x, attn_mask=causal)[0].data)
+    w = mha(x, x, x, is_causal=True)[1].data
+    assert np.all(w[:, causal] == 0)
+
+
+def test_multihead_attention_float32_names_and_repr() -> None:
+    mha = MultiheadAttention(8, 2, rng=np.random.default_rng(0))
+    assert [n for n, _ in mha.named_parameters()] == [
+        "q_proj.weight", "q_proj.bias", "k_proj.weight", "k_proj.bias", "v_proj.weight",
+        "v_proj.bias", "out_proj.weight", "out_proj.bias"]
+    x = np.zeros((3, 2, 8), np.float32)
+    out, w = mha(x, x, x)
+    assert out.dtype == np.float32 and w.dtype == np.float32 and out.shape == (3, 2, 8)
+    assert repr(mha) == "MultiheadAttention(8, 2)"
+    assert repr(MultiheadAttention(6, 3, kdim=4, batch_first=True, dtype=np.float64)) == \
+        "MultiheadAttention(6, 3, kdim=4, batch_first=True, dtype=float64)"
+
+
+def test_multihead_attention_errors() -> None:
+    with pytest.raises(ShapeError, match="embed_dim must be divisible by num_heads, got "
+                                         "embed_dim 10 and num_heads 3"):
+        MultiheadAttention(10, 3)
+    mha = MultiheadAttention(8, 2, batch_first=True, rng=np.random.default_rng(0))
+    x = np.zeros((2, 3, 8), np.float32)
+    with pytest.raises(ShapeError, match=r"MultiheadAttention: attn_mask must have shape "
+                                         r"\(L, S\) = \(3, 3\) or \(N·num_heads, L, S\)"):
+        mha(x, x, x, attn_mask=np.zeros((2, 3, 3), bool))
+    with pytest.raises(ShapeError, match=r"key_padding_mask must have shape \(N, S\)"):
+        mha(x, x, x, key_padding_mask=np.zeros((3, 3), bool))
+    with pytest.raises(DTypeError, match="attn_mask must be a bool or float mask"):
+        mha(x, x, x, attn_mask=np.zeros((3, 3), int))
+    with pytest.raises(ShapeError, match=r"key.shape\[-1\] must be 8"):
+        mha(x, np.zeros((2, 3, 5), np.float32), x)
+    with pytest.raises(DTypeError, match="query must have the layer's dtype float32"):
+        mha(x.astype(np.float64), x, x)
+    with pytest.raises(ShapeError, match="same batch size"):
+        mha(x, np.zeros((3, 3, 8), np.float32), np.zeros((3, 3, 8), np.float32))
