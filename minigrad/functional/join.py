@@ -95,7 +95,7 @@ class Pad(Function):
                              f"{x.ndim} dims, got {pad} for x of shape {x.shape}")
         if mode not in _PAD_MODES:
             raise RangeError(f"Pad: mode must be one of {sorted(_PAD_MODES)}, got {mode!r}")
-        mode = _PAD_MODES[mode]
+        given, mode = mode, _PAD_MODES[mode]
         if not isinstance(value, (int, float, np.number)) or isinstance(value, bool):
             raise DTypeError(f"Pad: value must be a number, got {value!r}")
         widths = [(0, 0)] * x.ndim
@@ -120,10 +120,10 @@ class Pad(Function):
         for d, ((b, a), n) in enumerate(zip(pw, xc.shape, strict=True)):
             if b or a:
                 if n == 0:
-                    raise ShapeError(f"Pad: mode {mode!r} cannot pad the empty dim {d} of x "
+                    raise ShapeError(f"Pad: mode {given!r} cannot pad the empty dim {d} of x "
                                      f"(shape {x.shape}, after cropping {xc.shape})")
-                ctx.maps.append((d, n, _pad_source(mode, n, b, a)))
-                out = np.take(out, ctx.maps[-1][2], axis=d)
+                ctx.maps.append((d, n, b, _pad_source(mode, n, b, a)))
+                out = np.take(out, ctx.maps[-1][3], axis=d)
         return out
 
     @staticmethod
@@ -132,10 +132,11 @@ class Pad(Function):
             g = dout[ctx.inner]
         else:
             g = dout
-            for d, n, src in reversed(ctx.maps):
+            for d, n, b, src in reversed(ctx.maps):
                 gm = np.moveaxis(g, d, 0)
-                acc = np.zeros((n,) + gm.shape[1:], dtype=dout.dtype)
-                np.add.at(acc, src, gm)
+                acc = gm[b:b + n].copy()  # the interior maps to itself; add the copied borders
+                border = np.r_[0:b, b + n:len(src)]
+                np.add.at(acc, src[border], gm[border])
                 g = np.moveaxis(acc, 0, d)
         if g.shape == ctx.shape:
             return g
