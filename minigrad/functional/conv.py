@@ -1,17 +1,13 @@
-"""Convolution and max pooling on (N, C, H, W) images, vectorised with strided window views.
+"""2-D convolution on (N, C, H, W) images as torch's F.conv2d, vectorised with strided windows.
 
-`Conv2d` is CS231n's `conv_forward`: zero padding `pad` on each side, `stride` in both
-directions, and the output size H' = 1 + (H + 2 pad - HH) / stride must be an integer (an
-uneven fit is a ShapeError rather than a silent crop). Forward pads into a channels-last
-buffer, builds the im2col matrix from `sliding_window_view` and does one GEMM; backward does one
-GEMM per gradient and scatters the column gradient back with a loop over the HH·WW kernel
-offsets only. The output is an (N, F, H', W') view of channels-last memory, so a following
-conv's transpose is cheap.
-
-`MaxPool2d` has the same output-size rule; forward and backward loop over the k·k window
-offsets (strided slices), never over pixels. Tie rule: the gradient of a window goes to its
-FIRST maximum in row-major order within the window (as torch's CPU `max_pool2d`); overlapping
-windows (stride < kernel) accumulate.
+`Conv2d` is a cross-correlation with stride, zero padding (ints, (h, w) pairs, 'valid' or
+'same'), dilation and groups; the output size floors like torch,
+H' = floor((H + 2 p - d (k - 1) - 1) / s) + 1, so rows and columns a window cannot reach are
+cropped. Forward pads into a channels-last buffer, builds the im2col matrix from
+`sliding_window_view` and does one GEMM per group; backward does one GEMM per gradient and
+group and scatters the column gradient back with a loop over the kh·kw kernel offsets only.
+The output is an (N, F, H', W') view of channels-last memory, so a following conv's transpose is
+cheap. The geometry helpers here are shared with the pooling family.
 """
 from __future__ import annotations
 
@@ -26,126 +22,195 @@ from minigrad.functional import validate as v
 _windows = np.lib.stride_tricks.sliding_window_view
 
 
-def _int_param(fn: str, name: str, value: Any, low: int) -> int:
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def int_param(fn: str, name: str, value: Any, low: int) -> int:
     """`value` as a Python int >= low (bools and floats refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+    if not _is_int(value) or value < low:
         raise ShapeError(f"{fn}: {name} must be an int >= {low}, got {value!r}")
     return int(value)
 
 
-def _out_size(fn: str, axis: str, size: int, kernel: int, stride: int, pad: int) -> int:
-    """1 + (size + 2 pad - kernel) / stride, or a ShapeError when it is not a positive integer."""
-    span = size + 2 * pad - kernel
-    if span < 0:
-        raise ShapeError(f"{fn}: kernel {axis} {kernel} is larger than the padded input {axis} "
-                         f"{size} + 2*{pad} = {size + 2 * pad}")
-    if span % stride:
-        raise ShapeError(f"{fn}: output {axis} 1 + ({size} + 2*{pad} - {kernel}) / {stride} is not "
-                         f"an integer; choose pad/stride so that the windows tile the input")
-    return 1 + span // stride
+def pair(fn: str, name: str, value: Any, low: int) -> tuple[int, int]:
+    """An int or an (h, w) pair of ints, each >= low, as an (h, w) tuple."""
+    if _is_int(value) and value >= low:
+        return int(value), int(value)
+    if (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(_is_int(a) and a >= low for a in value)):
+        return int(value[0]), int(value[1])
+    raise ShapeError(f"{fn}: {name} must be an int >= {low} or an (h, w) pair of them, "
+                     f"got {value!r}")
+
+
+def out_size(fn: str, axis: str, size: int, k: int, s: int, pads: tuple[int, int], d: int,
+             ceil_mode: bool = False) -> int:
+    """Windows along one axis: floor((size + pads - d (k - 1) - 1) / s) + 1, as torch.
+
+    With `ceil_mode` the division rounds up, but the last window must start inside the input
+    or its leading padding (torch's pooling rule). A kernel larger than the padded input is a
+    ShapeError.
+    """
+    total = size + pads[0] + pads[1]
+    extent = d * (k - 1) + 1
+    if extent > total:
+        dil = f" (dilation {d}: extent {extent})" if d > 1 else ""
+        raise ShapeError(f"{fn}: kernel {axis} {k}{dil} is larger than the padded input {axis} "
+                         f"{size} + {pads[0]} + {pads[1]} = {total}")
+    span = total - extent
+    if not ceil_mode:
+        return span // s + 1
+    out = -(-span // s) + 1
+    if (out - 1) * s >= size + pads[0]:
+        out -= 1
+    return out
+
+
+def offsets(start: int, s: int, n: int) -> slice:
+    """The n positions start, start + s, ... of one kernel offset along an axis."""
+    return slice(start, start + s * (n - 1) + 1, s)
+
+
+def _padding(fn: str, name: str, padding: Any, kernel: tuple, dilation: tuple,
+             stride: tuple) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((top, bottom), (left, right)) zero padding from an int, a pair, 'valid' or 'same'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ShapeError(f"{fn}: {name}='same' needs stride 1 (as torch), got stride "
+                                 f"{stride}")
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
+            return tuple((t // 2, t - t // 2) for t in totals)  # odd total: the extra at the end
+        raise ShapeError(f"{fn}: {name} must be an int >= 0, an (h, w) pair, 'valid' or 'same', "
+                         f"got {padding!r}")
+    ph, pw = pair(fn, name, padding, 0)
+    return (ph, ph), (pw, pw)
+
+
+def _padding_arg(fn: str, padding: Any, pad: Any) -> tuple[str, Any]:
+    """(the name the caller used, the value) from torch's `padding` and CS231n's `pad`."""
+    if pad is None:
+        return "padding", padding
+    if not (_is_int(padding) and padding == 0):
+        raise TypeError(f"{fn}: give padding or pad, not both (got padding={padding!r} and "
+                        f"pad={pad!r})")
+    return "pad", pad
+
+
+def _col2im(dcols: np.ndarray, padded: tuple, s: tuple, d: tuple, out: tuple) -> np.ndarray:
+    """Sum the column gradient (N, Ho, Wo, kh, kw, C) into the padded input (N, C, Hp, Wp).
+
+    One strided add per kernel offset; few channels accumulate channels-first (contiguous
+    rows), many channels-last (contiguous channel vectors), whichever numpy adds faster.
+    """
+    N, C, Hp, Wp = padded
+    kh, kw = dcols.shape[3:5]
+    if C <= 16:
+        dxp = np.zeros(padded, dtype=dcols.dtype)  # (N, C, Hp, Wp)
+        for i, j in np.ndindex(kh, kw):
+            dxp[:, :, offsets(i * d[0], s[0], out[0]), offsets(j * d[1], s[1], out[1])] += \
+                dcols[:, :, :, i, j].transpose(0, 3, 1, 2)
+        return dxp
+    dxp = np.zeros((N, Hp, Wp, C), dtype=dcols.dtype)  # (N, Hp, Wp, C)
+    for i, j in np.ndindex(kh, kw):
+        dxp[:, offsets(i * d[0], s[0], out[0]), offsets(j * d[1], s[1], out[1])] += \
+            dcols[:, :, :, i, j]
+    return dxp.transpose(0, 3, 1, 2)
 
 
 class Conv2d(Function):
-    """Cross-correlation as CS231n conv_forward: x (N, C, H, W), w (F, C, HH, WW), b (F,) ->
-    (N, F, H', W') with H' = 1 + (H + 2 pad - HH) / stride."""
+    """Cross-correlation as torch's F.conv2d: x (N, C, H, W), w (F, C / groups, kh, kw), b (F,)
+    or None -> (N, F, H', W'); `pad` is an alias of `padding`."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) -> np.ndarray:
+    def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
+                dilation: Any = 1, groups: int = 1, pad: Any = None) -> np.ndarray:
         fn = "Conv2d"
-        x, w, b = (v.floating(fn, n, a) for n, a in (("x", x), ("w", w), ("b", b)))
+        x, w = v.floating(fn, "x", x), v.floating(fn, "w", w)
         v.ndim(fn, "x", x, 4, "(N, C, H, W)")
-        v.ndim(fn, "w", w, 4, "(F, C, HH, WW)")
-        v.ndim(fn, "b", b, 1, "(F,)")
+        v.ndim(fn, "w", w, 4, "(F, C / groups, kh, kw)")
         v.nonempty(fn, "x", x)
-        v.same_dim(fn, "x", x, 1, "w", w, 1)
-        v.same_dim(fn, "b", b, 0, "w", w, 0)
-        v.same_dtype(fn, ("x", "w", "b"), x, w, b)
-        s = _int_param(fn, "stride", stride, 1)
-        p = _int_param(fn, "pad", pad, 0)
+        if b is not None:
+            b = v.floating(fn, "b", b)
+            v.ndim(fn, "b", b, 1, "(F,)")
+            v.same_dim(fn, "b", b, 0, "w", w, 0)
+            v.same_dtype(fn, ("x", "w", "b"), x, w, b)
+        v.same_dtype(fn, ("x", "w"), x, w)
         N, C, H, W = x.shape
-        F, _, HH, WW = w.shape
-        Ho = _out_size(fn, "height", H, HH, s, p)
-        Wo = _out_size(fn, "width", W, WW, s, p)
-        xp = np.zeros((N, H + 2 * p, W + 2 * p, C), dtype=x.dtype)  # (N, Hp, Wp, C) channels last
-        xp[:, p:p + H, p:p + W] = x.transpose(0, 2, 3, 1)
-        win = _windows(xp, (HH, WW), axis=(1, 2))[:, ::s, ::s]  # (N, Ho, Wo, C, HH, WW) view
-        cols = win.transpose(0, 1, 2, 4, 5, 3).reshape(N * Ho * Wo, HH * WW * C)  # im2col copy
-        w2 = w.transpose(0, 2, 3, 1).reshape(F, HH * WW * C)
-        out = cols @ w2.T + b  # (N*Ho*Wo, F)
+        F, Cg, kh, kw = w.shape
+        g = int_param(fn, "groups", groups, 1)
+        if C % g or F % g:
+            which, n = ("x's channels C", C) if C % g else ("w's filters F", F)
+            raise ShapeError(f"{fn}: {which} = {n} must be divisible by groups = {g}, got x "
+                             f"{x.shape} and w {w.shape}")
+        if Cg * g != C:
+            raise ShapeError(f"{fn}: x.shape[1] must equal w.shape[1] * groups = {Cg} * {g} = "
+                             f"{Cg * g}, got x {x.shape} and w {w.shape}")
+        s = pair(fn, "stride", stride, 1)
+        d = pair(fn, "dilation", dilation, 1)
+        pname, padding = _padding_arg(fn, padding, pad)
+        ph, pw = _padding(fn, pname, padding, (kh, kw), d, s)
+        Ho = out_size(fn, "height", H, kh, s[0], ph, d[0])
+        Wo = out_size(fn, "width", W, kw, s[1], pw, d[1])
+        if ph == pw == (0, 0):
+            xp = x.transpose(0, 2, 3, 1)  # (N, H, W, C) view; im2col below copies
+        else:
+            xp = np.zeros((N, H + sum(ph), W + sum(pw), C), dtype=x.dtype)  # (N, Hp, Wp, C)
+            xp[:, ph[0]:ph[0] + H, pw[0]:pw[0] + W] = x.transpose(0, 2, 3, 1)
+        extent = (d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1)
+        win = _windows(xp, extent, axis=(1, 2))[:, ::s[0], ::s[1], :, ::d[0], ::d[1]]
+        M, K = N * Ho * Wo, kh * kw * Cg
+        cols = (win.reshape(N, Ho, Wo, g, Cg, kh, kw).transpose(3, 0, 1, 2, 5, 6, 4)
+                .reshape(g, M, K))  # (g, N*Ho*Wo, kh*kw*Cg) im2col copy
+        w2 = w.reshape(g, F // g, Cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, F // g, K)
+        if g == 1:
+            out = cols[0] @ w2[0].T  # (N*Ho*Wo, F)
+        else:
+            out = np.concatenate([cols[i] @ w2[i].T for i in range(g)], axis=1)
+        if b is not None:
+            out += b
         ctx.save_for_backward(cols, w)
-        ctx.meta = (x.shape, s, p, Ho, Wo)
+        ctx.meta = (x.shape, s, d, ph, pw, g, Ho, Wo)
         return out.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo), NHWC in memory
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         cols, w = ctx.saved_tensors
-        (N, C, H, W), s, p, Ho, Wo = ctx.meta
-        F, _, HH, WW = w.shape
+        (N, C, H, W), s, d, ph, pw, g, Ho, Wo = ctx.meta
+        F, Cg, kh, kw = w.shape
+        Fg = F // g
         d2 = dout.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, F)  # (N*Ho*Wo, F)
         dx = dw = db = None
         if ctx.needs_input_grad[1]:
-            dw = (d2.T @ cols).reshape(F, HH, WW, C).transpose(0, 3, 1, 2)  # (F, C, HH, WW)
-        if ctx.needs_input_grad[2]:
+            dw2 = np.concatenate([d2[:, i * Fg:(i + 1) * Fg].T @ cols[i] for i in range(g)])
+            dw = dw2.reshape(F, kh, kw, Cg).transpose(0, 3, 1, 2)  # (F, Cg, kh, kw)
+        has_b = len(ctx.needs_input_grad) > 2
+        if has_b and ctx.needs_input_grad[2]:
             db = d2.sum(axis=0)  # (F,)
         if ctx.needs_input_grad[0]:
-            w2 = w.transpose(0, 2, 3, 1).reshape(F, HH * WW * C)
-            dcols = (d2 @ w2).reshape(N, Ho, Wo, HH, WW, C)
-            dxp = np.zeros((N, H + 2 * p, W + 2 * p, C), dtype=dout.dtype)  # (N, Hp, Wp, C)
-            for i in range(HH):
-                for j in range(WW):
-                    dxp[:, i:i + s * Ho:s, j:j + s * Wo:s] += dcols[:, :, :, i, j]
-            dx = dxp[:, p:p + H, p:p + W].transpose(0, 3, 1, 2)  # (N, C, H, W)
-        return dx, dw, db
+            w2 = w.reshape(g, Fg, Cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, Fg, -1)
+            if g == 1:
+                dcols = (d2 @ w2[0]).reshape(N, Ho, Wo, kh, kw, C)
+            else:
+                dcols = np.empty((N, Ho, Wo, kh, kw, C), dtype=dout.dtype)
+                for i in range(g):
+                    dcols[..., i * Cg:(i + 1) * Cg] = (d2[:, i * Fg:(i + 1) * Fg] @ w2[i]).reshape(
+                        N, Ho, Wo, kh, kw, Cg)
+            dx = _col2im(dcols, (N, C, H + sum(ph), W + sum(pw)), s, d, (Ho, Wo))
+            dx = dx[:, :, ph[0]:ph[0] + H, pw[0]:pw[0] + W]  # (N, C, H, W)
+        return (dx, dw, db) if has_b else (dx, dw)
 
 
-class MaxPool2d(Function):
-    """Max over kernel×kernel windows: x (N, C, H, W) -> (N, C, H', W'),
-    H' = 1 + (H - kernel) / stride; ties send the gradient to the first max (row-major)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Any, kernel: int = 2, stride: int = 2) -> np.ndarray:
-        fn = "MaxPool2d"
-        x = v.floating(fn, "x", x)
-        v.ndim(fn, "x", x, 4, "(N, C, H, W)")
-        v.nonempty(fn, "x", x)
-        k = _int_param(fn, "kernel", kernel, 1)
-        s = _int_param(fn, "stride", stride, 1)
-        N, C, H, W = x.shape
-        Ho = _out_size(fn, "height", H, k, s, 0)
-        Wo = _out_size(fn, "width", W, k, s, 0)
-        out = x[:, :, :s * Ho:s, :s * Wo:s].copy()  # (N, C, Ho, Wo)
-        for i, j in np.ndindex(k, k):
-            np.maximum(out, x[:, :, i:i + s * Ho:s, j:j + s * Wo:s], out=out)
-        ctx.save_for_backward(x, out)
-        ctx.meta = (k, s)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        x, out = ctx.saved_tensors
-        k, s = ctx.meta
-        Ho, Wo = out.shape[2:]
-        dx = np.zeros(x.shape, dtype=dout.dtype)  # (N, C, H, W)
-        taken = np.zeros(out.shape, dtype=bool)  # window already sent its gradient
-        zero = np.zeros((), dtype=dout.dtype)
-        for i, j in np.ndindex(k, k):  # row-major: the first max in a window wins a tie
-            hit = x[:, :, i:i + s * Ho:s, j:j + s * Wo:s] == out
-            hit &= ~taken
-            taken |= hit
-            dx[:, :, i:i + s * Ho:s, j:j + s * Wo:s] += np.where(hit, dout, zero)
-        return dx
+def conv2d(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+           groups: int = 1, *, pad: Any = None) -> Any:
+    """torch's F.conv2d: (N, C, H, W), (F, C / groups, kh, kw), (F,) or None -> (N, F, H', W')."""
+    return Conv2d.apply(x, w, b, stride=stride, padding=padding, dilation=dilation,
+                        groups=groups, pad=pad)
 
 
-def conv2d(x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) -> Any:
-    """(N, C, H, W), (F, C, HH, WW), (F,) -> (N, F, H', W')."""
-    return Conv2d.apply(x, w, b, stride=stride, pad=pad)
-
-
-def max_pool2d(x: Any, kernel: int = 2, stride: int = 2) -> Any:
-    """(N, C, H, W) -> (N, C, H', W')."""
-    return MaxPool2d.apply(x, kernel=kernel, stride=stride)
-
-
-__all__ = ["Conv2d", "MaxPool2d", "conv2d", "max_pool2d"]
+__all__ = ["Conv2d", "conv2d"]
 
 TENSOR_METHODS: dict = {}

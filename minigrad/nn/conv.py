@@ -1,4 +1,4 @@
-"""Convolution and pooling layers on (N, C, H, W) images."""
+"""Convolution and pooling layers on (N, C, H, W) images, with torch's names and reprs."""
 from __future__ import annotations
 
 import math
@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import ShapeError
+from minigrad.functional import conv as _conv
+from minigrad.functional import pool as _pool
 from minigrad.nn import init
 from minigrad.nn.layers import _positive, _rng
 from minigrad.nn.module import Module, Parameter
@@ -14,49 +16,145 @@ from minigrad.tensor import Tensor
 
 
 class Conv2d(Module):
-    """2-D convolution, CS231n layout: x (N, C, H, W), weight (F, C, k, k), bias (F,)
-    -> (N, F, H', W')."""
+    """2-D convolution as torch's nn.Conv2d: x (N, C, H, W), weight (F, C / groups, kh, kw),
+    bias (F,) or None -> (N, F, H', W').
 
-    def __init__(self, C: int, F: int, kernel: int, stride: int = 1, pad: int = 0,
-                 dtype: Any = np.float32, rng: np.random.Generator | None = None) -> None:
+    CS231n's positional form `Conv2d(C, F, kernel, stride, pad, dtype, rng)` and the `pad=`
+    keyword still work; `dtype` and `rng` (a numpy Generator) choose the weights' dtype and draw.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", dtype: Any = np.float32,
+                 rng: np.random.Generator | None = None, *, pad: Any = None) -> None:
         super().__init__()
-        _positive("Conv2d", C=C, F=F, kernel=kernel, stride=stride)
-        if not isinstance(pad, (int, np.integer)) or pad < 0:
-            raise ShapeError(f"Conv2d: pad must be a non-negative int, got {pad!r}")
+        fn = "Conv2d"
+        if isinstance(dilation, (type, np.dtype, str)):  # CS231n (C, F, k, stride, pad, dtype, rng)
+            dtype, rng = dilation, (groups if isinstance(groups, np.random.Generator) else rng)
+            dilation, groups = 1, 1
+        _positive(fn, in_channels=in_channels, out_channels=out_channels, groups=groups)
+        if in_channels % groups or out_channels % groups:
+            raise ShapeError(f"{fn}: in_channels {in_channels} and out_channels {out_channels} "
+                             f"must both be divisible by groups {groups}")
+        if padding_mode != "zeros":
+            raise ShapeError(f"{fn}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"{fn}: bias must be a bool, got {type(bias).__name__}")
+        pname, padding = _conv._padding_arg(fn, padding, pad)
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _conv.pair(fn, "kernel_size", kernel_size, 1)
+        self.stride = _conv.pair(fn, "stride", stride, 1)
+        self.dilation = _conv.pair(fn, "dilation", dilation, 1)
+        _conv._padding(fn, pname, padding, self.kernel_size, self.dilation, self.stride)
+        self.padding = padding if isinstance(padding, str) else _conv.pair(fn, pname, padding, 0)
+        self.padding_mode = padding_mode
         rng = _rng(rng)
-        self.C, self.F, self.kernel, self.stride, self.pad = C, F, kernel, stride, pad
-        bound = 1.0 / math.sqrt(C * kernel * kernel)  # torch's default bound
-        self.weight = Parameter(init.uniform((F, C, kernel, kernel), rng, bound, dtype))
-        self.bias = Parameter(init.uniform((F,), rng, bound, dtype))
+        kh, kw = self.kernel_size
+        bound = 1.0 / math.sqrt(in_channels // groups * kh * kw)  # torch's default bound
+        shape = (out_channels, in_channels // groups, kh, kw)
+        self.weight = Parameter(init.uniform(shape, rng, bound, dtype))
+        self.bias = Parameter(init.uniform((out_channels,), rng, bound, dtype)) if bias else None
 
     def forward(self, x: Any) -> Tensor:
         """(N, C, H, W) -> (N, F, H', W')."""
-        from minigrad.functional.conv import Conv2d as Conv2dFn
-
-        return Conv2dFn.apply(x, self.weight, self.bias, stride=self.stride, pad=self.pad)
+        return _conv.Conv2d.apply(x, self.weight, self.bias, stride=self.stride,
+                                  padding=self.padding, dilation=self.dilation,
+                                  groups=self.groups)
 
     def __repr__(self) -> str:
-        return (f"Conv2d(C={self.C}, F={self.F}, kernel={self.kernel}, stride={self.stride}, "
-                f"pad={self.pad}, dtype={self.weight.dtype})")
+        s = (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s + ")"
+
+
+def _kernel(layer: str, kernel_size: Any, kernel: Any) -> Any:
+    name, value = _pool._kernel_arg(layer, kernel_size, kernel)
+    _conv.pair(layer, name, value, 1)
+    return value
 
 
 class MaxPool2d(Module):
-    """Max pooling over k×k windows: x (N, C, H, W) -> (N, C, H', W'); stride defaults to k."""
+    """Max pooling as torch's nn.MaxPool2d: x (N, C, H, W) -> (N, C, H', W'); stride defaults
+    to the kernel; `kernel=` is an alias of `kernel_size`."""
 
-    def __init__(self, kernel: int, stride: int | None = None) -> None:
+    def __init__(self, kernel_size: Any = None, stride: Any = None, padding: Any = 0,
+                 dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False, *,
+                 kernel: Any = None) -> None:
         super().__init__()
-        stride = kernel if stride is None else stride
-        _positive("MaxPool2d", kernel=kernel, stride=stride)
-        self.kernel, self.stride = kernel, stride
+        if return_indices:
+            raise NotImplementedError("MaxPool2d: return_indices=True is not supported")
+        self.kernel_size = _kernel("MaxPool2d", kernel_size, kernel)
+        self.stride = self.kernel_size if stride is None else stride
+        _conv.pair("MaxPool2d", "stride", self.stride, 1)
+        _conv.pair("MaxPool2d", "padding", padding, 0)
+        _conv.pair("MaxPool2d", "dilation", dilation, 1)
+        self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
 
     def forward(self, x: Any) -> Tensor:
         """(N, C, H, W) -> (N, C, H', W')."""
-        from minigrad.functional.conv import MaxPool2d as MaxPool2dFn
-
-        return MaxPool2dFn.apply(x, kernel=self.kernel, stride=self.stride)
+        return _pool.MaxPool2d.apply(x, kernel_size=self.kernel_size, stride=self.stride,
+                                     padding=self.padding, dilation=self.dilation,
+                                     ceil_mode=self.ceil_mode)
 
     def __repr__(self) -> str:
-        return f"MaxPool2d(kernel={self.kernel}, stride={self.stride})"
+        return (f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode})")
 
 
-__all__ = ["Conv2d", "MaxPool2d"]
+class AvgPool2d(Module):
+    """Average pooling as torch's nn.AvgPool2d: x (N, C, H, W) -> (N, C, H', W')."""
+
+    def __init__(self, kernel_size: Any = None, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None, *, kernel: Any = None) -> None:
+        super().__init__()
+        self.kernel_size = _kernel("AvgPool2d", kernel_size, kernel)
+        self.stride = self.kernel_size if stride is None else stride
+        _conv.pair("AvgPool2d", "stride", self.stride, 1)
+        _conv.pair("AvgPool2d", "padding", padding, 0)
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, x: Any) -> Tensor:
+        """(N, C, H, W) -> (N, C, H', W')."""
+        return _pool.AvgPool2d.apply(x, kernel_size=self.kernel_size, stride=self.stride,
+                                     padding=self.padding, ceil_mode=self.ceil_mode,
+                                     count_include_pad=self.count_include_pad,
+                                     divisor_override=self.divisor_override)
+
+    def __repr__(self) -> str:
+        return (f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding})")
+
+
+class AdaptiveAvgPool2d(Module):
+    """Adaptive average pooling as torch's nn.AdaptiveAvgPool2d: x (N, C, H, W) ->
+    (N, C, *output_size); None in output_size keeps that side."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        pair = isinstance(output_size, (tuple, list))
+        sizes = output_size if pair else (output_size,)
+        bad = [s for s in sizes if s is not None and (not _conv._is_int(s) or s < 1)]
+        if (pair and len(sizes) != 2) or (not pair and sizes[0] is None) or bad:
+            raise ShapeError(f"AdaptiveAvgPool2d: output_size must be an int >= 1 or an (h, w) "
+                             f"pair of them (or None), got {output_size!r}")
+        self.output_size = output_size
+
+    def forward(self, x: Any) -> Tensor:
+        """(N, C, H, W) -> (N, C, H', W')."""
+        return _pool.AdaptiveAvgPool2d.apply(x, output_size=self.output_size)
+
+    def __repr__(self) -> str:
+        return f"AdaptiveAvgPool2d(output_size={self.output_size})"
+
+
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]

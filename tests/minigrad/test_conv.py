@@ -1,4 +1,7 @@
-"""Conv2d / MaxPool2d: forward vs naive loops, float64 numerical gradients, tie rule, errors."""
+"""Conv2d / MaxPool2d: forward vs naive loops, float64 numerical gradients, tie rule, errors.
+
+Output sizes floor like torch: windows that do not tile the input are cropped, not an error.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -197,7 +200,6 @@ def _conv_args():
     (lambda x, w, b: (x[:, :2], w, b), {}, ShapeError, "x.shape[1] must equal w.shape[1]"),
     (lambda x, w, b: (x, w, b[:3]), {}, ShapeError, "b.shape[0] must equal w.shape[0]"),
     (lambda x, w, b: (x[:, :, :2, :2], w, b), {}, ShapeError, "larger than the padded input"),
-    (lambda x, w, b: (x, w, b), {"stride": 3}, ShapeError, "not an integer"),
     (lambda x, w, b: (x, w, b), {"stride": 0}, ShapeError, "stride must be an int >= 1"),
     (lambda x, w, b: (x, w, b), {"pad": -1}, ShapeError, "pad must be an int >= 0"),
     (lambda x, w, b: (x, w, b), {"stride": 1.0}, ShapeError, "stride must be an int"),
@@ -213,6 +215,22 @@ def test_conv_bad_inputs_raise_named_errors(change, kwargs, error, words):
     assert words in str(info.value)
 
 
+def test_conv_windows_that_do_not_tile_are_cropped_like_torch():
+    x, w, b = _conv_args()  # 5x5 input, 3x3 kernel, stride 3: (5 - 3) / 3 is not an integer
+    out = conv2d(x, w, b, stride=3)
+    assert out.shape == (2, 4, 1, 1)
+    np.testing.assert_allclose(out.data, naive_conv(x, w, b, 3, 0), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("xs, k, stride", [((1, 1, 5, 4), 2, 2), ((1, 2, 4, 5), 2, 2),
+                                           ((2, 1, 7, 6), 3, 2)])
+def test_pool_windows_that_do_not_tile_are_cropped_like_torch(xs, k, stride):
+    x = np.random.default_rng(9).standard_normal(xs)
+    out = max_pool2d(x, kernel=k, stride=stride)
+    assert out.shape[2:] == ((xs[2] - k) // stride + 1, (xs[3] - k) // stride + 1)
+    np.testing.assert_array_equal(out.data, naive_pool(x, k, stride))
+
+
 def test_conv_padding_makes_a_large_kernel_fit():
     x, w, b = _conv_args()
     assert conv2d(x[:, :, :2, :2], w, b, pad=1).shape == (2, 4, 2, 2)
@@ -221,8 +239,6 @@ def test_conv_padding_makes_a_large_kernel_fit():
 @pytest.mark.parametrize("x, kwargs, error, words", [
     (np.zeros((4, 4)), {}, ShapeError, "x must be 4-D"),
     (np.zeros((1, 1, 2, 2)), {"kernel": 3, "stride": 1}, ShapeError, "larger than the padded"),
-    (np.zeros((1, 1, 5, 4)), {"kernel": 2, "stride": 2}, ShapeError, "output height"),
-    (np.zeros((1, 1, 4, 5)), {"kernel": 2, "stride": 2}, ShapeError, "output width"),
     (np.zeros((1, 1, 4, 4)), {"kernel": 0}, ShapeError, "kernel must be an int >= 1"),
     (np.zeros((1, 1, 4, 4), dtype=np.int32), {}, DTypeError, "float array"),
     (np.full((1, 1, 4, 4), np.nan), {}, RangeError, "x must be finite"),
@@ -232,3 +248,79 @@ def test_pool_bad_inputs_raise_named_errors(x, kwargs, error, words):
     with pytest.raises(error, match="^MaxPool2d: ") as info:
         max_pool2d(x, **kwargs)
     assert words in str(info.value)
+
+
+# ----- layers: torch's names and reprs, CS231n's positional form -------------------------------
+def test_conv2d_layer_takes_torch_names_and_prints_like_torch():
+    from minigrad.nn import Conv2d
+
+    conv = Conv2d(in_channels=4, out_channels=6, kernel_size=(3, 2), stride=2, dilation=2,
+                  groups=2, bias=False, dtype=np.float64)
+    assert repr(conv) == ("Conv2d(4, 6, kernel_size=(3, 2), stride=(2, 2), dilation=(2, 2), "
+                          "groups=2, bias=False)")
+    assert [n for n, _ in conv.named_parameters()] == ["weight"] and conv.bias is None
+    assert conv.weight.shape == (6, 2, 3, 2)
+    assert np.abs(conv.weight.data).max() <= 1 / np.sqrt(2 * 3 * 2)  # torch's bound, fan_in/groups
+    x = np.random.default_rng(0).standard_normal((1, 4, 9, 8))
+    np.testing.assert_allclose(conv(x).data, conv2d(x, conv.weight.data, None, stride=2,
+                                                    dilation=2, groups=2).data)
+    assert repr(Conv2d(3, 16, 3, padding=1)) == ("Conv2d(3, 16, kernel_size=(3, 3), "
+                                                 "stride=(1, 1), padding=(1, 1))")
+    assert repr(Conv2d(3, 4, 3, padding="same")).endswith("padding=same)")
+
+
+def test_conv2d_layer_keeps_the_cs231n_positional_form_and_its_weights():
+    from minigrad.nn import Conv2d
+
+    old = Conv2d(3, 5, 3, 1, 1, np.float64, np.random.default_rng(4))
+    new = Conv2d(3, 5, 3, stride=1, pad=1, dtype=np.float64, rng=np.random.default_rng(4))
+    rng, bound = np.random.default_rng(4), 1 / np.sqrt(27)
+    w, b = rng.uniform(-bound, bound, (5, 3, 3, 3)), rng.uniform(-bound, bound, 5)
+    for conv in (old, new):
+        assert conv.padding == (1, 1) and conv.weight.dtype == np.float64
+        np.testing.assert_array_equal(conv.weight.data, w)  # same draws as before: weight, bias
+        np.testing.assert_array_equal(conv.bias.data, b)
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"groups": 2}, ShapeError, "divisible by groups 2"),
+    ({"padding_mode": "reflect"}, ShapeError, "padding_mode='zeros'"),
+    ({"padding": 1, "pad": 1}, TypeError, "not both"),
+    ({"stride": 2, "padding": "same"}, ShapeError, "needs stride 1"),
+    ({"kernel_size": 0}, ShapeError, "kernel_size must be an int >= 1"),
+])
+def test_conv2d_layer_bad_settings_raise_named_errors(kwargs, error, words):
+    from minigrad.nn import Conv2d
+
+    args = {"in_channels": 3, "out_channels": 4, "kernel_size": 3, **kwargs}
+    with pytest.raises(error, match="^Conv2d: ") as info:
+        Conv2d(**args)
+    assert words in str(info.value)
+
+
+def test_pool_layers_take_torch_names_and_print_like_torch():
+    from minigrad.nn import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+
+    x = np.random.default_rng(1).standard_normal((2, 3, 7, 6))
+    pool = MaxPool2d((3, 2), stride=1, padding=1, ceil_mode=True)
+    assert repr(pool) == ("MaxPool2d(kernel_size=(3, 2), stride=1, padding=1, dilation=1, "
+                          "ceil_mode=True)")
+    np.testing.assert_array_equal(pool(x).data, max_pool2d(x, (3, 2), 1, 1, ceil_mode=True).data)
+    assert repr(MaxPool2d(kernel=2)) == ("MaxPool2d(kernel_size=2, stride=2, padding=0, "
+                                         "dilation=1, ceil_mode=False)")
+    avg = AvgPool2d(3, 2, 1, count_include_pad=False)
+    assert repr(avg) == "AvgPool2d(kernel_size=3, stride=2, padding=1)"
+    from minigrad.functional import adaptive_avg_pool2d, avg_pool2d
+
+    np.testing.assert_array_equal(avg(x).data, avg_pool2d(x, 3, 2, 1, count_include_pad=False).data)
+    ada = AdaptiveAvgPool2d((1, None))
+    assert repr(ada) == "AdaptiveAvgPool2d(output_size=(1, None))"
+    np.testing.assert_allclose(ada(x).data, x.mean(axis=2, keepdims=True), atol=1e-15)
+    np.testing.assert_allclose(adaptive_avg_pool2d(x, 1).data, x.mean(axis=(2, 3), keepdims=True),
+                               atol=1e-15)
+    with pytest.raises(NotImplementedError, match="return_indices"):
+        MaxPool2d(2, return_indices=True)
+    with pytest.raises(TypeError, match="^AvgPool2d: kernel_size is required"):
+        AvgPool2d()
+    with pytest.raises(ShapeError, match="^AdaptiveAvgPool2d: output_size"):
+        AdaptiveAvgPool2d((2, 0))
