@@ -267,30 +267,6 @@ def softmax_ce_inputs(draw: Callable) -> tuple:
     return (draw(float_arrays((N, C), -3.0, 3.0)), draw(token_ids((N,), C))), {}
 
 
-@st.composite
-def conv2d_inputs(draw: Callable) -> tuple:
-    """x (N, C, H, W), w (F, C, HH, WW), b (F,), stride and pad that tile exactly."""
-    N, C, F = draw(_dims(3, 1, 2))
-    out_h, out_w, HH, WW = draw(_dims(4, 1, 3))
-    s, p = draw(st.integers(1, 2)), draw(st.integers(0, 1))
-    H, W = (out_h - 1) * s + HH - 2 * p, (out_w - 1) * s + WW - 2 * p
-    if H < 1 or W < 1:
-        p = 0
-        H, W = (out_h - 1) * s + HH, (out_w - 1) * s + WW
-    args = (draw(float_arrays((N, C, H, W))), draw(_weights((F, C, HH, WW))),
-            draw(_weights((F,))))
-    return args, {"stride": s, "pad": p}
-
-
-@st.composite
-def max_pool2d_inputs(draw: Callable) -> tuple:
-    """x (N, C, H, W) with distinct values (no ties), kernel and stride that tile exactly."""
-    N, C = draw(_dims(2, 1, 2))
-    out_h, out_w, k, s = draw(_dims(4, 1, 2))
-    x = draw(float_arrays((N, C, (out_h - 1) * s + k, (out_w - 1) * s + k), distinct=True))
-    return (x,), {"kernel": k, "stride": s}
-
-
 BUILTIN_INPUTS: dict[str, Callable[[], SearchStrategy]] = {
     "Add": binary_inputs, "Sub": binary_inputs, "Mul": binary_inputs,
     "Div": lambda: binary_inputs(b_min_abs=0.5),
@@ -304,7 +280,6 @@ BUILTIN_INPUTS: dict[str, Callable[[], SearchStrategy]] = {
     "Embedding": embedding_inputs, "RNNStep": rnn_step_inputs, "LSTMStep": lstm_step_inputs,
     "RNNSequence": rnn_sequence_inputs, "LSTMSequence": lstm_sequence_inputs,
     "MaskedSoftmaxCE": masked_softmax_ce_inputs, "SoftmaxCE": softmax_ce_inputs,
-    "Conv2d": conv2d_inputs, "MaxPool2d": max_pool2d_inputs,
 }
 
 

@@ -1,6 +1,53 @@
 """Parity cases for the conv family (see vis.parity.cases for the conventions and helpers)."""
 from __future__ import annotations
 
-from vis.parity.registry import ParityCase
+import warnings
 
-CASES: list[ParityCase] = []
+import numpy as np
+import torch.nn.functional as F
+
+import minigrad.functional as mf
+from vis.parity.cases import _normal
+from vis.parity.registry import Inputs, ParityCase
+
+
+def _torch_conv(x, w, b=None, pad=None, **kwargs):
+    """F.conv2d, with CS231n's `pad` spelled `padding`."""
+    if pad is not None:
+        kwargs["padding"] = pad
+    with warnings.catch_warnings():  # torch warns that 'same' with even kernels copies the input
+        warnings.simplefilter("ignore", UserWarning)
+        return F.conv2d(x, w, b, **kwargs)
+
+
+def _conv(x: tuple, w: tuple, bias: bool = True, **consts):
+    def build(rng: np.random.Generator) -> Inputs:
+        b = _normal(rng, w[0]) if bias else None
+        return Inputs({"x": _normal(rng, *x), "w": _normal(rng, *w), "b": b}, consts)
+    return build
+
+
+def _case(label: str, build, note: str = "") -> ParityCase:
+    return ParityCase(label, mf.Conv2d, build, _torch_conv, note=note)
+
+
+CASES: list[ParityCase] = [
+    _case("Conv2d", _conv((2, 3, 9, 7), (4, 3, 3, 3), stride=2, pad=1),
+          note="CS231n (stride, pad) -> conv2d(stride, padding)"),
+    _case("Conv2d[stride 1, pad 0]", _conv((2, 2, 5, 5), (3, 2, 2, 3), stride=1, pad=0),
+          note="stride 1, no padding, non-square kernel"),
+    _case("Conv2d[non-tiling]", _conv((2, 3, 8, 7), (4, 3, 3, 3), stride=3, padding=0),
+          note="(8 - 3) / 3 and (7 - 3) / 3 are not integers: the output floors, as torch"),
+    _case("Conv2d[rectangular]",
+          _conv((2, 3, 6, 9), (4, 3, 2, 4), stride=(1, 2), padding=(0, 1)),
+          note="(kh, kw), (sh, sw), (ph, pw) pairs"),
+    _case("Conv2d[dilation]", _conv((2, 2, 8, 7), (3, 2, 3, 2), padding=2, dilation=(2, 3))),
+    _case("Conv2d[groups]",
+          _conv((2, 4, 7, 6), (6, 2, 3, 2), stride=(2, 1), padding=(1, 2), groups=2)),
+    _case("Conv2d[depthwise]", _conv((2, 3, 6, 6), (6, 1, 3, 3), padding=1, groups=3),
+          note="groups = C, two filters per channel"),
+    _case("Conv2d[no bias]", _conv((2, 3, 5, 6), (4, 3, 3, 3), bias=False, padding="valid"),
+          note="b = None, padding='valid'"),
+    _case("Conv2d[same]", _conv((2, 3, 6, 5), (4, 3, 2, 4), padding="same", dilation=(1, 2)),
+          note="padding='same' with even kernel extents: the extra zero row/column at the end"),
+]
