@@ -5,6 +5,11 @@ vector-Jacobian product with the analytic one (random upstream gradients on ever
 fast mode compares directional derivatives along a few random directions. Both also check
 the invariants: grad shape and dtype, two backwards on fresh graphs agree exactly, and for
 multi-output Functions, backward with one output unused matches the numerics.
+
+A Function class under test is held to its contract strictly (`_strict`): its backward gets
+read-only douts (writing into one fails the check) and must return, for every input, a
+gradient of exactly that input's shape and dtype, although the engine would unbroadcast or
+cast it. Float32 inputs are also run once natively so a float64 gradient for them shows.
 """
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from minigrad.errors import GradientError
+from minigrad.engine import _where as engine_where
+from minigrad.errors import GradientError, MinigradError
 from minigrad.function import Context, Function
 from minigrad.grad_mode import no_grad
 from minigrad.tensor import Tensor
@@ -69,13 +75,68 @@ def numerical_grad(f: Callable[[], Any], x: np.ndarray, dout: Any = None,
     for j in range(flat.size):
         old = flat[j]
         flat[j] = old + eps
-        plus = np.array(f(), dtype=np.float64)
+        plus = np.array(_values(f()), dtype=np.float64)
         flat[j] = old - eps
-        minus = np.array(f(), dtype=np.float64)
+        minus = np.array(_values(f()), dtype=np.float64)
         flat[j] = old
         d = plus - minus
         grad.flat[j] = (d if dout is None else d * dout).sum() / (2 * eps)
     return grad
+
+
+def _values(out: Any) -> Any:
+    """The array behind a Tensor (f may return one), anything else unchanged."""
+    return out.data if isinstance(out, Tensor) else out
+
+
+class _StrictError(GradientError):
+    """The Function under test broke the backward contract (shape, dtype, or wrote into dout)."""
+
+
+def _read_only(d: Any) -> Any:
+    if not isinstance(d, np.ndarray):
+        return d
+    v = d.view()
+    v.flags.writeable = False
+    return v
+
+
+def _strict(fn: type) -> type:
+    """A subclass of `fn` whose backward is checked against the contract on every call.
+
+    Only the Function under test gets it, so the engine's hot path stays as it is.
+    """
+    backward = fn.backward
+    name = fn.__name__
+
+    def strict_backward(ctx: Context, *douts: Any) -> Any:
+        before = [np.array(d, copy=True) for d in douts]
+        try:
+            result = backward(ctx, *[_read_only(d) for d in douts])
+        except ValueError as e:
+            if "read-only" not in str(e):
+                raise
+            raise _StrictError(f"{name}: backward modified dout in place (gradcheck hands it "
+                               f"read-only douts; they may be shared): ValueError: {e}") from e
+        for k, (d, b) in enumerate(zip(douts, before, strict=True)):
+            if not np.array_equal(d, b, equal_nan=True):
+                raise _StrictError(f"{name}: backward modified dout #{k} in place")
+        grads = result if type(result) is tuple else (result,)
+        for i, (g, t, need) in enumerate(zip(grads, ctx.inputs, ctx.needs_input_grad,
+                                             strict=False)):
+            if g is None or t is None or not need:
+                continue
+            shape, dtype = np.shape(g), getattr(g, "dtype", np.asarray(g).dtype)
+            if shape != t.shape or dtype != t.dtype:
+                raise _StrictError(
+                    f"{engine_where(ctx, i)}: backward returned a gradient of shape {shape} "
+                    f"dtype {dtype} for an input of shape {t.shape} dtype {t.dtype}; a backward "
+                    "must return exactly its input's shape and dtype (reduce broadcast axes with "
+                    "validate.unbroadcast), even though the engine would fix it silently")
+        return result
+
+    return type(name, (fn,), {"backward": staticmethod(strict_backward), "__doc__": fn.__doc__,
+                              "__module__": fn.__module__, "__qualname__": fn.__qualname__})
 
 
 class _Dot(Function):
@@ -132,6 +193,10 @@ class _Check:
                  kwargs: dict, seed: int, eps: float, atol: float, rtol: float,
                  order: int) -> None:
         self.call, self.name, self.params = _describe(fn)
+        self.strict = isinstance(fn, type) and issubclass(fn, Function)
+        if self.strict:
+            self.call = _strict(fn).apply
+        self.originals = [x.data if isinstance(x, Tensor) else x for x in inputs]
         self.kwargs, self.eps, self.atol, self.rtol = kwargs, eps, atol, rtol
         self.order = order
         self.rng = np.random.default_rng(seed)
@@ -194,6 +259,19 @@ class _Check:
                 return None
             grads.append(t.grad.copy())
         return grads
+
+    def native_backward(self, us: list) -> None:
+        """One strict backward with float32 inputs in their own dtype (a float64 grad shows)."""
+        ts = [Tensor(self.originals[i] if i in self.converted else v, requires_grad=True)
+              if i in self.diff else v for i, v in enumerate(self.values)]
+        try:
+            outs = _float_outputs(self.call(*ts, **self.kwargs))
+        except (MinigradError, TypeError, ValueError):
+            return  # forward does not take these dtypes: nothing more to check here
+        try:
+            _Dot.apply(*outs, us=tuple(us)).backward()
+        except GradientError as e:
+            self.fail(f"backward broke an invariant with the inputs' own dtypes: {e}")
 
     def compare(self, i: int, analytic: np.ndarray, numeric: np.ndarray, what: str,
                 report: GradcheckReport, where: Callable[[int], str]) -> None:
@@ -283,6 +361,8 @@ def gradcheck(fn: Any, inputs: Sequence[Any], *, eps: float = 1e-6, atol: float 
                 if not np.array_equal(a, b):
                     chk.fail(f"input {chk.label(i)}: two backwards on fresh graphs differ "
                              f"(max |diff| {np.abs(a - b).max():.3g})")
+        if chk.strict and chk.converted:
+            chk.native_backward(us)
     if len(analytic) == len(combos):
         if fast:
             _check_fast(chk, us, analytic, report)

@@ -189,7 +189,7 @@ def test_strategies_reach_duplicates_all_false_rows_and_keep_away_from_kinks() -
 
 def test_inputs_for_unknown_function_says_where_to_register() -> None:
     with pytest.raises(KeyError, match="BUILTIN_INPUTS"):
-        mst.inputs_for("Softplus")
+        mst.inputs_for("NoSuchFunction")
     assert isinstance(mst.inputs_for("Embedding"), st.SearchStrategy)
 
 
