@@ -175,15 +175,13 @@ class MultiheadAttention(Module):
             w = mgf.mean(w, axis=1)  # (N, L, S)
         return out, (w if batched else mgf.reshape(w, _data(w).shape[1:]))
 
-    def __repr__(self) -> str:
+    def extra_repr(self) -> str:
         extra = "" if self.dropout == 0 else f", dropout={self.dropout}"
         extra += "" if self.kdim == self.embed_dim else f", kdim={self.kdim}"
         extra += "" if self.vdim == self.embed_dim else f", vdim={self.vdim}"
         extra += "" if self.out_proj.bias is not None else ", bias=False"
         extra += ", batch_first=True" if self.batch_first else ""
-        dt = self.out_proj.weight.dtype
-        extra += "" if dt == np.float32 else f", dtype={dt}"
-        return f"{_NAME}({self.embed_dim}, {self.num_heads}{extra})"
+        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}{extra}"
 
 
 __all__ = ["MultiheadAttention"]

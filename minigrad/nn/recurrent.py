@@ -97,12 +97,10 @@ class _Recurrent(Module):
     def _output(self, out: Any) -> Any:
         return out if self.batch_first else mgf.transpose(out, (1, 0, 2))
 
-    def __repr__(self) -> str:
+    def extra_repr(self) -> str:
         extra = "" if self.num_layers == 1 else f", num_layers={self.num_layers}"
         extra += "" if self.batch_first else ", batch_first=False"
-        dt = self.Wx.dtype
-        extra += "" if dt == np.float32 else f", dtype={dt}"
-        return f"{self.name}({self.D}, {self.H}{extra})"
+        return f"{self.D}, {self.H}{extra}"
 
 
 class RNN(_Recurrent):
@@ -190,10 +188,8 @@ class _Cell(Module):
                              f"got {_data(h).shape}")
         return h
 
-    def __repr__(self) -> str:
-        dt = self.Wx.dtype
-        return f"{type(self).__name__}({self.D}, {self.H}" + (
-            ")" if dt == np.float32 else f", dtype={dt})")
+    def extra_repr(self) -> str:
+        return f"{self.D}, {self.H}"
 
 
 class RNNCell(_Cell):

@@ -169,10 +169,10 @@ def test_recurrent_layer_errors() -> None:
 def test_reprs_are_torch_style() -> None:
     assert repr(GRU(4, 8, num_layers=2)) == "GRU(4, 8, num_layers=2)"
     assert repr(LSTM(4, 8, batch_first=False, dtype=np.float64)) == \
-        "LSTM(4, 8, batch_first=False, dtype=float64)"
+        "LSTM(4, 8, batch_first=False)"
     assert repr(RNN(3, 2)) == "RNN(3, 2)"
     assert repr(GRUCell(3, 2)) == "GRUCell(3, 2)"
-    assert repr(LSTMCell(3, 2, dtype=np.float64)) == "LSTMCell(3, 2, dtype=float64)"
+    assert repr(LSTMCell(3, 2, dtype=np.float64)) == "LSTMCell(3, 2)"
 
 
 CELLS = {RNNCell: torch.nn.RNNCell, LSTMCell: torch.nn.LSTMCell, GRUCell: torch.nn.GRUCell}
@@ -399,9 +399,12 @@ def test_multihead_attention_float32_names_and_repr() -> None:
     x = np.zeros((3, 2, 8), np.float32)
     out, w = mha(x, x, x)
     assert out.dtype == np.float32 and w.dtype == np.float32 and out.shape == (3, 2, 8)
-    assert repr(mha) == "MultiheadAttention(8, 2)"
-    assert repr(MultiheadAttention(6, 3, kdim=4, batch_first=True, dtype=np.float64)) == \
-        "MultiheadAttention(6, 3, kdim=4, batch_first=True, dtype=float64)"
+    lin = "Linear(in_features=8, out_features=8, bias=True)"
+    assert repr(mha) == ("MultiheadAttention(\n  embed_dim=8, num_heads=2\n"
+                         f"  (q_proj): {lin}\n  (k_proj): {lin}\n  (v_proj): {lin}\n"
+                         f"  (out_proj): {lin}\n)")
+    assert repr(MultiheadAttention(6, 3, kdim=4, batch_first=True)).startswith(
+        "MultiheadAttention(\n  embed_dim=6, num_heads=3, kdim=4, batch_first=True\n")
 
 
 def test_multihead_attention_errors() -> None:
