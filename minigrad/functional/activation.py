@@ -2,12 +2,12 @@
 
 Every Function takes float32 or float64 x and keeps its dtype; all are stable for large |x|.
 The pointwise ones share `_Pointwise`: a subclass gives its constants' defaults and the pure
-numpy `_f(x, **consts)` and `_df(x, out, dout, **consts)`.
+numpy `_f(x, **consts)` and `_df(x, dout, **consts)`.
 """
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -69,26 +69,17 @@ def _erfc_large(y: np.ndarray) -> np.ndarray:
         return np.exp(-ysq * ysq) * np.exp(-(y - ysq) * (y + ysq)) * out
 
 
-def erf_array(x: np.ndarray) -> np.ndarray:
-    """erf of a float array (Cody's rational approximations, ~1e-16 relative); keeps x's dtype."""
+def erf_array(x: np.ndarray, complement: bool = False) -> np.ndarray:
+    """erf(x), or erfc(x) = 1 - erf(x) without cancellation, by Cody's approximations (~1e-16
+    relative); keeps x's float dtype."""
     x = np.asarray(x)
     out = np.empty_like(x)
     small = np.abs(x) <= 0.46875
-    out[small] = _erf_small(x[small])
-    big = x[~small]
-    out[~small] = np.sign(big) * (1.0 - _erfc_large(np.abs(big)))
-    return out
-
-
-def erfc_array(x: np.ndarray) -> np.ndarray:
-    """1 - erf(x) without cancellation (accurate relative to its value for large x)."""
-    x = np.asarray(x)
-    out = np.empty_like(x)
-    small = np.abs(x) <= 0.46875
-    out[small] = 1.0 - _erf_small(x[small])
+    out[small] = 1.0 - _erf_small(x[small]) if complement else _erf_small(x[small])
     big = x[~small]
     tail = _erfc_large(np.abs(big))
-    out[~small] = np.where(big > 0, tail, 2.0 - tail)
+    out[~small] = (np.where(big > 0, tail, 2.0 - tail) if complement
+                   else np.sign(big) * (1.0 - tail))
     return out
 
 
@@ -124,6 +115,7 @@ class _Pointwise(Function):
     """Elementwise activation: forward validates and calls `_f`, backward calls `_df`."""
 
     defaults: dict = {}
+    nonzero: tuple = ()
 
     @staticmethod
     def forward(ctx: Context, x: Any, **consts: Any) -> np.ndarray:
@@ -138,38 +130,36 @@ class _Pointwise(Function):
         for k, v in merged.items():
             if not isinstance(fn.defaults[k], str):
                 merged[k] = _number(name, k, v)
+        for k in fn.nonzero:
+            if merged[k] == 0:
+                raise RangeError(f"{name}: {k} must be non-zero, got 0")
         fn._check(merged)
         ctx.consts = merged
-        out = fn._f(x, **merged)
-        ctx.save_for_backward(x, out)
-        return out
+        ctx.save_for_backward(x)
+        return fn._f(x, **merged)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        x, out = ctx.saved_tensors
-        return ctx.fn._df(x, out, dout, **ctx.consts)
+        (x,) = ctx.saved_tensors
+        return ctx.fn._df(x, dout, **ctx.consts)
 
     @staticmethod
     def _check(consts: dict) -> None:
-        """Extra checks of the constants (a named RangeError)."""
+        """Further checks of the constants (a named RangeError)."""
 
 
 class Erf(_Pointwise):
     """The error function 2/sqrt(pi) * int_0^x exp(-t^2) dt (as torch.special.erf): any shape."""
 
-    _f = staticmethod(lambda x: erf_array(x))
-    _df = staticmethod(lambda x, out, g: g * (2.0 * _SQRPI) * np.exp(-x * x))
+    _f = staticmethod(erf_array)
+    _df = staticmethod(lambda x, g: g * (2.0 * _SQRPI) * np.exp(-x * x))
 
 
 class Softplus(_Pointwise):
     """log(1 + exp(beta x)) / beta, and x where beta x > threshold (as torch): any shape."""
 
     defaults = {"beta": 1.0, "threshold": 20.0}
-
-    @staticmethod
-    def _check(c: dict) -> None:
-        if c["beta"] == 0:
-            raise RangeError("Softplus: beta must be non-zero, got 0")
+    nonzero = ("beta",)
 
     @staticmethod
     def _f(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
@@ -177,7 +167,7 @@ class Softplus(_Pointwise):
         return np.where(z > threshold, x, np.log1p(np.exp(np.minimum(z, threshold))) / beta)
 
     @staticmethod
-    def _df(x: np.ndarray, out: np.ndarray, g: np.ndarray, beta: float,
+    def _df(x: np.ndarray, g: np.ndarray, beta: float,
             threshold: float) -> np.ndarray:
         z = x * beta
         return np.where(z > threshold, g, g * _sigmoid(z))
@@ -188,7 +178,7 @@ class LeakyReLU(_Pointwise):
 
     defaults = {"negative_slope": 0.01}
     _f = staticmethod(lambda x, negative_slope: np.where(x > 0, x, x * negative_slope))
-    _df = staticmethod(lambda x, out, g, negative_slope: np.where(x > 0, g, g * negative_slope))
+    _df = staticmethod(lambda x, g, negative_slope: np.where(x > 0, g, g * negative_slope))
 
 
 class ELU(_Pointwise):
@@ -196,7 +186,7 @@ class ELU(_Pointwise):
 
     defaults = {"alpha": 1.0}
     _f = staticmethod(lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0))))
-    _df = staticmethod(lambda x, out, g, alpha: np.where(
+    _df = staticmethod(lambda x, g, alpha: np.where(
         x > 0, g, g * alpha * np.exp(np.minimum(x, 0.0))))
 
 
@@ -204,15 +194,10 @@ class CELU(_Pointwise):
     """x where x > 0, else alpha (exp(x / alpha) - 1): any shape."""
 
     defaults = {"alpha": 1.0}
-
-    @staticmethod
-    def _check(c: dict) -> None:
-        if c["alpha"] == 0:
-            raise RangeError("CELU: alpha must be non-zero, got 0")
-
+    nonzero = ("alpha",)
     _f = staticmethod(lambda x, alpha: np.where(
         x > 0, x, alpha * np.expm1(np.minimum(x, 0.0) / alpha)))
-    _df = staticmethod(lambda x, out, g, alpha: np.where(
+    _df = staticmethod(lambda x, g, alpha: np.where(
         x > 0, g, g * np.exp(np.minimum(x, 0.0) / alpha)))
 
 
@@ -221,7 +206,7 @@ class SELU(_Pointwise):
 
     _f = staticmethod(lambda x: SELU_SCALE * np.where(
         x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0.0))))
-    _df = staticmethod(lambda x, out, g: g * SELU_SCALE * np.where(
+    _df = staticmethod(lambda x, g: g * SELU_SCALE * np.where(
         x > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(x, 0.0))))
 
 
@@ -241,16 +226,16 @@ class GELU(_Pointwise):
         if approximate == "tanh":
             xc = np.clip(x, -100.0, 100.0)  # tanh is saturated far before: keeps x^3 finite
             return 0.5 * x * (1.0 + np.tanh(SQRT_2_OVER_PI * (xc + 0.044715 * xc * xc * xc)))
-        return x * (0.5 * erfc_array(x * -math.sqrt(0.5)))
+        return x * (0.5 * erf_array(x * -math.sqrt(0.5), complement=True))
 
     @staticmethod
-    def _df(x: np.ndarray, out: np.ndarray, g: np.ndarray, approximate: str) -> np.ndarray:
+    def _df(x: np.ndarray, g: np.ndarray, approximate: str) -> np.ndarray:
         if approximate == "tanh":
             xc = np.clip(x, -100.0, 100.0)
             t = np.tanh(SQRT_2_OVER_PI * (xc + 0.044715 * xc * xc * xc))
             dt = (1.0 - t * t) * SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * xc * xc)
             return g * (0.5 * (1.0 + t) + 0.5 * xc * dt)
-        cdf = 0.5 * erfc_array(x * -math.sqrt(0.5))
+        cdf = 0.5 * erf_array(x * -math.sqrt(0.5), complement=True)
         return g * (cdf + x * np.exp(-0.5 * x * x) * (0.5 * _SQRPI * math.sqrt(2.0)))
 
 
@@ -260,7 +245,7 @@ class SiLU(_Pointwise):
     _f = staticmethod(lambda x: x * _sigmoid(x))
 
     @staticmethod
-    def _df(x: np.ndarray, out: np.ndarray, g: np.ndarray) -> np.ndarray:
+    def _df(x: np.ndarray, g: np.ndarray) -> np.ndarray:
         s = _sigmoid(x)
         return g * s * (1.0 + x * (1.0 - s))
 
@@ -271,7 +256,7 @@ class Mish(_Pointwise):
     _f = staticmethod(lambda x: x * np.tanh(_softplus(x)))
 
     @staticmethod
-    def _df(x: np.ndarray, out: np.ndarray, g: np.ndarray) -> np.ndarray:
+    def _df(x: np.ndarray, g: np.ndarray) -> np.ndarray:
         t = np.tanh(_softplus(x))
         return g * (t + x * _sigmoid(x) * (1.0 - t * t))
 
@@ -288,21 +273,21 @@ class Hardtanh(_Pointwise):
                              f"{c['min_val']} and max_val {c['max_val']}")
 
     _f = staticmethod(lambda x, min_val, max_val: np.clip(x, min_val, max_val))
-    _df = staticmethod(lambda x, out, g, min_val, max_val: g * ((x > min_val) & (x < max_val)))
+    _df = staticmethod(lambda x, g, min_val, max_val: g * ((x > min_val) & (x < max_val)))
 
 
 class ReLU6(_Pointwise):
     """min(max(x, 0), 6); zero gradient outside (0, 6): any shape."""
 
     _f = staticmethod(lambda x: np.clip(x, 0.0, 6.0))
-    _df = staticmethod(lambda x, out, g: g * ((x > 0) & (x < 6)))
+    _df = staticmethod(lambda x, g: g * ((x > 0) & (x < 6)))
 
 
 class Hardswish(_Pointwise):
     """x * relu6(x + 3) / 6: any shape."""
 
     _f = staticmethod(lambda x: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0)
-    _df = staticmethod(lambda x, out, g: np.where(
+    _df = staticmethod(lambda x, g: np.where(
         x < -3, 0.0, np.where(x <= 3, g * (x / 3.0 + 0.5), g)))
 
 
@@ -310,21 +295,21 @@ class Hardsigmoid(_Pointwise):
     """relu6(x + 3) / 6; gradient 1/6 inside (-3, 3), else 0: any shape."""
 
     _f = staticmethod(lambda x: np.clip(x + 3.0, 0.0, 6.0) / 6.0)
-    _df = staticmethod(lambda x, out, g: np.where((x > -3) & (x < 3), g / 6.0, 0.0))
+    _df = staticmethod(lambda x, g: np.where((x > -3) & (x < 3), g / 6.0, 0.0))
 
 
 class Softsign(_Pointwise):
     """x / (1 + |x|): any shape."""
 
     _f = staticmethod(lambda x: x / (1.0 + np.abs(x)))
-    _df = staticmethod(lambda x, out, g: g / np.square(1.0 + np.abs(x)))
+    _df = staticmethod(lambda x, g: g / np.square(1.0 + np.abs(x)))
 
 
 class LogSigmoid(_Pointwise):
     """log(sigmoid(x)) = -softplus(-x), without overflow: any shape."""
 
     _f = staticmethod(lambda x: -_softplus(-x))
-    _df = staticmethod(lambda x, out, g: g * _sigmoid(-x))
+    _df = staticmethod(lambda x, g: g * _sigmoid(-x))
 
 
 def _axis(fn: str, x: np.ndarray, axis: Any) -> int:
@@ -383,9 +368,26 @@ class LogSoftmax(Function):
 
 
 # ----- wrappers (torch spellings) ---------------------------------------------------------------
-def erf(x: Any) -> Any:
-    """erf(x), elementwise."""
-    return Erf.apply(x)
+def _plain(fn: type, name: str) -> Callable[[Any], Any]:
+    """The wrapper `name(x) = fn.apply(x)`, documented by fn's docstring."""
+    def wrapper(x: Any) -> Any:
+        return fn.apply(x)
+
+    wrapper.__name__ = wrapper.__qualname__ = name
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+erf = _plain(Erf, "erf")
+selu = _plain(SELU, "selu")
+silu = _plain(SiLU, "silu")
+mish = _plain(Mish, "mish")
+relu6 = _plain(ReLU6, "relu6")
+hardswish = _plain(Hardswish, "hardswish")
+hardsigmoid = _plain(Hardsigmoid, "hardsigmoid")
+softsign = _plain(Softsign, "softsign")
+logsigmoid = _plain(LogSigmoid, "logsigmoid")
+swish = silu
 
 
 def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
@@ -408,57 +410,14 @@ def celu(x: Any, alpha: float = 1.0) -> Any:
     return CELU.apply(x, alpha=alpha)
 
 
-def selu(x: Any) -> Any:
-    """scale * elu(x, alpha) with the SELU constants."""
-    return SELU.apply(x)
-
-
 def gelu(x: Any, approximate: str = "none") -> Any:
     """x Phi(x) ('none', exact, via erf) or its 'tanh' approximation."""
     return GELU.apply(x, approximate=approximate)
 
 
-def silu(x: Any) -> Any:
-    """x * sigmoid(x)."""
-    return SiLU.apply(x)
-
-
-swish = silu
-
-
-def mish(x: Any) -> Any:
-    """x * tanh(softplus(x))."""
-    return Mish.apply(x)
-
-
 def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
     """x clipped to [min_val, max_val]."""
     return Hardtanh.apply(x, min_val=min_val, max_val=max_val)
-
-
-def relu6(x: Any) -> Any:
-    """x clipped to [0, 6]."""
-    return ReLU6.apply(x)
-
-
-def hardswish(x: Any) -> Any:
-    """x * relu6(x + 3) / 6."""
-    return Hardswish.apply(x)
-
-
-def hardsigmoid(x: Any) -> Any:
-    """relu6(x + 3) / 6."""
-    return Hardsigmoid.apply(x)
-
-
-def softsign(x: Any) -> Any:
-    """x / (1 + |x|)."""
-    return Softsign.apply(x)
-
-
-def logsigmoid(x: Any) -> Any:
-    """log(sigmoid(x))."""
-    return LogSigmoid.apply(x)
 
 
 def softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Any:
