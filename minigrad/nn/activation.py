@@ -1,4 +1,209 @@
-"""Activation modules (torch names): LeakyReLU, ELU, GELU, Softplus, Sigmoid, Softmax, ..."""
+"""Activation modules with torch's names, constructor arguments and reprs (no parameters).
+
+Every module maps any shape to the same shape. `inplace=True` is accepted for torch code but
+computed out of place (the graph needs the input); it only shows in the repr, as in torch.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any
+
+from minigrad.functional import activation as A
+from minigrad.functional.elementwise import sigmoid
+from minigrad.nn.module import Module
+
+
+class _Activation(Module):
+    """A parameter-free elementwise module: `forward(x) = _fn(x, **self._args())`."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def _args(self) -> dict:
+        return {}
+
+    def extra_repr(self) -> str:
+        """The constructor arguments, as torch prints them."""
+        parts = [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
+                 for k, v in self._args().items()]
+        return ", ".join(parts + (["inplace=True"] if self.inplace else []))
+
+    def forward(self, x: Any) -> Any:
+        """Any shape -> same shape."""
+        return type(self)._fn(x, **self._args())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class LeakyReLU(_Activation):
+    """x if x > 0 else negative_slope * x."""
+
+    _fn = staticmethod(A.leaky_relu)
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__(inplace)
+        self.negative_slope = negative_slope
+
+    def _args(self) -> dict:
+        return {"negative_slope": self.negative_slope}
+
+
+class ELU(_Activation):
+    """x if x > 0 else alpha (exp(x) - 1)."""
+
+    _fn = staticmethod(A.elu)
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def _args(self) -> dict:
+        return {"alpha": self.alpha}
+
+
+class CELU(ELU):
+    """x if x > 0 else alpha (exp(x / alpha) - 1)."""
+
+    _fn = staticmethod(A.celu)
+
+
+class SELU(_Activation):
+    """scale * elu(x, alpha) with the self-normalising constants."""
+
+    _fn = staticmethod(A.selu)
+
+
+class GELU(_Activation):
+    """x Phi(x) (approximate='none', via erf) or its 'tanh' approximation."""
+
+    _fn = staticmethod(A.gelu)
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def _args(self) -> dict:
+        return {"approximate": self.approximate}
+
+
+class Softplus(_Activation):
+    """log(1 + exp(beta x)) / beta, linear where beta x > threshold."""
+
+    _fn = staticmethod(A.softplus)
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def _args(self) -> dict:
+        return {"beta": self.beta, "threshold": self.threshold}
+
+
+class Sigmoid(_Activation):
+    """1 / (1 + exp(-x))."""
+
+    _fn = staticmethod(sigmoid)
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class Softmax(_Activation):
+    """Softmax along `dim` (default -1; torch's None picks a dim from the rank, deprecated)."""
+
+    _fn = staticmethod(A.softmax)
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def _args(self) -> dict:
+        return {"dim": self.dim}
+
+
+class LogSoftmax(Softmax):
+    """Log-softmax along `dim` (default -1)."""
+
+    _fn = staticmethod(A.log_softmax)
+
+
+class SiLU(_Activation):
+    """x * sigmoid(x) (swish)."""
+
+    _fn = staticmethod(A.silu)
+
+
+class Mish(_Activation):
+    """x * tanh(softplus(x))."""
+
+    _fn = staticmethod(A.mish)
+
+
+class Hardtanh(_Activation):
+    """x clipped to [min_val, max_val]."""
+
+    _fn = staticmethod(A.hardtanh)
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0,
+                 inplace: bool = False) -> None:
+        super().__init__(inplace)
+        self.min_val, self.max_val = min_val, max_val
+
+    def _args(self) -> dict:
+        return {"min_val": self.min_val, "max_val": self.max_val}
+
+
+class ReLU6(_Activation):
+    """x clipped to [0, 6]."""
+
+    _fn = staticmethod(A.relu6)
+
+
+class Hardswish(_Activation):
+    """x * relu6(x + 3) / 6."""
+
+    _fn = staticmethod(A.hardswish)
+
+
+class Hardsigmoid(_Activation):
+    """relu6(x + 3) / 6."""
+
+    _fn = staticmethod(A.hardsigmoid)
+
+
+class Softsign(_Activation):
+    """x / (1 + |x|)."""
+
+    _fn = staticmethod(A.softsign)
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class LogSigmoid(_Activation):
+    """log(sigmoid(x))."""
+
+    _fn = staticmethod(A.logsigmoid)
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class Identity(Module):
+    """Returns its input unchanged; constructor arguments are ignored (as torch)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        """Any shape -> the same object."""
+        return x
+
+    def __repr__(self) -> str:
+        return "Identity()"
+
+
+__all__ = ["LeakyReLU", "ELU", "CELU", "SELU", "GELU", "Softplus", "Sigmoid", "Softmax",
+           "LogSoftmax", "SiLU", "Mish", "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid",
+           "Softsign", "LogSigmoid", "Identity"]
