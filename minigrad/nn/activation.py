@@ -32,9 +32,6 @@ class _Activation(Module):
         """Any shape -> same shape."""
         return type(self)._fn(x, **self._args())
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.extra_repr()})"
-
 
 class LeakyReLU(_Activation):
     """x if x > 0 else negative_slope * x."""
@@ -199,9 +196,6 @@ class Identity(Module):
     def forward(self, x: Any) -> Any:
         """Any shape -> the same object."""
         return x
-
-    def __repr__(self) -> str:
-        return "Identity()"
 
 
 __all__ = ["LeakyReLU", "ELU", "CELU", "SELU", "GELU", "Softplus", "Sigmoid", "Softmax",
