@@ -142,3 +142,17 @@ def test_overfit_small_data(overfit_data, cell: str, limit: float) -> None:
     assert len(history) == 100
     assert history[-1] < limit, history[-5:]
     assert history[0] > 10 * limit
+
+
+def test_double_converts_the_model_and_its_inputs():
+    from zoo.captioning import CaptioningRNN as Model
+
+    vocab = {"<NULL>": 0, "<START>": 1, "<END>": 2, "a": 3}
+    m = Model(vocab, input_dim=4, wordvec_dim=3, hidden_dim=5, cell_type="lstm")
+    assert m.dtype == np.float32
+    m.double()
+    assert m.dtype == np.float64
+    loss = m.loss(np.ones((2, 4), np.float32), np.array([[1, 3, 2], [1, 3, 0]]))
+    assert loss.dtype == np.float64
+    loss.backward()
+    assert all(p.grad.dtype == np.float64 for p in m.parameters())

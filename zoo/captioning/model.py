@@ -57,7 +57,6 @@ class CaptioningRNN(Module):
         self.config = CaptionerConfig(int(input_dim), int(wordvec_dim), int(hidden_dim),
                                       cell_type, dt.name, int(seed))
         self.cell_type = cell_type
-        self.dtype = dt
         self.word_to_idx = dict(word_to_idx)
         self.idx_to_word = {i: w for w, i in self.word_to_idx.items()}
         self._null = int(word_to_idx["<NULL>"])
@@ -80,6 +79,11 @@ class CaptioningRNN(Module):
         self.b = Parameter(np.zeros(G), dtype=dt)  # (G,)
         self.W_vocab = Parameter(W_vocab, dtype=dt)  # (H, V)
         self.b_vocab = Parameter(np.zeros(V), dtype=dt)  # (V,)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The parameters' dtype (follows `model.double()` / `model.float()`)."""
+        return self.W_proj.dtype
 
     @property
     def vocab_size(self) -> int:
