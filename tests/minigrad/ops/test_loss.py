@@ -1,0 +1,281 @@
+"""Loss family: torch's cross_entropy, nll_loss and the elementwise losses; float32, named
+errors, values and gradients from numpy formulas, torch's reduction and weighting rules."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad.functional as F
+from minigrad import Tensor
+from minigrad.errors import DTypeError, RangeError, ShapeError
+from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
+
+Y = np.array([0, 2, 1, 2])  # class ids for (4, 3) scores
+P = np.abs(f32(3, 4, seed=4)) * 0.9 + 0.05  # probabilities in (0, 1)
+
+F32_CASES = {
+    "CrossEntropy": lambda: (F.CrossEntropy, (f32(4, 3), Y), (0,)),
+    "NLLLoss": lambda: (F.NLLLoss, (f32(4, 3), Y), (0,)),
+    "MSELoss": lambda: (F.MSELoss, (f32(3, 4), f32(3, 4, seed=2)), (0, 1)),
+    "L1Loss": lambda: (F.L1Loss, (f32(3, 4), f32(3, 4, seed=2)), (0, 1)),
+    "SmoothL1Loss": lambda: (F.SmoothL1Loss, (f32(3, 4), f32(3, 4, seed=2)), (0, 1)),
+    "HuberLoss": lambda: (F.HuberLoss, (f32(3, 4), f32(3, 4, seed=2)), (0, 1)),
+    "BCELoss": lambda: (F.BCELoss, (P, f32(3, 4, seed=2) + 0.5), (0, 1)),
+    "BCEWithLogitsLoss": lambda: (F.BCEWithLogitsLoss, (f32(3, 4), P), (0, 1)),
+}
+
+ERROR_CASES = [
+    ("CrossEntropy", "target range", lambda: F.cross_entropy(r(4, 3), np.array([0, 3, 1, -1])),
+     RangeError, ["[0, 3)", "ignore_index -100", "-1 .. 3"]),
+    ("CrossEntropy", "target shape", lambda: F.cross_entropy(r(4, 3), np.zeros(3, int)),
+     ShapeError, ["target", "(4,)", "(3,)"]),
+    ("CrossEntropy", "reduction", lambda: F.cross_entropy(r(4, 3), Y, reduction="avg"),
+     RangeError, ["reduction", "'avg'"]),
+    ("CrossEntropy", "smoothing", lambda: F.cross_entropy(r(4, 3), Y, label_smoothing=1.5),
+     RangeError, ["label_smoothing", "1.5"]),
+    ("CrossEntropy", "axis", lambda: F.cross_entropy(r(4, 3), Y, axis=2), ShapeError,
+     ["axis 2", "out of range", "(4, 3)"]),
+    ("CrossEntropy", "weight", lambda: F.cross_entropy(r(4, 3), Y, weight=r(4)), ShapeError,
+     ["weight", "(3,)", "(4,)"]),
+    ("CrossEntropy", "probs shape", lambda: F.cross_entropy(r(4, 3), r(4, 2)), ShapeError,
+     ["target", "(4, 3)", "(4, 2)"]),
+    ("CrossEntropy", "int input", lambda: F.cross_entropy(np.ones((4, 3), int), Y), DTypeError,
+     ["input", "float", "int64"]),
+    ("CrossEntropy", "empty", lambda: F.cross_entropy(np.zeros((0, 3)), Y[:0]), ShapeError,
+     ["non-empty", "(0, 3)"]),
+    ("NLLLoss", "float target", lambda: F.nll_loss(r(4, 3), r(4, 3)), DTypeError,
+     ["target", "integer", "float64"]),
+    ("NLLLoss", "target range", lambda: F.nll_loss(r(4, 3), Y + 1), RangeError, ["[0, 3)"]),
+    ("MSELoss", "broadcast", lambda: F.mse_loss(r(3, 4), r(3)), ShapeError,
+     ["broadcast", "(3, 4)", "(3,)"]),
+    ("MSELoss", "dtype", lambda: F.mse_loss(r(3), f32(3)), DTypeError,
+     ["share one dtype", "float64", "float32"]),
+    ("L1Loss", "int input", lambda: F.l1_loss(np.arange(3), r(3)), DTypeError,
+     ["input", "float", "int64"]),
+    ("L1Loss", "reduction", lambda: F.l1_loss(r(3), r(3), reduction=None), RangeError,
+     ["reduction", "None"]),
+    ("SmoothL1Loss", "beta", lambda: F.smooth_l1_loss(r(3), r(3), beta=-1.0), RangeError,
+     ["beta", ">= 0", "-1.0"]),
+    ("HuberLoss", "delta", lambda: F.huber_loss(r(3), r(3), delta=0.0), RangeError,
+     ["delta", "> 0", "0.0"]),
+    ("BCELoss", "range", lambda: F.binary_cross_entropy(r(3), np.ones(3)), RangeError,
+     ["input", "[0, 1]"]),
+    ("BCELoss", "weight", lambda: F.binary_cross_entropy(np.full(3, 0.5), np.ones(3),
+                                                         weight=np.ones(4)), ShapeError,
+     ["weight", "(3,)", "(4,)"]),
+    ("BCEWithLogitsLoss", "pos_weight", lambda: F.binary_cross_entropy_with_logits(
+        r(2, 3), np.ones((2, 3)), pos_weight=np.ones(2)), ShapeError, ["pos_weight", "(2,)"]),
+    ("BCEWithLogitsLoss", "nan", lambda: F.binary_cross_entropy_with_logits(
+        np.array([np.nan]), np.ones(1)), RangeError, ["input", "finite", "1 NaN"]),
+]
+
+
+@pytest.mark.parametrize("name", sorted(F32_CASES))
+def test_float32_in_float32_out(name):
+    check_float32(*F32_CASES[name]())
+
+
+@pytest.mark.parametrize("fn, case, thunk, error, parts", ERROR_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in ERROR_CASES])
+def test_named_errors(fn, case, thunk, error, parts):
+    check_named_error(fn, thunk, error, parts)
+
+
+def _logp(x, axis=1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return np.log(e / e.sum(axis=axis, keepdims=True))
+
+
+def _softmax(x, axis=1):
+    return np.exp(_logp(x, axis))
+
+
+# ----- cross_entropy / nll_loss ----------------------------------------------------------------
+def test_cross_entropy_mean_sum_none_and_gradient():
+    x = Tensor(r(4, 3), requires_grad=True)
+    per = -_logp(x.data)[np.arange(4), Y]
+    assert F.cross_entropy(x, Y).item() == pytest.approx(per.mean(), abs=1e-14)
+    assert F.cross_entropy(x, Y, reduction="sum").item() == pytest.approx(per.sum(), abs=1e-14)
+    np.testing.assert_allclose(F.cross_entropy(x, Y, reduction="none").data, per, atol=1e-14)
+    F.cross_entropy(x, Y).backward()
+    np.testing.assert_allclose(x.grad, (_softmax(x.data) - np.eye(3)[Y]) / 4, atol=1e-14)
+
+
+def test_cross_entropy_weight_and_ignore_index_follow_torch():
+    x = Tensor(r(5, 3), requires_grad=True)
+    y = np.array([0, 2, -100, 1, 2])
+    w = np.array([0.5, 2.0, 1.5])
+    keep = y != -100
+    yk = np.where(keep, y, 0)
+    per = -_logp(x.data)[np.arange(5), yk] * w[yk] * keep
+    loss = F.cross_entropy(x, y, weight=w)
+    assert loss.item() == pytest.approx(per.sum() / (w[yk] * keep).sum(), abs=1e-14)
+    loss.backward()
+    expect = (_softmax(x.data) - np.eye(3)[yk]) * (w[yk] * keep)[:, None] / (w[yk] * keep).sum()
+    np.testing.assert_allclose(x.grad, expect, atol=1e-14)
+    assert not x.grad[2].any()  # the ignored row gets no gradient
+    # another ignore_index value
+    y7 = np.where(keep, y, 7)
+    assert F.cross_entropy(x, y7, weight=w, ignore_index=7).item() == pytest.approx(loss.item())
+
+
+def test_cross_entropy_all_ignored_is_zero_with_zero_gradient():
+    x = Tensor(r(3, 4), requires_grad=True)
+    loss = F.cross_entropy(x, np.full(3, -100))
+    assert loss.item() == 0.0
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((3, 4)))
+
+
+def test_cross_entropy_label_smoothing_formula():
+    x, C, eps = r(4, 3), 3, 0.2
+    lp = _logp(x)
+    per = (1 - eps) * -lp[np.arange(4), Y] + eps / C * -lp.sum(1)
+    got = F.cross_entropy(x, Y, label_smoothing=eps).item()
+    assert got == pytest.approx(per.mean(), abs=1e-14)
+    # the same as probability targets (1 - eps) onehot + eps / C
+    soft = (1 - eps) * np.eye(3)[Y] + eps / C
+    assert F.cross_entropy(x, soft).item() == pytest.approx(per.mean(), abs=1e-14)
+
+
+def test_cross_entropy_probability_targets_are_differentiable():
+    x = Tensor(r(2, 3, 4), requires_grad=True)  # classes on axis 1
+    t = Tensor(np.abs(r(2, 3, 4, seed=2)), requires_grad=True)
+    loss = F.cross_entropy(x, t)
+    lp = _logp(x.data)
+    assert loss.item() == pytest.approx(-(lp * t.data).sum() / 8, abs=1e-14)  # / (N * d1)
+    loss.backward()
+    np.testing.assert_allclose(t.grad, -lp / 8, atol=1e-14)
+    expect = (_softmax(x.data) * t.data.sum(1, keepdims=True) - t.data) / 8
+    np.testing.assert_allclose(x.grad, expect, atol=1e-14)
+
+
+def test_cross_entropy_classes_on_any_axis():
+    x = r(2, 5, 4)  # (N, T, V)
+    y = np.random.default_rng(3).integers(0, 4, (2, 5))
+    y[0, 1] = -100
+    a = F.cross_entropy(x, y, axis=-1, reduction="none").data
+    b = F.cross_entropy(np.moveaxis(x, -1, 1), y, reduction="none").data
+    np.testing.assert_allclose(a, b, atol=1e-15)
+    assert a.shape == (2, 5) and a[0, 1] == 0
+    assert F.cross_entropy(x, y, dim=2).item() == pytest.approx(F.cross_entropy(
+        x, y, axis=-1).item(), abs=1e-15)
+    with pytest.raises(TypeError, match="axis or dim"):
+        F.cross_entropy(x, y, axis=-1, dim=2)
+
+
+def test_cross_entropy_matches_masked_softmax_ce_token_mean():
+    x = r(2, 5, 4)
+    y = np.random.default_rng(3).integers(0, 4, (2, 5))
+    mask = np.random.default_rng(4).random((2, 5)) > 0.3
+    ref = F.masked_softmax_ce(x, y, mask, normalize="tokens").item()
+    got = F.cross_entropy(x, np.where(mask, y, -100), axis=-1).item()
+    assert got == pytest.approx(ref, abs=1e-14)
+
+
+def test_cross_entropy_unbatched_and_huge_scores():
+    x = np.array([1.0, 3.0, -2.0])
+    assert F.cross_entropy(x, np.array(1)).item() == pytest.approx(-_logp(x, 0)[1])
+    big = np.array([[1000.0, 0.0], [0.0, -1000.0]])
+    np.testing.assert_allclose(F.cross_entropy(big, np.array([1, 1]), reduction="none").data,
+                               [1000.0, 1000.0])
+
+
+def test_nll_loss_picks_weighted_log_probabilities():
+    x = Tensor(r(4, 3, 2), requires_grad=True)
+    y = np.array([[0, 1], [2, -100], [1, 1], [0, 2]])
+    w = np.array([1.0, 0.5, 3.0])
+    keep = y != -100
+    yk = np.where(keep, y, 0)
+    picked = np.take_along_axis(x.data, yk[:, None], axis=1)[:, 0]
+    loss = F.nll_loss(x, y, weight=w)
+    wk = w[yk] * keep
+    assert loss.item() == pytest.approx(-(picked * wk).sum() / wk.sum(), abs=1e-14)
+    loss.backward()
+    expect = np.zeros((4, 3, 2))
+    np.put_along_axis(expect, yk[:, None], (-wk / wk.sum())[:, None], axis=1)
+    np.testing.assert_allclose(x.grad, expect, atol=1e-15)
+    # log_softmax + nll_loss == cross_entropy
+    xs = r(4, 3)
+    assert F.nll_loss(_logp(xs), Y).item() == pytest.approx(F.cross_entropy(xs, Y).item())
+
+
+# ----- elementwise losses ----------------------------------------------------------------------
+def test_mse_l1_values_and_gradients():
+    x = Tensor(r(3, 4), requires_grad=True)
+    t = Tensor(r(3, 4, seed=2), requires_grad=True)
+    d = x.data - t.data
+    assert F.mse_loss(x, t).item() == pytest.approx((d ** 2).mean(), abs=1e-14)
+    assert F.l1_loss(x, t, reduction="sum").item() == pytest.approx(np.abs(d).sum(), abs=1e-13)
+    F.mse_loss(x, t).backward()
+    np.testing.assert_allclose(x.grad, 2 * d / 12, atol=1e-15)
+    np.testing.assert_allclose(t.grad, -2 * d / 12, atol=1e-15)
+
+
+def test_mse_broadcasts_and_sums_gradients_back():
+    x = Tensor(r(3, 1), requires_grad=True)
+    t = Tensor(r(4, seed=2), requires_grad=True)
+    d = x.data - t.data  # (3, 4)
+    loss = F.mse_loss(x, t, reduction="none")
+    np.testing.assert_allclose(loss.data, d ** 2, atol=1e-15)
+    loss.sum().backward()
+    np.testing.assert_allclose(x.grad, (2 * d).sum(1, keepdims=True), atol=1e-14)
+    np.testing.assert_allclose(t.grad, (-2 * d).sum(0), atol=1e-14)
+
+
+def test_smooth_l1_and_huber_piecewise():
+    d = np.array([-3.0, -0.5, 0.0, 0.25, 2.0])
+    t = np.zeros(5)
+    beta = 0.8
+    sl1 = np.where(np.abs(d) < beta, 0.5 * d ** 2 / beta, np.abs(d) - 0.5 * beta)
+    np.testing.assert_allclose(F.smooth_l1_loss(d, t, "none", beta=beta).data, sl1)
+    hub = np.where(np.abs(d) < beta, 0.5 * d ** 2, beta * (np.abs(d) - 0.5 * beta))
+    np.testing.assert_allclose(F.huber_loss(d, t, "none", delta=beta).data, hub)
+    np.testing.assert_allclose(hub, beta * sl1)  # huber = delta * smooth_l1(beta = delta)
+    np.testing.assert_allclose(F.smooth_l1_loss(d, t, "none", beta=0.0).data, np.abs(d))
+    x = Tensor(d, requires_grad=True)
+    F.huber_loss(x, t, reduction="sum", delta=beta).backward()
+    np.testing.assert_allclose(x.grad, np.clip(d, -beta, beta))
+
+
+def test_bce_values_clamped_logs_and_gradients():
+    p = Tensor(np.array([0.1, 0.5, 0.9, 0.3]), requires_grad=True)
+    t = Tensor(np.array([0.0, 1.0, 1.0, 0.25]), requires_grad=True)
+    w = np.array([1.0, 2.0, 0.5, 1.0])
+    per = -w * (t.data * np.log(p.data) + (1 - t.data) * np.log(1 - p.data))
+    loss = F.binary_cross_entropy(p, t, weight=w)
+    assert loss.item() == pytest.approx(per.mean(), abs=1e-14)
+    loss.backward()
+    np.testing.assert_allclose(p.grad, w * (p.data - t.data) / (p.data * (1 - p.data)) / 4)
+    np.testing.assert_allclose(t.grad, w * (np.log(1 - p.data) - np.log(p.data)) / 4)
+    # log(0) is clamped at -100 as torch: finite loss for certain-but-wrong predictions
+    edge = F.binary_cross_entropy(np.array([0.0, 1.0]), np.array([1.0, 0.0]), reduction="none")
+    np.testing.assert_array_equal(edge.data, [100.0, 100.0])
+
+
+def test_bce_with_logits_is_stable_and_matches_the_formula():
+    x = Tensor(np.array([-1000.0, -2.0, 0.5, 3.0, 1000.0]), requires_grad=True)
+    t = np.array([1.0, 0.0, 1.0, 0.3, 0.0])
+    pw = 2.5
+    sig = 1 / (1 + np.exp(-np.clip(x.data, -50, 50)))
+    with np.errstate(divide="ignore"):
+        log_sig = np.where(x.data > -50, np.log(sig), x.data)
+        log_1m = np.where(x.data < 50, np.log(1 - sig), -x.data)
+    per = -(pw * t * log_sig + (1 - t) * log_1m)
+    loss = F.binary_cross_entropy_with_logits(x, t, reduction="none", pos_weight=np.array(pw))
+    np.testing.assert_allclose(loss.data, per, rtol=1e-12)
+    assert np.isfinite(loss.data).all()
+    loss.sum().backward()
+    lw = 1 + (pw - 1) * t
+    np.testing.assert_allclose(x.grad, (1 - t) - lw * (1 - sig), atol=1e-12)
+    # without pos_weight the gradient is sigmoid(x) - t
+    x2 = Tensor(r(5), requires_grad=True)
+    F.binary_cross_entropy_with_logits(x2, t, reduction="sum").backward()
+    np.testing.assert_allclose(x2.grad, 1 / (1 + np.exp(-x2.data)) - t, atol=1e-15)
+
+
+def test_losses_keep_float32_with_float64_constants():
+    w = np.array([1.0, 2.0, 0.5])
+    assert F.cross_entropy(f32(4, 3), Y, weight=w).dtype == np.float32
+    assert F.binary_cross_entropy_with_logits(f32(2, 3), P[:2, :3], weight=w,
+                                              pos_weight=w).dtype == np.float32
