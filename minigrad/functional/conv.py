@@ -1,13 +1,16 @@
-"""2-D convolution on (N, C, H, W) images as torch's F.conv2d, vectorised with strided windows.
+"""Convolutions on (N, C, H, W) images and (N, C, L) sequences as torch's F.conv2d, F.conv1d and
+F.conv_transpose2d, vectorised with strided windows.
 
 `Conv2d` is a cross-correlation with stride, zero padding (ints, (h, w) pairs, 'valid' or
 'same'), dilation and groups; the output size floors like torch,
 H' = floor((H + 2 p - d (k - 1) - 1) / s) + 1, so rows and columns a window cannot reach are
 cropped. Forward pads into a channels-last buffer, builds the im2col matrix from
 `sliding_window_view` and does one GEMM per group; backward does one GEMM per gradient and
-group and scatters the column gradient back with a loop over the kh·kw kernel offsets only.
-The output is an (N, F, H', W') view of channels-last memory, so a following conv's transpose is
-cheap. The geometry helpers here are shared with the pooling family.
+group and scatters the column gradient back (col2im) with a loop over the kh·kw kernel offsets
+only. The output is an (N, F, H', W') view of channels-last memory, so a following conv's
+transpose is cheap. `Conv1d` is `Conv2d` on a height-1 image. `ConvTranspose2d` is the
+gradient of a conv with respect to its input: its forward is col2im, its backward im2col.
+The geometry helpers here are shared with the pooling family.
 """
 from __future__ import annotations
 
@@ -121,6 +124,113 @@ def _col2im(dcols: np.ndarray, padded: tuple, s: tuple, d: tuple, out: tuple) ->
     return dxp.transpose(0, 3, 1, 2)
 
 
+
+def _im2col(xp: np.ndarray, k: tuple, s: tuple, d: tuple, out: tuple, g: int) -> np.ndarray:
+    """(g, N·Ho·Wo, kh·kw·C/g) columns of the windows of a padded channels-last (N, Hp, Wp, C)."""
+    N, C = xp.shape[0], xp.shape[3]
+    extent = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
+    win = _windows(xp, extent, axis=(1, 2))[:, ::s[0], ::s[1], :, ::d[0], ::d[1]]
+    win = win[:, :out[0], :out[1]]  # (N, Ho, Wo, C, kh, kw) view
+    return (win.reshape(N, out[0], out[1], g, C // g, *k).transpose(3, 0, 1, 2, 5, 6, 4)
+            .reshape(g, N * out[0] * out[1], -1))  # one copy
+
+
+def _wmat(w: np.ndarray, g: int) -> np.ndarray:
+    """Weight (F, Cg, kh, kw) as g matrices (g, F/g, kh·kw·Cg) matching `_im2col`'s columns."""
+    F, Cg, kh, kw = w.shape
+    return w.reshape(g, F // g, Cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, F // g, -1)
+
+
+def _gemm(cols: np.ndarray, w2: np.ndarray) -> np.ndarray:
+    """(N·Ho·Wo, F) = per group cols (M, K) @ w2 (F/g, K).T, groups side by side."""
+    if len(cols) == 1:
+        return cols[0] @ w2[0].T
+    return np.concatenate([c @ m.T for c, m in zip(cols, w2, strict=True)], axis=1)
+
+
+def _dcols(d2: np.ndarray, w2: np.ndarray, shape: tuple) -> np.ndarray:
+    """Column gradient (N, Ho, Wo, kh, kw, C) of d2 (N·Ho·Wo, F) through the weight matrices."""
+    g, Fg = w2.shape[:2]
+    if g == 1:
+        return (d2 @ w2[0]).reshape(shape)
+    Cg = shape[-1] // g
+    dcols = np.empty(shape, dtype=d2.dtype)
+    for i in range(g):
+        dcols[..., i * Cg:(i + 1) * Cg] = (d2[:, i * Fg:(i + 1) * Fg] @ w2[i]).reshape(
+            *shape[:-1], Cg)
+    return dcols
+
+
+def _dw(d2: np.ndarray, cols: np.ndarray, shape: tuple) -> np.ndarray:
+    """Weight gradient (F, Cg, kh, kw) from d2 (N·Ho·Wo, F) and the columns (g, M, K)."""
+    F, Cg, kh, kw = shape
+    Fg = F // len(cols)
+    dw2 = np.concatenate([d2[:, i * Fg:(i + 1) * Fg].T @ c for i, c in enumerate(cols)])
+    return dw2.reshape(F, kh, kw, Cg).transpose(0, 3, 1, 2)
+
+
+def _inputs(fn: str, x: Any, w: Any, b: Any, nd: int, letters: tuple) -> tuple:
+    """Validated float x, w, b (or None) of matching ranks, dtypes and bias length."""
+    x, w = v.floating(fn, "x", x), v.floating(fn, "w", w)
+    v.ndim(fn, "x", x, nd, letters[0])
+    v.ndim(fn, "w", w, nd, letters[1])
+    v.nonempty(fn, "x", x)
+    if b is not None:
+        b = v.floating(fn, "b", b)
+        v.ndim(fn, "b", b, 1, letters[2])
+        v.same_dtype(fn, ("x", "w", "b"), x, w, b)
+    v.same_dtype(fn, ("x", "w"), x, w)
+    return x, w, b
+
+
+def _groups(fn: str, groups: Any, x: np.ndarray, w: np.ndarray, what: tuple) -> int:
+    """`groups` as an int that divides x's channels and w's first dimension."""
+    g = int_param(fn, "groups", groups, 1)
+    C, F = x.shape[1], w.shape[0]
+    if C % g or F % g:
+        which, n = (what[0], C) if C % g else (what[1], F)
+        raise ShapeError(f"{fn}: {which} = {n} must be divisible by groups = {g}, got x "
+                         f"{x.shape} and w {w.shape}")
+    return g
+
+
+def _conv_forward(ctx: Context, fn: str, x: np.ndarray, w: np.ndarray, b: Any, s: tuple,
+                  pads: tuple, d: tuple, g: int, axes: tuple = ("height", "width")) -> np.ndarray:
+    """Conv2d's forward on validated 4-D arrays; saves what `_conv_backward` needs."""
+    N, C, H, W = x.shape
+    F, Cg, kh, kw = w.shape
+    ph, pw = pads
+    Ho = out_size(fn, axes[0], H, kh, s[0], ph, d[0])
+    Wo = out_size(fn, axes[1], W, kw, s[1], pw, d[1])
+    if ph == pw == (0, 0):
+        xp = x.transpose(0, 2, 3, 1)  # (N, H, W, C) view; im2col copies
+    else:
+        xp = np.zeros((N, H + sum(ph), W + sum(pw), C), dtype=x.dtype)  # (N, Hp, Wp, C)
+        xp[:, ph[0]:ph[0] + H, pw[0]:pw[0] + W] = x.transpose(0, 2, 3, 1)
+    cols = _im2col(xp, (kh, kw), s, d, (Ho, Wo), g)  # (g, N*Ho*Wo, kh*kw*Cg)
+    out = _gemm(cols, _wmat(w, g))  # (N*Ho*Wo, F)
+    if b is not None:
+        out += b
+    ctx.save_for_backward(cols, w)
+    ctx.meta = (x.shape, s, d, pads, g, Ho, Wo)
+    return out.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo), NHWC in memory
+
+
+def _conv_backward(ctx: Context, dout: np.ndarray) -> tuple:
+    cols, w = ctx.saved_tensors
+    (N, C, H, W), s, d, (ph, pw), g, Ho, Wo = ctx.meta
+    needs = ctx.needs_input_grad
+    d2 = dout.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, -1)  # (N*Ho*Wo, F)
+    dw = _dw(d2, cols, w.shape) if needs[1] else None
+    db = d2.sum(axis=0) if len(needs) > 2 and needs[2] else None  # (F,)
+    dx = None
+    if needs[0]:
+        dcols = _dcols(d2, _wmat(w, g), (N, Ho, Wo, *w.shape[2:], C))
+        dx = _col2im(dcols, (N, C, H + sum(ph), W + sum(pw)), s, d, (Ho, Wo))
+        dx = dx[:, :, ph[0]:ph[0] + H, pw[0]:pw[0] + W]  # (N, C, H, W)
+    return (dx, dw, db)[:len(needs)]
+
+
 class Conv2d(Function):
     """Cross-correlation as torch's F.conv2d: x (N, C, H, W), w (F, C / groups, kh, kw), b (F,)
     or None -> (N, F, H', W'); `pad` is an alias of `padding`."""
@@ -129,79 +239,116 @@ class Conv2d(Function):
     def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
                 dilation: Any = 1, groups: int = 1, pad: Any = None) -> np.ndarray:
         fn = "Conv2d"
-        x, w = v.floating(fn, "x", x), v.floating(fn, "w", w)
-        v.ndim(fn, "x", x, 4, "(N, C, H, W)")
-        v.ndim(fn, "w", w, 4, "(F, C / groups, kh, kw)")
-        v.nonempty(fn, "x", x)
+        x, w, b = _inputs(fn, x, w, b, 4, ("(N, C, H, W)", "(F, C / groups, kh, kw)", "(F,)"))
         if b is not None:
-            b = v.floating(fn, "b", b)
-            v.ndim(fn, "b", b, 1, "(F,)")
             v.same_dim(fn, "b", b, 0, "w", w, 0)
-            v.same_dtype(fn, ("x", "w", "b"), x, w, b)
-        v.same_dtype(fn, ("x", "w"), x, w)
-        N, C, H, W = x.shape
-        F, Cg, kh, kw = w.shape
-        g = int_param(fn, "groups", groups, 1)
-        if C % g or F % g:
-            which, n = ("x's channels C", C) if C % g else ("w's filters F", F)
-            raise ShapeError(f"{fn}: {which} = {n} must be divisible by groups = {g}, got x "
-                             f"{x.shape} and w {w.shape}")
-        if Cg * g != C:
-            raise ShapeError(f"{fn}: x.shape[1] must equal w.shape[1] * groups = {Cg} * {g} = "
-                             f"{Cg * g}, got x {x.shape} and w {w.shape}")
-        s = pair(fn, "stride", stride, 1)
-        d = pair(fn, "dilation", dilation, 1)
+        g = _groups(fn, groups, x, w, ("x's channels C", "w's filters F"))
+        if w.shape[1] * g != x.shape[1]:
+            raise ShapeError(f"{fn}: x.shape[1] must equal w.shape[1] * groups = {w.shape[1]} * "
+                             f"{g} = {w.shape[1] * g}, got x {x.shape} and w {w.shape}")
+        s, d = pair(fn, "stride", stride, 1), pair(fn, "dilation", dilation, 1)
         pname, padding = _padding_arg(fn, padding, pad)
-        ph, pw = _padding(fn, pname, padding, (kh, kw), d, s)
-        Ho = out_size(fn, "height", H, kh, s[0], ph, d[0])
-        Wo = out_size(fn, "width", W, kw, s[1], pw, d[1])
-        if ph == pw == (0, 0):
-            xp = x.transpose(0, 2, 3, 1)  # (N, H, W, C) view; im2col below copies
-        else:
-            xp = np.zeros((N, H + sum(ph), W + sum(pw), C), dtype=x.dtype)  # (N, Hp, Wp, C)
-            xp[:, ph[0]:ph[0] + H, pw[0]:pw[0] + W] = x.transpose(0, 2, 3, 1)
-        extent = (d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1)
-        win = _windows(xp, extent, axis=(1, 2))[:, ::s[0], ::s[1], :, ::d[0], ::d[1]]
-        M, K = N * Ho * Wo, kh * kw * Cg
-        cols = (win.reshape(N, Ho, Wo, g, Cg, kh, kw).transpose(3, 0, 1, 2, 5, 6, 4)
-                .reshape(g, M, K))  # (g, N*Ho*Wo, kh*kw*Cg) im2col copy
-        w2 = w.reshape(g, F // g, Cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, F // g, K)
-        if g == 1:
-            out = cols[0] @ w2[0].T  # (N*Ho*Wo, F)
-        else:
-            out = np.concatenate([cols[i] @ w2[i].T for i in range(g)], axis=1)
-        if b is not None:
-            out += b
-        ctx.save_for_backward(cols, w)
-        ctx.meta = (x.shape, s, d, ph, pw, g, Ho, Wo)
-        return out.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo), NHWC in memory
+        pads = _padding(fn, pname, padding, w.shape[2:], d, s)
+        return _conv_forward(ctx, fn, x, w, b, s, pads, d, g)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        cols, w = ctx.saved_tensors
-        (N, C, H, W), s, d, ph, pw, g, Ho, Wo = ctx.meta
-        F, Cg, kh, kw = w.shape
-        Fg = F // g
-        d2 = dout.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, F)  # (N*Ho*Wo, F)
-        dx = dw = db = None
-        if ctx.needs_input_grad[1]:
-            dw2 = np.concatenate([d2[:, i * Fg:(i + 1) * Fg].T @ cols[i] for i in range(g)])
-            dw = dw2.reshape(F, kh, kw, Cg).transpose(0, 3, 1, 2)  # (F, Cg, kh, kw)
-        has_b = len(ctx.needs_input_grad) > 2
-        if has_b and ctx.needs_input_grad[2]:
-            db = d2.sum(axis=0)  # (F,)
-        if ctx.needs_input_grad[0]:
-            w2 = w.reshape(g, Fg, Cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g, Fg, -1)
-            if g == 1:
-                dcols = (d2 @ w2[0]).reshape(N, Ho, Wo, kh, kw, C)
-            else:
-                dcols = np.empty((N, Ho, Wo, kh, kw, C), dtype=dout.dtype)
-                for i in range(g):
-                    dcols[..., i * Cg:(i + 1) * Cg] = (d2[:, i * Fg:(i + 1) * Fg] @ w2[i]).reshape(
-                        N, Ho, Wo, kh, kw, Cg)
-            dx = _col2im(dcols, (N, C, H + sum(ph), W + sum(pw)), s, d, (Ho, Wo))
-            dx = dx[:, :, ph[0]:ph[0] + H, pw[0]:pw[0] + W]  # (N, C, H, W)
-        return (dx, dw, db) if has_b else (dx, dw)
+        return _conv_backward(ctx, dout)
+
+
+def _single(fn: str, name: str, value: Any, low: int) -> int:
+    """An int or a 1-tuple of one, >= low (conv1d's stride, padding, dilation)."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not _is_int(value) or value < low:
+        raise ShapeError(f"{fn}: {name} must be an int >= {low} (or a 1-tuple), got {value!r}")
+    return int(value)
+
+
+class Conv1d(Function):
+    """Cross-correlation as torch's F.conv1d: x (N, C, L), w (F, C / groups, k), b (F,) or
+    None -> (N, F, L'), L' = floor((L + 2 p - d (k - 1) - 1) / s) + 1."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
+                dilation: Any = 1, groups: int = 1) -> np.ndarray:
+        fn = "Conv1d"
+        x, w, b = _inputs(fn, x, w, b, 3, ("(N, C, L)", "(F, C / groups, k)", "(F,)"))
+        if b is not None:
+            v.same_dim(fn, "b", b, 0, "w", w, 0)
+        g = _groups(fn, groups, x, w, ("x's channels C", "w's filters F"))
+        if w.shape[1] * g != x.shape[1]:
+            raise ShapeError(f"{fn}: x.shape[1] must equal w.shape[1] * groups = {w.shape[1]} * "
+                             f"{g} = {w.shape[1] * g}, got x {x.shape} and w {w.shape}")
+        s, d = (1, _single(fn, "stride", stride, 1)), (1, _single(fn, "dilation", dilation, 1))
+        if not isinstance(padding, str):
+            padding = (0, _single(fn, "padding", padding, 0))
+        pads = _padding(fn, "padding", padding, (1, w.shape[2]), d, s)
+        out = _conv_forward(ctx, fn, x[:, :, None], w[:, :, None], b, s, pads, d, g,
+                            ("height", "length"))
+        return out[:, :, 0]  # (N, F, L')
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> tuple:
+        grads = _conv_backward(ctx, dout[:, :, None])
+        return tuple(gr if gr is None or gr.ndim == 1 else gr[:, :, 0] for gr in grads)
+
+
+class ConvTranspose2d(Function):
+    """Transposed convolution as torch's F.conv_transpose2d: x (N, C, H, W),
+    w (C, F / groups, kh, kw), b (F,) or None -> (N, F, H', W'),
+    H' = (H - 1) s - 2 p + d (kh - 1) + output_padding + 1."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
+                output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> np.ndarray:
+        fn = "ConvTranspose2d"
+        x, w, b = _inputs(fn, x, w, b, 4, ("(N, C, H, W)", "(C, F / groups, kh, kw)", "(F,)"))
+        v.same_dim(fn, "x", x, 1, "w", w, 0)
+        g = _groups(fn, groups, x, w, ("x's channels C", "w.shape[0]"))
+        N, C, H, W = x.shape
+        F = w.shape[1] * g
+        if b is not None and b.shape[0] != F:
+            raise ShapeError(f"{fn}: b.shape[0] must equal w.shape[1] * groups = {F}, got b "
+                             f"{b.shape} and w {w.shape}")
+        s, d = pair(fn, "stride", stride, 1), pair(fn, "dilation", dilation, 1)
+        p, op = pair(fn, "padding", padding, 0), pair(fn, "output_padding", output_padding, 0)
+        if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]):
+            raise ShapeError(f"{fn}: output_padding {op} must be smaller than stride {s} or "
+                             f"dilation {d} on each side (as torch)")
+        full = tuple((n - 1) * sa + da * (k - 1) + 1 + o
+                     for n, sa, da, k, o in zip((H, W), s, d, w.shape[2:], op, strict=True))
+        out = (full[0] - 2 * p[0], full[1] - 2 * p[1])
+        if min(out) < 1:
+            raise ShapeError(f"{fn}: output size {out} must be positive: padding {p} is too "
+                             f"large for input {(H, W)}, kernel {w.shape[2:]}, stride {s}")
+        d2 = x.transpose(0, 2, 3, 1).reshape(N * H * W, C)  # (N*H*W, C)
+        dcols = _dcols(d2, _wmat(w, g), (N, H, W, *w.shape[2:], F))
+        y = _col2im(dcols, (N, F, *full), s, d, (H, W))[:, :, p[0]:p[0] + out[0],
+                                                         p[1]:p[1] + out[1]]
+        if b is not None:
+            y = y + b[:, None, None]
+        ctx.save_for_backward(x, w)
+        ctx.meta = (s, d, p, full, g)
+        return y  # (N, F, H', W')
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> tuple:
+        x, w = ctx.saved_tensors
+        s, d, p, full, g = ctx.meta
+        N, C, H, W = x.shape
+        needs = ctx.needs_input_grad
+        Ho, Wo = dout.shape[2:]
+        dfull = np.zeros((N, *full, dout.shape[1]), dtype=dout.dtype)  # (N, Hf, Wf, F)
+        dfull[:, p[0]:p[0] + Ho, p[1]:p[1] + Wo] = dout.transpose(0, 2, 3, 1)
+        cols = _im2col(dfull, w.shape[2:], s, d, (H, W), g)  # (g, N*H*W, kh*kw*F/g)
+        dx = dw = None
+        if needs[0]:
+            dx = _gemm(cols, _wmat(w, g)).reshape(N, H, W, C).transpose(0, 3, 1, 2)
+        if needs[1]:
+            dw = _dw(x.transpose(0, 2, 3, 1).reshape(N * H * W, C), cols, w.shape)
+        db = dout.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
+        return (dx, dw, db)[:len(needs)]
 
 
 def conv2d(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
@@ -211,6 +358,21 @@ def conv2d(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0, dil
                         groups=groups, pad=pad)
 
 
-__all__ = ["Conv2d", "conv2d"]
+def conv1d(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+           groups: int = 1) -> Any:
+    """torch's F.conv1d: (N, C, L), (F, C / groups, k), (F,) or None -> (N, F, L')."""
+    return Conv1d.apply(x, w, b, stride=stride, padding=padding, dilation=dilation,
+                        groups=groups)
+
+
+def conv_transpose2d(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Any:
+    """torch's F.conv_transpose2d: (N, C, H, W), (C, F / groups, kh, kw), (F,) or None ->
+    (N, F, H', W')."""
+    return ConvTranspose2d.apply(x, w, b, stride=stride, padding=padding,
+                                 output_padding=output_padding, groups=groups, dilation=dilation)
+
+
+__all__ = ["Conv2d", "Conv1d", "ConvTranspose2d", "conv2d", "conv1d", "conv_transpose2d"]
 
 TENSOR_METHODS: dict = {}

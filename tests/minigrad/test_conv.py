@@ -9,7 +9,16 @@ import pytest
 
 from minigrad import Tensor
 from minigrad.errors import DTypeError, RangeError, ShapeError
-from minigrad.functional import Conv2d, MaxPool2d, conv2d, max_pool2d
+from minigrad.functional import (
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    MaxPool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    max_pool2d,
+)
 from minigrad.testing import gradcheck
 
 
@@ -324,3 +333,79 @@ def test_pool_layers_take_torch_names_and_print_like_torch():
         AvgPool2d()
     with pytest.raises(ShapeError, match="^AdaptiveAvgPool2d: output_size"):
         AdaptiveAvgPool2d((2, 0))
+
+
+# ----- conv1d, conv_transpose2d: pixel loops from torch's definitions ---------------------------
+def naive_conv1d(x, w, b, stride, pads, dilation, groups):
+    xp = np.pad(x, ((0, 0), (0, 0), pads))
+    F, Cg, k = w.shape
+    Lo = (xp.shape[2] - dilation * (k - 1) - 1) // stride + 1
+    out = np.zeros((x.shape[0], F, Lo))
+    for n, f, i in np.ndindex(x.shape[0], F, Lo):
+        g = f // (F // groups)
+        taps = xp[n, g * Cg:(g + 1) * Cg, i * stride:i * stride + dilation * (k - 1) + 1:dilation]
+        out[n, f, i] = (taps * w[f]).sum() + (0.0 if b is None else b[f])
+    return out
+
+
+def naive_conv_transpose(x, w, b, stride, padding, output_padding, groups, dilation):
+    """Each input pixel scatters x · w into the output at (h s + i d, w s + j d), then crop."""
+    N, C, H, W = x.shape
+    _, Fg, kh, kw = w.shape
+    s, p, op, d = stride, padding, output_padding, dilation
+    full = np.zeros((N, Fg * groups, (H - 1) * s + d * (kh - 1) + 1 + op,
+                     (W - 1) * s + d * (kw - 1) + 1 + op))
+    for n, c, h, q, i, j in np.ndindex(N, C, H, W, kh, kw):
+        g = c // (C // groups)
+        full[n, g * Fg:(g + 1) * Fg, h * s + i * d, q * s + j * d] += x[n, c, h, q] * w[c, :, i, j]
+    out = full[:, :, p:full.shape[2] - p, p:full.shape[3] - p]
+    return out if b is None else out + b[:, None, None]
+
+
+@pytest.mark.parametrize("xs, ws, kwargs, pads", [
+    ((2, 4, 9), (6, 2, 3), {"stride": 2, "padding": 1, "groups": 2}, (1, 1)),
+    ((2, 3, 7), (4, 3, 2), {"padding": "same", "dilation": 3}, (1, 2)),
+    ((1, 2, 8), (3, 2, 3), {"stride": (3,), "dilation": (2,), "padding": (1,)}, (1, 1)),
+])
+def test_conv1d_matches_the_loop_and_gradcheck(xs, ws, kwargs, pads):
+    rng = np.random.default_rng(10)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    ref = naive_conv1d(x, w, b, _one(kwargs.get("stride", 1)), pads,
+                       _one(kwargs.get("dilation", 1)), kwargs.get("groups", 1))
+    np.testing.assert_allclose(conv1d(x, w, b, **kwargs).data, ref, rtol=1e-12, atol=1e-12)
+    for args in ([x, w, b], [x, w, None]):
+        report = gradcheck(Conv1d, args, kwargs=kwargs, eps=1e-3, order=4)
+        assert report.max_rel_error < 1e-8, report.rel_errors
+
+
+def _one(v):
+    return v[0] if isinstance(v, tuple) else v
+
+
+@pytest.mark.parametrize("xs, ws, kwargs", [
+    ((2, 3, 4, 5), (3, 4, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+    ((2, 4, 3, 3), (4, 2, 2, 2), {"stride": 3, "output_padding": 2, "groups": 2}),
+    ((1, 2, 3, 4), (2, 3, 3, 2), {"padding": 1, "output_padding": 1, "dilation": 2}),
+])
+def test_conv_transpose2d_matches_the_scatter_loop_and_gradcheck(xs, ws, kwargs):
+    rng = np.random.default_rng(11)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    b = rng.standard_normal(ws[1] * kwargs.get("groups", 1))
+    ref = naive_conv_transpose(x, w, b, kwargs.get("stride", 1), kwargs.get("padding", 0),
+                               kwargs["output_padding"], kwargs.get("groups", 1),
+                               kwargs.get("dilation", 1))
+    out = conv_transpose2d(x, w, b, **kwargs)
+    assert out.shape == ref.shape
+    np.testing.assert_allclose(out.data, ref, rtol=1e-12, atol=1e-12)
+    for args in ([x, w, b], [x, w, None]):
+        report = gradcheck(ConvTranspose2d, args, kwargs=kwargs, eps=1e-3, order=4)
+        assert report.max_rel_error < 1e-8, report.rel_errors
+
+
+def test_conv_transpose2d_is_the_input_gradient_of_conv2d():
+    rng = np.random.default_rng(12)
+    w, dout = rng.standard_normal((3, 2, 3, 3)), rng.standard_normal((2, 3, 5, 5))
+    x = Tensor(rng.standard_normal((2, 2, 9, 9)), requires_grad=True)  # (9 + 2 - 3) / 2 + 1 = 5
+    conv2d(x, w, None, stride=2, padding=1).backward(dout)
+    ref = conv_transpose2d(dout, w, stride=2, padding=1)  # (5 - 1) 2 - 2 + 3 = 9
+    np.testing.assert_allclose(x.grad, ref.data, atol=1e-12)

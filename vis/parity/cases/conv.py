@@ -20,11 +20,21 @@ def _torch_conv(x, w, b=None, pad=None, **kwargs):
         return F.conv2d(x, w, b, **kwargs)
 
 
-def _conv(x: tuple, w: tuple, bias: bool = True, **consts):
+def _conv(x: tuple, w: tuple, bias: bool = True, transposed: bool = False, **consts):
+    F_out = w[1] * consts.get("groups", 1) if transposed else w[0]
+
     def build(rng: np.random.Generator) -> Inputs:
-        b = _normal(rng, w[0]) if bias else None
+        b = _normal(rng, F_out) if bias else None
         return Inputs({"x": _normal(rng, *x), "w": _normal(rng, *w), "b": b}, consts)
     return build
+
+
+def _torch_conv1d(x, w, b=None, **kwargs):
+    return F.conv1d(x, w, b, **kwargs)
+
+
+def _torch_conv_t(x, w, b=None, **kwargs):
+    return F.conv_transpose2d(x, w, b, **kwargs)
 
 
 def _case(label: str, build, note: str = "") -> ParityCase:
@@ -50,4 +60,21 @@ CASES: list[ParityCase] = [
           note="b = None, padding='valid'"),
     _case("Conv2d[same]", _conv((2, 3, 6, 5), (4, 3, 2, 4), padding="same", dilation=(1, 2)),
           note="padding='same' with even kernel extents: the extra zero row/column at the end"),
+    ParityCase("Conv1d", mf.Conv1d,
+               _conv((2, 4, 9), (6, 2, 3), stride=2, padding=1, dilation=1, groups=2),
+               _torch_conv1d, note="groups 2, non-tiling length"),
+    ParityCase("Conv1d[same, dilation, no bias]", mf.Conv1d,
+               _conv((2, 3, 7), (4, 3, 2), bias=False, padding="same", dilation=3),
+               _torch_conv1d, note="even kernel extent: the extra zero at the end"),
+    ParityCase("ConvTranspose2d", mf.ConvTranspose2d,
+               _conv((2, 3, 4, 5), (3, 4, 3, 3), transposed=True, stride=2, padding=1,
+                     output_padding=1),
+               _torch_conv_t, note="w (C, F, kh, kw) as torch"),
+    ParityCase("ConvTranspose2d[groups, dilation, rectangular]", mf.ConvTranspose2d,
+               _conv((2, 4, 3, 4), (4, 3, 2, 3), transposed=True, stride=(1, 3), padding=(0, 2),
+                     output_padding=(1, 2), groups=2, dilation=(2, 1)),
+               _torch_conv_t, note="output_padding < max(stride, dilation) per side"),
+    ParityCase("ConvTranspose2d[no bias]", mf.ConvTranspose2d,
+               _conv((1, 2, 5, 5), (2, 3, 4, 4), bias=False, stride=2, padding=1),
+               _torch_conv_t),
 ]
