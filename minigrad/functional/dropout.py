@@ -11,7 +11,7 @@ from minigrad.functional import validate as v
 from minigrad.tensor import Tensor
 
 
-def _check_p(p: Any) -> float:
+def check_p(p: Any) -> float:
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise DTypeError(f"Dropout: p must be a number, got {type(p).__name__} {p!r}")
     if not 0 <= p <= 1:
@@ -27,7 +27,7 @@ class Dropout(Function):
     def forward(ctx: Context, x: Any, mask: Any, *, p: float = 0.5) -> np.ndarray:
         fn = "Dropout"
         x = np.asarray(v.floating(fn, "x", np.asarray(x)))
-        p = _check_p(p)
+        p = check_p(p)
         mask = np.asarray(v.boolean(fn, "mask", mask))
         try:
             shape = np.broadcast_shapes(np.shape(x), mask.shape)
@@ -50,7 +50,7 @@ class Dropout(Function):
 def dropout_mask(shape: tuple, p: float, rng: np.random.Generator | None = None) -> np.ndarray:
     """A bool keep-mask of `shape`, each entry True with probability 1 - p, drawn from `rng`
     (a fresh unseeded Generator if None)."""
-    p = _check_p(p)
+    p = check_p(p)
     if rng is None:
         rng = np.random.default_rng()
     if not isinstance(rng, np.random.Generator):
@@ -63,7 +63,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: np.random.Genera
             mask: Any = None) -> Any:
     """torch.nn.functional.dropout: x (any shape) -> same shape; the identity when p = 0 or
     not training. The keep-mask is `mask` if given, else drawn from `rng`."""
-    p = _check_p(p)
+    p = check_p(p)
     if not training or p == 0:
         return x if isinstance(x, Tensor) else Tensor(x)
     if mask is None:
