@@ -26,9 +26,21 @@ def is_grad_enabled() -> bool:
     return _state.enabled
 
 
-def set_grad_enabled(mode: bool) -> None:
-    """Turn recording on or off for the calling thread."""
-    _state.enabled = bool(mode)
+class set_grad_enabled:
+    """Turn recording on or off for the calling thread now; used in `with`, restore it after.
+
+    `set_grad_enabled(False)` works as a call or as `with set_grad_enabled(training): ...`.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self._prev = _state.enabled
+        _state.enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        _state.enabled = self._prev
 
 
 class _GradMode:

@@ -174,3 +174,19 @@ def test_two_threads_train_two_models_bit_for_bit_like_sequential_runs():
         for k in ref:
             assert np.array_equal(got[seed][k], ref[k]), (seed, k)
         assert not np.array_equal(ref["fc1.weight"], MLP(seed).state_dict()["fc1.weight"])
+
+
+def test_set_grad_enabled_as_a_call_and_as_a_context_manager():
+    x = Tensor(np.ones(2), requires_grad=True)
+    with set_grad_enabled(False):
+        assert not is_grad_enabled() and (x * 2.0).grad_fn is None
+        with set_grad_enabled(True):
+            assert (x * 2.0).grad_fn is F.Mul
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    set_grad_enabled(False)
+    try:
+        assert not is_grad_enabled()
+    finally:
+        set_grad_enabled(True)
+    assert is_grad_enabled()
