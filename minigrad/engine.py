@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import GradientError, GraphError, ShapeError
-from minigrad.function import parents
+from minigrad.function import _writes, parents, written_since
 
 
 def backward(root: Any, grad: Any = None, retain_graph: bool = False,
@@ -122,6 +122,11 @@ def _check_usable(ctx: Any) -> None:
             raise GraphError(
                 f"{ctx.fn.__name__}: an array it saved for backward (shape {t.data.shape}) was "
                 f"modified in place after forward (version {version} -> {t._version}); "
+                "gradients would be wrong. Clone it before modifying, or redo the forward.")
+        if _writes and written_since(t.data, ctx._saved_at):
+            raise GraphError(
+                f"{ctx.fn.__name__}: an array it saved for backward (shape {t.data.shape}) was "
+                "modified in place after forward through a tensor sharing its memory (a view); "
                 "gradients would be wrong. Clone it before modifying, or redo the forward.")
 
 

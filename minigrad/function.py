@@ -14,7 +14,7 @@ from minigrad.tensor import Tensor
 class Context:
     """What a Function's forward leaves for its backward; also the graph node of its outputs."""
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_saved_versions",
+    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_saved_versions", "_saved_at",
                  "_freed", "_out_meta", "_retained", "saved_consumable", "_grads", "__dict__")
 
     def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple) -> None:
@@ -43,6 +43,7 @@ class Context:
                 if isinstance(t, Tensor) and (t.data is a or _owner(t.data) is owner):
                     versions.append((t, t._version))
         self._saved_versions = tuple(versions)
+        self._saved_at = _write_count[0]
 
     @property
     def saved_tensors(self) -> tuple:
@@ -130,6 +131,36 @@ def _owner(a: np.ndarray) -> Any:
     while isinstance(a, np.ndarray) and a.base is not None:
         a = a.base
     return a
+
+
+# Buffers edited in place by Tensor methods: id(owner) -> [number of the last edit, weakref].
+# A tensor's own version counter misses edits made through another tensor that views the same
+# memory (y = x.T; x += 1); the engine also compares these numbers with `Context._saved_at`.
+_writes: dict[int, list] = {}
+_write_count = [0]
+
+
+def note_inplace_write(a: np.ndarray) -> None:
+    """Record that `a`'s memory was just edited in place (anything saved from it is stale)."""
+    owner = _owner(a)
+    key = id(owner)
+    _write_count[0] += 1
+    entry = _writes.get(key)
+    if entry is not None:
+        entry[0] = _write_count[0]
+        return
+    try:
+        ref = weakref.ref(owner, lambda r, k=key: _writes.pop(k, None) if _writes.get(
+            k, (0, None))[1] is r else None)
+    except TypeError:  # memory owned by a non-ndarray (bytes, mmap): not tracked
+        return
+    _writes[key] = [_write_count[0], ref]
+
+
+def written_since(a: np.ndarray, count: int) -> bool:
+    """Whether `a`'s memory was edited in place by a Tensor method after write number `count`."""
+    entry = _writes.get(id(_owner(a)))
+    return entry is not None and entry[0] > count
 
 
 def _saved_outputs(saved: tuple, outs: Any) -> tuple:

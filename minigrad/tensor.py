@@ -181,7 +181,12 @@ class Tensor:
         if self.requires_grad and _state.enabled:
             raise GraphError(f"{op}: in-place operation on a tensor that requires grad while "
                              "recording; write it out of place (x = x + y) or under no_grad()")
+        self._bump()
+
+    def _bump(self) -> None:
+        """Count an in-place edit of `.data` (on this tensor and on its memory, for views)."""
         self._version += 1
+        _function.note_inplace_write(self.data)
 
     def _records(self, op: str, other: Any) -> bool:
         """Whether `op` in place must be recorded; a leaf that requires grad is refused."""
@@ -200,7 +205,7 @@ class Tensor:
         if self._records("add_", other):
             return self._record("add", other if alpha == 1.0 else (
                 other * alpha if isinstance(other, Tensor) else alpha * np.asarray(other)))
-        self._version += 1
+        self._bump()
         o = _raw(other)
         self.data += o if alpha == 1.0 else alpha * o
         return self
@@ -209,7 +214,7 @@ class Tensor:
         """self -= other, in place."""
         if self._records("sub_", other):
             return self._record("sub", other)
-        self._version += 1
+        self._bump()
         self.data -= _raw(other)
         return self
 
@@ -217,7 +222,7 @@ class Tensor:
         """self *= other, in place."""
         if self._records("mul_", other):
             return self._record("mul", other)
-        self._version += 1
+        self._bump()
         self.data *= _raw(other)
         return self
 
@@ -225,7 +230,7 @@ class Tensor:
         """self /= other, in place."""
         if self._records("div_", other):
             return self._record("div", other)
-        self._version += 1
+        self._bump()
         self.data /= _raw(other)
         return self
 
@@ -251,7 +256,7 @@ class Tensor:
         if retained:
             del self._ctx._retained[self._out_idx]
         self.data[...] = out.data
-        self._version += 1
+        self._bump()
         self._ctx, self._out_idx, self.requires_grad = out._ctx, out._out_idx, True
         if retained:
             self.retain_grad()
@@ -300,4 +305,6 @@ def _snapshot(t: Tensor) -> Tensor:
     return s
 
 
-from minigrad import numpy_dispatch as _dispatch  # noqa: E402  (it needs Tensor, defined above)
+# These two import Tensor, defined above.
+from minigrad import function as _function  # noqa: E402
+from minigrad import numpy_dispatch as _dispatch  # noqa: E402

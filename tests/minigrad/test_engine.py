@@ -242,6 +242,39 @@ def test_in_place_edit_of_non_grad_input_saved_as_a_view_is_caught():
     assert w.grad is None
 
 
+@pytest.mark.parametrize("view", [lambda c: c.reshape(3, 2), lambda c: c.T])
+@pytest.mark.parametrize("edit", ["recorded", "no_grad", "copy_"])
+def test_in_place_edit_through_another_tensor_sharing_the_memory_is_caught(view, edit):
+    from minigrad import no_grad
+    x, w = _leaf((2, 3), 1), _leaf((3, 2), 2)
+    c = x * 1.0
+    v = view(c)  # shares c's buffer; Mul below saves v's data
+    assert np.shares_memory(v.data, c.data)
+    y = (v * w).sum()
+    if edit == "recorded":
+        c += 1.0
+    elif edit == "no_grad":
+        with no_grad():
+            c.mul_(2.0)
+    else:
+        with no_grad():
+            c.copy_(np.zeros((2, 3)))
+    with pytest.raises(GraphError, match="Mul: .*sharing its memory"):
+        y.backward()
+    assert x.grad is None and w.grad is None
+
+
+def test_writes_to_other_memory_or_before_forward_are_not_flagged():
+    x, w = _leaf((2, 3), 1), _leaf((3, 2), 2)
+    c = x * 1.0
+    c += 1.0  # before the forward that saves a view of c: fine
+    other = x * 1.0
+    y = (c.reshape(3, 2) * w).sum()
+    other += 1.0  # a different buffer
+    y.backward()
+    np.testing.assert_allclose(w.grad, (x.data + 1.0).reshape(3, 2))
+
+
 def test_in_place_edit_of_an_input_that_is_not_saved_is_allowed():
     x = _leaf((3,))
     c = Tensor(np.ones(3))
