@@ -304,35 +304,36 @@ def _nonneg(fn: str, name: str, value: Any, positive: bool = False) -> float:
     return float(value)
 
 
-class MSELoss(_Pointwise):
+class _Difference(_Pointwise):
+    """An elementwise loss f(d) of d = input - target, with f' = `df`: dt = -dx."""
+
+    @classmethod
+    def value(cls, x: np.ndarray, t: np.ndarray, **c: Any) -> np.ndarray:
+        return cls.f(x - t, **c)
+
+    @classmethod
+    def grads(cls, x: np.ndarray, t: np.ndarray, g: np.ndarray, nx: bool, nt: bool,
+              **c: Any) -> tuple:
+        dx = cls.df(x - t, **c) * g
+        return dx, -dx
+
+
+class MSELoss(_Difference):
     """torch's mse_loss: (input - target)² reduced; input, target broadcast -> scalar or the
     broadcast shape ('none')."""
 
-    @staticmethod
-    def value(x: np.ndarray, t: np.ndarray) -> np.ndarray:
-        d = x - t
-        return d * d
-
-    @staticmethod
-    def grads(x: np.ndarray, t: np.ndarray, g: np.ndarray, nx: bool, nt: bool) -> tuple:
-        dx = 2 * (x - t) * g
-        return dx, -dx
+    f = staticmethod(lambda d: d * d)
+    df = staticmethod(lambda d: 2 * d)
 
 
-class L1Loss(_Pointwise):
+class L1Loss(_Difference):
     """torch's l1_loss: |input - target| reduced (gradient sign(input - target), 0 at a tie)."""
 
-    @staticmethod
-    def value(x: np.ndarray, t: np.ndarray) -> np.ndarray:
-        return np.abs(x - t)
-
-    @staticmethod
-    def grads(x: np.ndarray, t: np.ndarray, g: np.ndarray, nx: bool, nt: bool) -> tuple:
-        dx = np.sign(x - t) * g
-        return dx, -dx
+    f = staticmethod(np.abs)
+    df = staticmethod(np.sign)
 
 
-class SmoothL1Loss(_Pointwise):
+class SmoothL1Loss(_Difference):
     """torch's smooth_l1_loss: 0.5 d² / beta where |d| < beta, else |d| - beta / 2
     (d = input - target; beta = 0 is L1)."""
 
@@ -341,19 +342,16 @@ class SmoothL1Loss(_Pointwise):
         return {"beta": _nonneg(fn, "beta", beta)}
 
     @staticmethod
-    def value(x: np.ndarray, t: np.ndarray, beta: float) -> np.ndarray:
-        d = np.abs(x - t)
-        return np.where(d < beta, 0.5 * d * d / (beta or 1), d - 0.5 * beta)
+    def f(d: np.ndarray, beta: float) -> np.ndarray:
+        a = np.abs(d)
+        return np.where(a < beta, 0.5 * a * a / (beta or 1), a - 0.5 * beta)
 
     @staticmethod
-    def grads(x: np.ndarray, t: np.ndarray, g: np.ndarray, nx: bool, nt: bool,
-              beta: float) -> tuple:
-        d = x - t
-        dx = np.where(np.abs(d) < beta, d / (beta or 1), np.sign(d)) * g
-        return dx, -dx
+    def df(d: np.ndarray, beta: float) -> np.ndarray:
+        return np.where(np.abs(d) < beta, d / (beta or 1), np.sign(d))
 
 
-class HuberLoss(_Pointwise):
+class HuberLoss(_Difference):
     """torch's huber_loss: 0.5 d² where |d| < delta, else delta (|d| - delta / 2)."""
 
     @staticmethod
@@ -361,16 +359,13 @@ class HuberLoss(_Pointwise):
         return {"delta": _nonneg(fn, "delta", delta, positive=True)}
 
     @staticmethod
-    def value(x: np.ndarray, t: np.ndarray, delta: float) -> np.ndarray:
-        d = np.abs(x - t)
-        return np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    def f(d: np.ndarray, delta: float) -> np.ndarray:
+        a = np.abs(d)
+        return np.where(a < delta, 0.5 * a * a, delta * (a - 0.5 * delta))
 
     @staticmethod
-    def grads(x: np.ndarray, t: np.ndarray, g: np.ndarray, nx: bool, nt: bool,
-              delta: float) -> tuple:
-        d = x - t
-        dx = np.clip(d, -delta, delta) * g
-        return dx, -dx
+    def df(d: np.ndarray, delta: float) -> np.ndarray:
+        return np.clip(d, -delta, delta)
 
 
 def _weight(fn: str, name: str, w: Any, x: np.ndarray, shape: tuple) -> np.ndarray | None:

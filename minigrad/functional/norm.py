@@ -237,14 +237,34 @@ def group_norm(x: Any, num_groups: int, weight: Any = None, bias: Any = None,
     return GroupNorm.apply(x, weight, bias, num_groups=num_groups, eps=eps)
 
 
-def instance_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Any:
-    """torch.nn.functional.instance_norm with input statistics (no running ones): each
-    (sample, channel) normalised over its spatial axes; x (N, C, *spatial) -> same shape."""
-    C = np.shape(x)[1] if len(np.shape(x)) >= 2 else 0
-    if len(np.shape(x)) < 3 or math.prod(np.shape(x)[2:]) <= 1:
+def instance_norm(x: Any, running_mean: Any = None, running_var: Any = None,
+                  weight: Any = None, bias: Any = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Any:
+    """torch.nn.functional.instance_norm: each (sample, channel) of x (N, C, *spatial)
+    normalised over its spatial axes -> same shape.
+
+    With use_input_stats, running statistics (C,) if given are updated in place as torch does
+    (the mean over the batch of each instance's mean and unbiased variance); without, they
+    normalise x as BatchNorm's eval does.
+    """
+    shape = np.shape(x.data if isinstance(x, Tensor) else x)
+    if not use_input_stats:
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    if len(shape) < 3 or math.prod(shape[2:]) <= 1:
         raise ShapeError(f"GroupNorm: instance_norm expected x (N, C, *spatial) with more than "
-                         f"one spatial value per channel, got shape {np.shape(x)}")
-    return GroupNorm.apply(x, weight, bias, num_groups=C, eps=eps)
+                         f"one spatial value per channel, got shape {shape}")
+    out = GroupNorm.apply(x, weight, bias, num_groups=shape[1], eps=eps)
+    if running_mean is not None or running_var is not None:
+        xr = np.asarray(x.data if isinstance(x, Tensor) else x).reshape(shape[0], shape[1], -1)
+        for a, stat in ((running_mean, lambda: xr.mean(axis=2)),
+                        (running_var, lambda: xr.var(axis=2, ddof=1))):
+            if a is not None:
+                arr = _running("GroupNorm", "running statistics", a, xr, shape[1])
+                arr *= 1 - momentum
+                arr += (momentum * stat().mean(axis=0)).astype(arr.dtype)
+                if isinstance(a, Tensor):
+                    a._version += 1
+    return out
 
 
 __all__ = ["LayerNorm", "BatchNorm", "GroupNorm", "layer_norm", "batch_norm", "group_norm",

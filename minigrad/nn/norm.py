@@ -1,5 +1,5 @@
 """Normalisation layers with torch's names, arguments, reprs and state_dict keys: LayerNorm,
-BatchNorm1d, BatchNorm2d (running statistics as buffers), GroupNorm.
+BatchNorm1d, BatchNorm2d (running statistics as buffers), GroupNorm, InstanceNorm1d/2d.
 
 Norm weights are 1-D like torch's (no transpose when copying). BatchNorm's buffers are
 `running_mean`, `running_var` (the layer's dtype) and `num_batches_tracked` (int64, 0-d), so a
@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import DTypeError, RangeError, ShapeError
-from minigrad.functional.norm import batch_norm, group_norm, layer_norm
+from minigrad.functional.norm import batch_norm, group_norm, instance_norm, layer_norm
+from minigrad.functional.shape import reshape
 from minigrad.nn import init
 from minigrad.nn.layers import _data, _positive
 from minigrad.nn.module import Module, Parameter
@@ -148,6 +149,47 @@ class BatchNorm2d(_BatchNorm):
     _letters = "4-D (N, C, H, W)"
 
 
+class _InstanceNorm(_BatchNorm):
+    """Shared InstanceNorm: each (sample, channel) normalised over its spatial axes; running
+    statistics (track_running_stats=True) are updated in training and used in eval."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False,
+                 dtype: Any = np.float32, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype,
+                         bias=bias)
+
+    def forward(self, x: Any) -> Tensor:
+        """(N, C, *spatial) or unbatched (C, *spatial) -> same shape."""
+        name, a = type(self).__name__, _data(x)
+        if a.ndim not in self._dims:
+            raise ShapeError(f"{name}: x must be {self._letters}, got shape {a.shape}")
+        if self.affine and a.shape[a.ndim - max(self._dims) + 1] != self.num_features:
+            raise ShapeError(f"{name}: the channel axis must equal num_features = "
+                             f"{self.num_features}, got x {a.shape}")
+        unbatched = a.ndim == min(self._dims)
+        if unbatched:
+            x = reshape(x, (1, *a.shape))
+        out = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+        return reshape(out, a.shape) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of x (N, C, L) or (C, L) over L."""
+
+    _dims = (2, 3)
+    _letters = "3-D (N, C, L) or 2-D (C, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of images x (N, C, H, W) or (C, H, W) over H, W."""
+
+    _dims = (3, 4)
+    _letters = "4-D (N, C, H, W) or 3-D (C, H, W)"
+
+
 class GroupNorm(Module):
     """Normalise each sample over groups of channels, then scale and shift per channel:
     x (N, C, *spatial) -> same shape, C = num_channels divisible by num_groups."""
@@ -178,4 +220,5 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-__all__ = ["LayerNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm"]
+__all__ = ["LayerNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d"]

@@ -28,6 +28,8 @@ def _torch_state(m: torch.nn.Module) -> dict:
     lambda M: M.GroupNorm(2, 4),
     lambda M: M.GroupNorm(1, 2, affine=True, bias=False),
     lambda M: M.BatchNorm1d(3, bias=False),
+    lambda M: M.InstanceNorm1d(3),
+    lambda M: M.InstanceNorm2d(3, affine=True, track_running_stats=True, momentum=None),
     lambda M: M.Dropout(0.3),
     lambda M: M.Dropout2d(),
     lambda M: M.CrossEntropyLoss(),
@@ -46,6 +48,8 @@ def test_reprs_match_torch(make):
     lambda M, **kw: M.LayerNorm(3, bias=False, **kw),
     lambda M, **kw: M.GroupNorm(1, 3, **kw),
     lambda M, **kw: M.BatchNorm2d(3, bias=False, **kw),
+    lambda M, **kw: M.InstanceNorm1d(3, **kw),
+    lambda M, **kw: M.InstanceNorm2d(3, affine=True, track_running_stats=True, **kw),
 ])
 def test_state_dict_names_and_torch_state_loads(make):
     mine, theirs = make(nn, dtype=np.float64), make(torch.nn, dtype=torch.float64)
@@ -161,6 +165,35 @@ def test_layernorm_and_groupnorm_match_torch(pair):
     np.testing.assert_allclose(xm.grad, xt.grad.numpy(), atol=1e-11)
     for name, p in mine.named_parameters():
         np.testing.assert_allclose(p.grad, getattr(theirs, name).grad.numpy(), atol=1e-11)
+
+
+@pytest.mark.parametrize("track", [False, True])
+@pytest.mark.parametrize("shape", [(3, 3, 5), (3, 6), (2, 3, 4, 3), (3, 2, 4)])
+def test_instancenorm_steps_match_torch(shape, track):
+    two_d = len(shape) == 4 or shape == (3, 2, 4)
+    M = nn.InstanceNorm2d if two_d else nn.InstanceNorm1d
+    TM = torch.nn.InstanceNorm2d if two_d else torch.nn.InstanceNorm1d
+    kw = {"affine": True, "track_running_stats": track, "momentum": 0.3}
+    mine, theirs = M(3, dtype=np.float64, **kw), TM(3, dtype=torch.float64, **kw)
+    state = {k: v + 0.3 * _rand(*v.shape, seed=1) if v.dtype.kind == "f" else v
+             for k, v in _torch_state(theirs).items()}
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    mine.load_state_dict(state)
+    for step, training in enumerate([True, True, False]):
+        mine.train(training)
+        theirs.train(training)
+        x = _rand(*shape, seed=30 + step) * 2 + 1
+        xt, xm = torch.tensor(x, requires_grad=True), Tensor(x, requires_grad=True)
+        out_t, out_m = theirs(xt), mine(xm)
+        np.testing.assert_allclose(out_m.data, out_t.detach().numpy(), atol=1e-12)
+        dout = _rand(*shape, seed=40 + step)
+        out_t.backward(torch.from_numpy(dout))
+        out_m.backward(dout)
+        np.testing.assert_allclose(xm.grad, xt.grad.numpy(), atol=1e-12)
+        for name, p in mine.named_parameters():
+            np.testing.assert_allclose(p.grad, getattr(theirs, name).grad.numpy(), atol=1e-12)
+        for k, v in _torch_state(theirs).items():
+            np.testing.assert_allclose(mine.state_dict()[k], v, atol=1e-14, err_msg=k)
 
 
 # ----- dropout ---------------------------------------------------------------------------------

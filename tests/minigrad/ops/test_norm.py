@@ -179,3 +179,16 @@ def test_instance_norm_normalises_each_sample_and_channel():
     x = Tensor(r(2, 3, 5), requires_grad=True)
     F.instance_norm(x).backward(r(2, 3, 5, seed=2))
     np.testing.assert_allclose(x.grad.sum(2), 0, atol=1e-12)
+
+
+def test_instance_norm_running_statistics_follow_torch_rule():
+    x = r(4, 3, 6) * 2 + 1
+    rm, rv = np.array([0.5, 0.0, -1.0]), np.array([1.0, 2.0, 0.5])
+    rm0, rv0 = rm.copy(), rv.copy()
+    F.instance_norm(x, rm, rv, momentum=0.2)
+    # the batch mean of each instance's mean and unbiased variance
+    np.testing.assert_allclose(rm, 0.8 * rm0 + 0.2 * x.mean(2).mean(0), atol=1e-14)
+    np.testing.assert_allclose(rv, 0.8 * rv0 + 0.2 * x.var(2, ddof=1).mean(0), atol=1e-14)
+    # use_input_stats=False normalises with them, per channel
+    out = F.instance_norm(x, rm, rv, use_input_stats=False, eps=1e-3).data
+    np.testing.assert_allclose(out, (x - rm[:, None]) / np.sqrt(rv[:, None] + 1e-3), atol=1e-12)
