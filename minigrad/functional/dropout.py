@@ -36,15 +36,18 @@ class Dropout(Function):
         if shape != np.shape(x):
             raise ShapeError(f"{fn}: mask must broadcast to x's shape, got mask {mask.shape} and "
                              f"x {np.shape(x)}")
-        scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-        keep = (mask * scale).astype(x.dtype)  # x's shape, or one that broadcasts to it
-        ctx.save_for_backward(keep)
-        return np.asarray(x * keep)
+        ctx.scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+        ctx.save_for_backward(mask)  # bool, x's shape or one that broadcasts to it
+        out = np.asarray(x * mask)
+        out *= ctx.scale
+        return out
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        (keep,) = ctx.saved_tensors
-        return dout * keep, None
+        (mask,) = ctx.saved_tensors
+        dx = np.asarray(dout * mask)
+        dx *= ctx.scale
+        return dx, None
 
 
 def dropout_mask(shape: tuple, p: float, rng: np.random.Generator | None = None) -> np.ndarray:
