@@ -205,33 +205,33 @@ class Tensor:
         if self._records("add_", other):
             return self._record("add", other if alpha == 1.0 else (
                 other * alpha if isinstance(other, Tensor) else alpha * np.asarray(other)))
-        self._bump()
         o = _raw(other)
         self.data += o if alpha == 1.0 else alpha * o
+        self._bump()
         return self
 
     def sub_(self, other: Any) -> Tensor:
         """self -= other, in place."""
         if self._records("sub_", other):
             return self._record("sub", other)
-        self._bump()
         self.data -= _raw(other)
+        self._bump()
         return self
 
     def mul_(self, other: Any) -> Tensor:
         """self *= other, in place."""
         if self._records("mul_", other):
             return self._record("mul", other)
-        self._bump()
         self.data *= _raw(other)
+        self._bump()
         return self
 
     def div_(self, other: Any) -> Tensor:
         """self /= other, in place."""
         if self._records("div_", other):
             return self._record("div", other)
-        self._bump()
         self.data /= _raw(other)
+        self._bump()
         return self
 
     def _record(self, fn: str, other: Any) -> Tensor:
