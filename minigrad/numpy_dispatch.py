@@ -128,8 +128,7 @@ def _clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,  # n
 
 
 def _round(a: Any, decimals: int = 0) -> Any:
-    _require(decimals == 0, "decimals != 0")
-    return op("round")(a)
+    return op("round")(a) if decimals == 0 else op("round")(a, decimals)
 
 
 def _copy(a: Any, order: str = "K") -> Any:

@@ -91,6 +91,10 @@ CASES = {
     "tril": (lambda x: np.tril(x, -1), (X,), ("tril",)),
     "triu": (lambda x: np.triu(x), (X,), ("triu",)),
     "copy": (lambda x: np.copy(x), (X,), ("cast",)),
+    "round": (lambda x: np.round(x), (X,), ("round",)),
+    "rint": (lambda x: np.rint(x), (X,), ("round",)),
+    "sign": (lambda x: np.sign(x), (X,), ("sign",)),
+    "comparison": (lambda x, y: np.where(np.greater(x, y), x, y), (X, Y), ("gt", "where")),
 }
 
 
@@ -178,7 +182,7 @@ UNSUPPORTED = {
     "numpy.multiply.accumulate": lambda t: np.multiply.accumulate(t),
     "numpy.exp": lambda t: np.exp(t, out=np.empty(t.shape)),
     "numpy.sum": lambda t: np.sum(t, dtype=np.float32),
-    "numpy.round": lambda t: np.round(t, 2),
+    "numpy.cumprod": lambda t: np.cumprod(t, axis=0),
     "numpy.hstack": lambda t: np.hstack([t, t]),
 }
 
