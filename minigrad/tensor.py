@@ -177,6 +177,8 @@ class Tensor:
     # Arithmetic in place on a non-leaf while recording is recorded as torch does: the tensor
     # becomes the output of the op (gradients flow through it), its buffer is overwritten and
     # its version bumps, so earlier Functions that saved the old values refuse to backward.
+    # Unlike torch there is no view tracking: other tensors sharing the buffer (y = x.T) see
+    # the new values but not the op in their graph (saved copies of them are still refused).
     def _inplace(self, op: str) -> None:
         if self.requires_grad and _state.enabled:
             raise GraphError(f"{op}: in-place operation on a tensor that requires grad while "
@@ -193,10 +195,12 @@ class Tensor:
         if not _state.enabled:
             return False
         if self.requires_grad:
-            if self._ctx is None:
+            if self._ctx is None or any(
+                    isinstance(t, Tensor) and t.requires_grad
+                    and np.may_share_memory(t.data, self.data) for t in self._ctx.inputs):
                 raise GraphError(f"{op}: in-place operation on a leaf tensor that requires grad "
-                                 "while recording; write it out of place (x = x + y) or under "
-                                 "no_grad()")
+                                 "(or a view of one) while recording; write it out of place "
+                                 "(x = x + y) or under no_grad()")
             return True
         return isinstance(other, Tensor) and other.requires_grad
 

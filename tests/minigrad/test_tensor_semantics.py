@@ -262,6 +262,14 @@ def test_in_place_on_a_leaf_requiring_grad_still_raises(edit):
     assert t._version == 0
 
 
+def test_in_place_on_a_view_of_a_leaf_requiring_grad_raises():
+    w = leaf(A)
+    v = w.T  # shares w's memory
+    with pytest.raises(GraphError, match="view of one"):
+        v += 1.0
+    np.testing.assert_array_equal(w.data, A)
+
+
 def test_in_place_outside_recording_is_plain():
     x = leaf(A)
     c = x * 2.0
