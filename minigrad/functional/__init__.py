@@ -17,13 +17,16 @@ import minigrad.functional.join as _join
 import minigrad.functional.linalg as _linalg
 import minigrad.functional.linear as _linear
 import minigrad.functional.loss as _loss
+import minigrad.functional.moments as _moments
 import minigrad.functional.norm as _norm
 import minigrad.functional.pool as _pool
 import minigrad.functional.recurrent as _recurrent
 import minigrad.functional.reduce as _reduce
+import minigrad.functional.scan as _scan
 import minigrad.functional.sequence as _sequence
 import minigrad.functional.shape as _shape
 import minigrad.functional.sort as _sort
+import minigrad.functional.special as _special
 import minigrad.functional.unary as _unary
 from minigrad.functional.activation import *
 from minigrad.functional.attention import *
@@ -36,19 +39,22 @@ from minigrad.functional.join import *
 from minigrad.functional.linalg import *
 from minigrad.functional.linear import *
 from minigrad.functional.loss import *
+from minigrad.functional.moments import *
 from minigrad.functional.norm import *
 from minigrad.functional.pool import *
 from minigrad.functional.recurrent import *
 from minigrad.functional.reduce import *
+from minigrad.functional.scan import *
 from minigrad.functional.sequence import *
 from minigrad.functional.shape import *
 from minigrad.functional.sort import *
+from minigrad.functional.special import *
 from minigrad.functional.unary import *
 from minigrad.tensor import Tensor
 
 FAMILIES = (_elementwise, _unary, _activation, _reduce, _shape, _index, _join, _linear, _linalg,
             _sort, _conv, _pool, _norm, _dropout, _attention, _loss, _embedding, _recurrent,
-            _sequence)
+            _sequence, _special, _moments, _scan)
 
 __all__ = [name for family in FAMILIES for name in family.__all__]
 

@@ -1,4 +1,5 @@
-"""Activations: erf, softplus, leaky_relu, elu, gelu, softmax / log_softmax on any axis, and more.
+"""Activations: softplus, leaky_relu, elu, gelu, quick_gelu, glu, softmax / log_softmax / softmin
+on any axis, and more (erf lives in special.py).
 
 Every Function takes float32 or float64 x and keeps its dtype; all are stable for large |x|.
 The pointwise ones share `_Pointwise`: a subclass gives its constants' defaults and the pure
@@ -13,74 +14,15 @@ import numpy as np
 
 from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.function import Context, Function
+from minigrad.functional.elementwise import Neg
+from minigrad.functional.reduce import as_dtype, one_axis
+from minigrad.functional.special import _SQRPI, erf_array
 from minigrad.functional.validate import alias, as_array
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
-
-# W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
-# (1969), as in netlib SPECFUN CALERF: erf on [0, 0.46875], erfc on (0.46875, 4] and (4, inf).
-_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
-      3.20937758913846947e03, 1.85777706184603153e-1)
-_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
-      2.84423683343917062e03)
-_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
-      2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
-      2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
-_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
-      1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
-      3.43936767414372164e03, 1.23033935480374942e03)
-_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
-      1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
-_Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
-      6.05183413124413191e-2, 2.33520497626869185e-3)
-_SQRPI = 5.6418958354775628695e-1  # 1 / sqrt(pi)
-
-
-def _erf_small(x: np.ndarray) -> np.ndarray:
-    """erf(x) for |x| <= 0.46875."""
-    t = x * x
-    num, den = _A[4] * t, t
-    for a, b in zip(_A[:3], _B[:3], strict=True):
-        num, den = (num + a) * t, (den + b) * t
-    return x * (num + _A[3]) / (den + _B[3])
-
-
-def _erfc_large(y: np.ndarray) -> np.ndarray:
-    """erfc(y) for y > 0.46875, to ~1e-16 relative (exp(-y^2) split to keep its accuracy)."""
-    out = np.empty_like(y)
-    mid = y <= 4.0
-    m = y[mid]
-    num, den = _C[8] * m, m
-    for c, d in zip(_C[:7], _D[:7], strict=True):
-        num, den = (num + c) * m, (den + d) * m
-    out[mid] = (num + _C[7]) / (den + _D[7])
-    far = ~mid
-    f = y[far]
-    t = 1.0 / (f * f)
-    num, den = _P[5] * t, t
-    for p, q in zip(_P[:4], _Q[:4], strict=True):
-        num, den = (num + p) * t, (den + q) * t
-    out[far] = (_SQRPI - t * (num + _P[4]) / (den + _Q[4])) / f
-    y = np.minimum(y, 40.0)  # erfc(40) underflows to 0: keeps inf from making NaN below
-    ysq = np.trunc(y * 16.0) / 16.0
-    with np.errstate(under="ignore"):
-        return np.exp(-ysq * ysq) * np.exp(-(y - ysq) * (y + ysq)) * out
-
-
-def erf_array(x: np.ndarray, complement: bool = False) -> np.ndarray:
-    """erf(x), or erfc(x) = 1 - erf(x) without cancellation, by Cody's approximations (~1e-16
-    relative); keeps x's float dtype."""
-    x = np.asarray(x)
-    out = np.empty_like(x)
-    small = np.abs(x) <= 0.46875
-    out[small] = 1.0 - _erf_small(x[small]) if complement else _erf_small(x[small])
-    big = x[~small]
-    tail = _erfc_large(np.abs(big))
-    out[~small] = (np.where(big > 0, tail, 2.0 - tail) if complement
-                   else np.sign(big) * (1.0 - tail))
-    return out
+QUICK_GELU = 1.702
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -146,13 +88,6 @@ class _Pointwise(Function):
     @staticmethod
     def _check(consts: dict) -> None:
         """Further checks of the constants (a named RangeError)."""
-
-
-class Erf(_Pointwise):
-    """The error function 2/sqrt(pi) * int_0^x exp(-t^2) dt (as torch.special.erf): any shape."""
-
-    _f = staticmethod(erf_array)
-    _df = staticmethod(lambda x, g: g * (2.0 * _SQRPI) * np.exp(-x * x))
 
 
 class Softplus(_Pointwise):
@@ -250,6 +185,17 @@ class SiLU(_Pointwise):
         return g * s * (1.0 + x * (1.0 - s))
 
 
+class QuickGELU(_Pointwise):
+    """x * sigmoid(1.702 x), the sigmoid approximation of GELU: any shape."""
+
+    _f = staticmethod(lambda x: x * _sigmoid(QUICK_GELU * x))
+
+    @staticmethod
+    def _df(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        s = _sigmoid(QUICK_GELU * x)
+        return g * s * (1.0 + QUICK_GELU * x * (1.0 - s))
+
+
 class Mish(_Pointwise):
     """x * tanh(softplus(x)): any shape."""
 
@@ -312,20 +258,13 @@ class LogSigmoid(_Pointwise):
     _df = staticmethod(lambda x, g: g * _sigmoid(-x))
 
 
-def _axis(fn: str, x: np.ndarray, axis: Any) -> int:
-    """One axis of `x` as a non-negative int (0-d x has the axis 0 / -1, as torch)."""
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise DTypeError(f"{fn}: axis must be an int, got {type(axis).__name__}")
-    n = max(x.ndim, 1)
-    if not -n <= axis < n:
-        raise ShapeError(f"{fn}: axis {axis} is out of range for x of shape {x.shape}")
-    return int(axis) % n
-
-
-def _shifted(fn: str, ctx: Context, x: Any, axis: Any) -> np.ndarray:
-    """x - max(x, axis) for the softmax pair, with the axis kept on `ctx`."""
-    x = _float(fn, x)
-    ctx.axis = _axis(fn, x, axis)
+def _shifted(fn: str, ctx: Context, x: Any, axis: Any, dtype: Any) -> np.ndarray:
+    """x (cast to `dtype`) - max(x, axis) for the softmax pair; axis and x's dtype on `ctx`."""
+    x = np.asarray(as_array(fn, "x", x))
+    ctx.in_dtype = x.dtype
+    dt = as_dtype(fn, dtype)
+    x = _float(fn, x if dt is None else x.astype(dt))
+    ctx.axis = one_axis(fn, x, axis)
     ctx.shape = x.shape
     x = x.reshape(x.shape or (1,))
     m = np.max(x, axis=ctx.axis, keepdims=True, initial=-np.inf)
@@ -333,11 +272,11 @@ def _shifted(fn: str, ctx: Context, x: Any, axis: Any) -> np.ndarray:
 
 
 class Softmax(Function):
-    """exp(x) / sum(exp(x)) along `axis`, shifted by the max (no overflow): any shape."""
+    """exp(x) / sum(exp(x)) along `axis` in `dtype`, max-shifted (no overflow): any shape."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, axis: int = -1) -> np.ndarray:
-        e = np.exp(_shifted("Softmax", ctx, x, axis))
+    def forward(ctx: Context, x: Any, axis: int = -1, dtype: Any = None) -> np.ndarray:
+        e = np.exp(_shifted("Softmax", ctx, x, axis, dtype))
         out = e / e.sum(axis=ctx.axis, keepdims=True)
         ctx.save_for_backward(out)
         return out.reshape(ctx.shape)
@@ -346,15 +285,16 @@ class Softmax(Function):
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
         (out,) = ctx.saved_tensors
         g = dout.reshape(out.shape)
-        return (out * (g - (g * out).sum(axis=ctx.axis, keepdims=True))).reshape(ctx.shape)
+        dx = out * (g - (g * out).sum(axis=ctx.axis, keepdims=True))
+        return dx.reshape(ctx.shape).astype(ctx.in_dtype, copy=False)
 
 
 class LogSoftmax(Function):
-    """x - log(sum(exp(x))) along `axis`, shifted by the max (no overflow): any shape."""
+    """x - log(sum(exp(x))) along `axis` in `dtype`, max-shifted (no overflow): any shape."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, axis: int = -1) -> np.ndarray:
-        z = _shifted("LogSoftmax", ctx, x, axis)
+    def forward(ctx: Context, x: Any, axis: int = -1, dtype: Any = None) -> np.ndarray:
+        z = _shifted("LogSoftmax", ctx, x, axis, dtype)
         with np.errstate(divide="ignore"):
             out = z - np.log(np.exp(z).sum(axis=ctx.axis, keepdims=True))
         ctx.save_for_backward(out)
@@ -364,7 +304,32 @@ class LogSoftmax(Function):
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
         (out,) = ctx.saved_tensors
         g = dout.reshape(out.shape)
-        return (g - np.exp(out) * g.sum(axis=ctx.axis, keepdims=True)).reshape(ctx.shape)
+        dx = g - np.exp(out) * g.sum(axis=ctx.axis, keepdims=True)
+        return dx.reshape(ctx.shape).astype(ctx.in_dtype, copy=False)
+
+
+class GLU(Function):
+    """a * sigmoid(b), a and b the halves of x along `axis` (torch's F.glu): 2H -> H there."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: int = -1) -> np.ndarray:
+        x = _float("GLU", x)
+        if x.ndim == 0:
+            raise ShapeError("GLU: x must have an axis to halve, got a 0-d array")
+        ctx.axis = one_axis("GLU", x, axis)
+        if x.shape[ctx.axis] % 2:
+            raise ShapeError(f"GLU: axis {ctx.axis} must have an even size to halve, got x of "
+                             f"shape {x.shape}")
+        a, b = np.split(x, 2, axis=ctx.axis)
+        s = _sigmoid(b)
+        ctx.save_for_backward(a, s)
+        return a * s
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
+        a, s = ctx.saved_tensors
+        da = dout * s
+        return np.concatenate([da, da * a * (1.0 - s)], axis=ctx.axis)
 
 
 # ----- wrappers (torch spellings) ---------------------------------------------------------------
@@ -378,9 +343,9 @@ def _plain(fn: type, name: str) -> Callable[[Any], Any]:
     return wrapper
 
 
-erf = _plain(Erf, "erf")
 selu = _plain(SELU, "selu")
 silu = _plain(SiLU, "silu")
+quick_gelu = _plain(QuickGELU, "quick_gelu")
 mish = _plain(Mish, "mish")
 relu6 = _plain(ReLU6, "relu6")
 hardswish = _plain(Hardswish, "hardswish")
@@ -420,26 +385,41 @@ def hardtanh(x: Any, min_val: float = -1.0, max_val: float = 1.0) -> Any:
     return Hardtanh.apply(x, min_val=min_val, max_val=max_val)
 
 
-def softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Any:
-    """Softmax along `axis` (torch: `dim`), default the last axis."""
-    return Softmax.apply(x, axis=alias("softmax", "axis", axis, "dim", dim, -1))
+def softmax(x: Any, axis: int | None = None, *, dim: int | None = None,
+            dtype: Any = None) -> Any:
+    """Softmax along `axis` (torch: `dim`), default the last axis; x cast to `dtype` first."""
+    return Softmax.apply(x, axis=alias("softmax", "axis", axis, "dim", dim, -1), dtype=dtype)
 
 
-def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Any:
-    """Log-softmax along `axis` (torch: `dim`), default the last axis."""
-    return LogSoftmax.apply(x, axis=alias("log_softmax", "axis", axis, "dim", dim, -1))
+def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None,
+                dtype: Any = None) -> Any:
+    """Log-softmax along `axis` (torch: `dim`), default the last axis; x cast to `dtype` first."""
+    return LogSoftmax.apply(x, axis=alias("log_softmax", "axis", axis, "dim", dim, -1),
+                            dtype=dtype)
 
 
-__all__ = ["Erf", "Softplus", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish",
+def softmin(x: Any, axis: int | None = None, *, dim: int | None = None,
+            dtype: Any = None) -> Any:
+    """softmax(-x) along `axis` (torch: `dim`), default the last axis."""
+    return Softmax.apply(Neg.apply(x), axis=alias("softmin", "axis", axis, "dim", dim, -1),
+                         dtype=dtype)
+
+
+def glu(x: Any, axis: int | None = None, *, dim: int | None = None) -> Any:
+    """a * sigmoid(b) for the halves a, b of x along `axis` (torch: `dim`), default the last."""
+    return GLU.apply(x, axis=alias("glu", "axis", axis, "dim", dim, -1))
+
+
+__all__ = ["Softplus", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "QuickGELU", "Mish",
            "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid", "Softsign", "LogSigmoid", "Softmax",
-           "LogSoftmax", "erf", "softplus", "leaky_relu", "elu", "celu", "selu", "gelu", "silu",
-           "swish", "mish", "hardtanh", "relu6", "hardswish", "hardsigmoid", "softsign",
-           "logsigmoid", "softmax", "log_softmax"]
+           "LogSoftmax", "GLU", "softplus", "leaky_relu", "elu", "celu", "selu", "gelu", "silu",
+           "swish", "quick_gelu", "mish", "hardtanh", "relu6", "hardswish", "hardsigmoid",
+           "softsign", "logsigmoid", "softmax", "log_softmax", "softmin", "glu"]
 
 TENSOR_METHODS = {
-    "erf": erf, "softplus": softplus, "leaky_relu": leaky_relu, "elu": elu, "celu": celu,
-    "selu": selu, "gelu": gelu, "silu": silu, "swish": swish, "mish": mish,
+    "softplus": softplus, "leaky_relu": leaky_relu, "elu": elu, "celu": celu, "selu": selu,
+    "gelu": gelu, "silu": silu, "swish": swish, "quick_gelu": quick_gelu, "mish": mish,
     "hardtanh": hardtanh, "relu6": relu6, "hardswish": hardswish, "hardsigmoid": hardsigmoid,
     "softsign": softsign, "logsigmoid": logsigmoid, "softmax": softmax,
-    "log_softmax": log_softmax,
+    "log_softmax": log_softmax, "softmin": softmin, "glu": glu,
 }

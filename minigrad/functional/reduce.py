@@ -1,9 +1,12 @@
-"""Reductions over an axis, a tuple of axes, or everything: sum, mean, max/min, prod, var/std,
-logsumexp; scans cumsum/cumprod; argmax/argmin (no gradient).
+"""Reductions over an axis, a tuple of axes, or everything: sum, mean, max/min, prod, logsumexp,
+nansum/nanmean; argmax/argmin and any/all (no gradient).
 
-Every wrapper takes numpy's `axis`/`keepdims` or torch's `dim`/`keepdim`. `max`/`min` return the
-values only: torch's `t.max(dim)` returns (values, indices), minigrad (like tinygrad) returns
-values; use `argmax`/`argmin` for the indices.
+Every wrapper takes numpy's `axis`/`keepdims` or torch's `dim`/`keepdim`. As torch: an empty
+tuple of axes reduces everything (any/all: nothing); a bad axis is an IndexRangeError (torch's
+"Dimension out of range" IndexError); an empty reduction gives sum 0, prod 1, mean NaN and
+logsumexp -inf, while max/min/argmax/argmin raise EmptyReductionError; ints and bools sum to
+int64. `max`/`min` return the values only: torch's `t.max(dim)` returns (values, indices),
+minigrad (like tinygrad) returns values; use `argmax`/`argmin` for the indices.
 """
 from __future__ import annotations
 
@@ -12,88 +15,149 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import DTypeError, IndexRangeError, ShapeError
 from minigrad.function import Context, Function
 from minigrad.functional.validate import alias, as_array
 from minigrad.tensor import Tensor
 
 
-def _axes(fn: str, x: np.ndarray, axis: Any) -> tuple:
-    """Normalise `axis` to a sorted tuple of non-negative axes of `x`."""
+class EmptyReductionError(IndexRangeError, RuntimeError):
+    """max/min/argmax/argmin over an axis of size 0; an IndexError and a RuntimeError, as torch
+    raises one or the other."""
+
+
+def _is_int(a: Any) -> bool:
+    return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+
+
+def one_axis(fn: str, x: np.ndarray, axis: Any, what: str = "an int") -> int:
+    """One axis of `x` as a non-negative int (a 0-d x has the axis 0 / -1, as torch)."""
+    if not _is_int(axis):
+        raise DTypeError(f"{fn}: axis must be {what}, got {type(axis).__name__}")
+    n = builtins.max(x.ndim, 1)
+    if not -n <= axis < n:
+        raise IndexRangeError(f"{fn}: axis {axis} is out of range for x of shape {x.shape} "
+                              f"(expected in [{-n}, {n - 1}])")
+    return int(axis) % n
+
+
+def reduce_axes(fn: str, x: np.ndarray, axis: Any, empty_all: bool = True) -> tuple:
+    """`axis` (None, an int, or a tuple/list of ints) as a sorted tuple of axes of `x`; None and,
+    if `empty_all` (torch), an empty tuple mean every axis."""
     if axis is None:
         return tuple(range(x.ndim))
-    if isinstance(axis, (int, np.integer)) and not isinstance(axis, (bool, np.bool_)):
-        axes = (axis,)
-    elif isinstance(axis, (tuple, list)) and all(
-            isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis):
+    if _is_int(axis):
+        axes: tuple = (axis,)
+    elif isinstance(axis, (tuple, list)) and builtins.all(_is_int(a) for a in axis):
         axes = tuple(axis)
+        if not axes and empty_all:
+            return tuple(range(x.ndim))
     else:
         raise DTypeError(f"{fn}: axis must be None, an int or a tuple of ints, got "
                          f"{type(axis).__name__}")
-    out = []
+    out: list = []
     for a in axes:
-        if not -x.ndim <= a < builtins.max(x.ndim, 1):
-            raise ShapeError(f"{fn}: axis {a} is out of range for x of shape {x.shape}")
-        out.append(int(a) % builtins.max(x.ndim, 1))
-    return tuple(sorted(set(out))) if x.ndim else ()
+        a = one_axis(fn, x, a)
+        if a in out:
+            raise ShapeError(f"{fn}: axis {a} appears more than once in {axis}")
+        out.append(a)
+    return tuple(sorted(out)) if x.ndim else ()
 
 
-def _expand(dout: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> np.ndarray:
+def expand(dout: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> np.ndarray:
     """Broadcast a reduced gradient back over the reduced axes."""
     if not keepdims:
         dout = np.expand_dims(dout, axes)
     return np.broadcast_to(dout, shape)
 
 
-def _floating(fn: str, x: Any) -> np.ndarray:
-    x = np.asarray(as_array(fn, "x", x))
-    if x.dtype.kind != "f":
-        raise DTypeError(f"{fn}: x must be a float array (float32 or float64), got dtype "
-                         f"{x.dtype}")
-    return x
-
-
-def _count(x: np.ndarray, axes: tuple) -> int:
+def count(x: np.ndarray, axes: tuple) -> int:
+    """Number of elements in each reduction of `x` over `axes`."""
     return int(np.prod([x.shape[a] for a in axes]))
 
 
+def as_dtype(fn: str, dtype: Any) -> Any:
+    """A `dtype=` argument as a numpy dtype (None stays None); torch dtypes are read by name."""
+    if dtype is None:
+        return None
+    if type(dtype).__module__ == "torch":  # torch.float64 -> 'float64' (torch is never imported)
+        dtype = str(dtype).removeprefix("torch.")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise DTypeError(f"{fn}: dtype must be a numpy dtype, got {dtype!r}") from None
+    if dt.kind not in "biuf":
+        raise DTypeError(f"{fn}: dtype must be bool, int or float, got {dt}")
+    return dt
+
+
+def numeric(fn: str, x: Any, dtype: Any = None, int64: bool = True) -> np.ndarray:
+    """`x` as an array cast to `dtype`; without one, ints and bools become int64 (torch)."""
+    x = np.asarray(as_array(fn, "x", x))
+    dt = as_dtype(fn, dtype)
+    if dt is None and int64 and x.dtype.kind in "biu":
+        dt = np.dtype(np.int64)
+    return x if dt is None or dt == x.dtype else x.astype(dt)
+
+
+def float_input(fn: str, x: Any, dtype: Any = None) -> np.ndarray:
+    """`x` as a float array (cast to `dtype` first, if given), else a DTypeError."""
+    x = numeric(fn, x, dtype, int64=False)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{fn}: x must be a float array (float32 or float64) or dtype= a float "
+                         f"dtype, got dtype {x.dtype}")
+    return x
+
+
 class Sum(Function):
-    """x.sum(axis, keepdims): any shape -> the reduced shape."""
+    """x.sum(axis, keepdims) in `dtype` (ints and bools: int64): any shape -> the reduced shape."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        x = np.asarray(as_array("Sum", "x", x))
-        ctx.axes, ctx.keepdims, ctx.shape = _axes("Sum", x, axis), keepdims, x.shape
+    def forward(ctx: Context, x: Any, axis: Any = None, keepdims: bool = False,
+                dtype: Any = None) -> np.ndarray:
+        ctx.in_dtype = np.asarray(x).dtype
+        x = numeric("Sum", x, dtype)
+        ctx.axes, ctx.keepdims, ctx.shape = reduce_axes("Sum", x, axis), keepdims, x.shape
         return np.asarray(x.sum(axis=ctx.axes, keepdims=keepdims))
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        return _expand(dout, ctx.axes, ctx.keepdims, ctx.shape)
+        return expand(dout, ctx.axes, ctx.keepdims, ctx.shape).astype(ctx.in_dtype, copy=False)
 
 
 class Mean(Function):
-    """x.mean(axis, keepdims): any shape -> the reduced shape."""
+    """x.mean(axis, keepdims); NaN over an empty axis (torch); ints need a float `dtype`."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        x = np.asarray(as_array("Mean", "x", x))
-        ctx.axes, ctx.keepdims, ctx.shape = _axes("Mean", x, axis), keepdims, x.shape
-        ctx.count = _count(x, ctx.axes)
-        if ctx.count == 0:
-            raise ShapeError(f"Mean: cannot average over an empty axis, x has shape {x.shape}")
-        return np.asarray(x.mean(axis=ctx.axes, keepdims=keepdims))
+    def forward(ctx: Context, x: Any, axis: Any = None, keepdims: bool = False,
+                dtype: Any = None) -> np.ndarray:
+        ctx.in_dtype = np.asarray(x).dtype
+        x = float_input("Mean", x, dtype)
+        ctx.axes, ctx.keepdims, ctx.shape = reduce_axes("Mean", x, axis), keepdims, x.shape
+        ctx.count = count(x, ctx.axes)
+        with np.errstate(invalid="ignore"):
+            return np.asarray(x.sum(axis=ctx.axes, keepdims=keepdims) / ctx.count)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        return _expand(dout / ctx.count, ctx.axes, ctx.keepdims, ctx.shape)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            g = dout / ctx.count
+        return expand(g, ctx.axes, ctx.keepdims, ctx.shape).astype(ctx.in_dtype, copy=False)
+
+
+def nonempty(fn: str, x: np.ndarray, axes: tuple) -> None:
+    """EmptyReductionError if a reduced axis of `x` has size 0."""
+    for a in axes:
+        if x.shape[a] == 0:
+            raise EmptyReductionError(f"{fn}: cannot reduce over axis {a} of size 0, x has "
+                                      f"shape {x.shape}")
 
 
 def _extreme_forward(fn: str, op: Any, ctx: Context, x: Any, axis: Any,
                      keepdims: bool) -> np.ndarray:
     x = np.asarray(as_array(fn, "x", x))
-    if x.size == 0:
-        raise ShapeError(f"{fn}: x must be non-empty, got shape {x.shape}")
-    ctx.axes, ctx.keepdims = _axes(fn, x, axis), keepdims
+    ctx.axes, ctx.keepdims = reduce_axes(fn, x, axis), keepdims
+    nonempty(fn, x, ctx.axes)
     out = op(x, axis=ctx.axes, keepdims=True)
     ctx.save_for_backward(x, out)
     return out if keepdims else np.squeeze(out, axis=ctx.axes)
@@ -104,7 +168,8 @@ def _extreme_backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
     hit = x == out
     if not ctx.keepdims:
         dout = np.expand_dims(dout, ctx.axes)
-    return hit * (dout / hit.sum(axis=ctx.axes, keepdims=True))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return hit * (dout / hit.sum(axis=ctx.axes, keepdims=True))
 
 
 class Max(Function):
@@ -128,12 +193,14 @@ class Min(Function):
 
 
 class Prod(Function):
-    """x.prod(axis, keepdims), with exact gradients when x holds one or several zeros."""
+    """x.prod(axis, keepdims) in `dtype`, 1 over an empty axis; exact gradients with zeros."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        x = np.asarray(as_array("Prod", "x", x))
-        ctx.axes, ctx.keepdims = _axes("Prod", x, axis), keepdims
+    def forward(ctx: Context, x: Any, axis: Any = None, keepdims: bool = False,
+                dtype: Any = None) -> np.ndarray:
+        ctx.in_dtype = np.asarray(x).dtype
+        x = numeric("Prod", x, dtype)
+        ctx.axes, ctx.keepdims = reduce_axes("Prod", x, axis), keepdims
         ctx.save_for_backward(x)
         return np.asarray(x.prod(axis=ctx.axes, keepdims=keepdims))
 
@@ -149,70 +216,17 @@ class Prod(Function):
                         / safe)
         if not ctx.keepdims:
             dout = np.expand_dims(dout, ctx.axes)
-        return dout * grad
-
-
-def _moments(fn: str, ctx: Context, x: Any, axis: Any, correction: Any) -> tuple:
-    """sum((x - mean)^2) / (n - correction), keepdims; the deviations stay on `ctx`."""
-    x = _floating(fn, x)
-    if isinstance(correction, bool) or not isinstance(correction, (int, float, np.integer,
-                                                                   np.floating)):
-        raise DTypeError(f"{fn}: correction must be a number, got {type(correction).__name__}")
-    ctx.axes = _axes(fn, x, axis)
-    n = _count(x, ctx.axes)
-    ctx.denom = float(n - correction)
-    if ctx.denom <= 0:
-        raise RangeError(f"{fn}: correction {correction} needs more than {correction} "
-                         f"element(s) per reduction, got {n} from x of shape {x.shape}")
-    d = x - x.mean(axis=ctx.axes, keepdims=True)
-    return d, (d * d).sum(axis=ctx.axes, keepdims=True) / ctx.denom
-
-
-class Var(Function):
-    """Variance over `axis`, divided by n - correction (torch's default correction=1)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Any, axis: Any = None, correction: float = 1,
-                keepdims: bool = False) -> np.ndarray:
-        d, out = _moments("Var", ctx, x, axis, correction)
-        ctx.keepdims = keepdims
-        ctx.save_for_backward(d)
-        return out if keepdims else np.squeeze(out, axis=ctx.axes)
-
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        (d,) = ctx.saved_tensors
-        g = dout if ctx.keepdims else np.expand_dims(dout, ctx.axes)
-        return g * d * (2.0 / ctx.denom)
-
-
-class Std(Function):
-    """sqrt(Var(x, axis, correction)); the gradient is 0 where the std is 0 (torch: NaN)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Any, axis: Any = None, correction: float = 1,
-                keepdims: bool = False) -> np.ndarray:
-        d, var = _moments("Std", ctx, x, axis, correction)
-        out = np.sqrt(var)
-        ctx.keepdims = keepdims
-        ctx.save_for_backward(d, out)
-        return out if keepdims else np.squeeze(out, axis=ctx.axes)
-
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        d, out = ctx.saved_tensors
-        g = dout if ctx.keepdims else np.expand_dims(dout, ctx.axes)
-        scale = np.divide(g, out * ctx.denom, out=np.zeros_like(g * out), where=out > 0)
-        return d * scale
+        return (dout * grad).astype(ctx.in_dtype, copy=False)
 
 
 class LogSumExp(Function):
-    """log(sum(exp(x))) over `axis`, shifted by the max (no overflow): any shape."""
+    """log(sum(exp(x))) over `axis`, max-shifted (no overflow); -inf over an empty axis."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        x = _floating("LogSumExp", x)
-        ctx.axes, ctx.keepdims = _axes("LogSumExp", x, axis), keepdims
+        x = np.asarray(as_array("LogSumExp", "x", x))
+        x = x if x.dtype.kind == "f" else x.astype(np.float32)  # torch's default float
+        ctx.axes, ctx.keepdims = reduce_axes("LogSumExp", x, axis), keepdims
         m = np.max(x, axis=ctx.axes, keepdims=True, initial=-np.inf)
         m = np.where(np.isfinite(m), m, 0.0)
         with np.errstate(divide="ignore"):
@@ -229,91 +243,69 @@ class LogSumExp(Function):
         return g * np.where(np.isneginf(out), 0.0, p)
 
 
-def _one_axis(fn: str, x: np.ndarray, axis: Any) -> int:
-    """One axis of `x` as a non-negative int (0-d x has the axis 0 / -1, as torch)."""
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise DTypeError(f"{fn}: axis must be None or an int, got {type(axis).__name__}")
-    n = builtins.max(x.ndim, 1)
-    if not -n <= axis < n:
-        raise ShapeError(f"{fn}: axis {axis} is out of range for x of shape {x.shape}")
-    return int(axis) % n
-
-
-def _scan_axis(fn: str, x: np.ndarray, axis: Any) -> tuple:
-    """(x as scanned, axis): axis None flattens (numpy); 0-d x scans as shape (1,)."""
-    if axis is None:
-        return x.reshape(-1), 0
-    return x.reshape(x.shape or (1,)), _one_axis(fn, x, axis)
-
-
-def _rev_cumsum(g: np.ndarray, axis: int) -> np.ndarray:
-    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
-
-
-class CumSum(Function):
-    """Running sum along `axis`; axis None scans the flattened x (numpy): x -> same size."""
+class NanSum(Function):
+    """x.sum(axis, keepdims) with NaN counted as 0; no gradient to the NaNs: any shape."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, axis: Any = None) -> np.ndarray:
-        x = np.asarray(as_array("CumSum", "x", x))
-        ctx.shape = x.shape
-        xs, ctx.axis = _scan_axis("CumSum", x, axis)
-        out = np.cumsum(xs, axis=ctx.axis)
-        return out if axis is None else out.reshape(x.shape)
+    def forward(ctx: Context, x: Any, axis: Any = None, keepdims: bool = False,
+                dtype: Any = None) -> np.ndarray:
+        ctx.in_dtype = np.asarray(x).dtype
+        x = numeric("NanSum", x, dtype)
+        ctx.axes, ctx.keepdims = reduce_axes("NanSum", x, axis), keepdims
+        ctx.keep = ~np.isnan(x)
+        return np.asarray(np.nansum(x, axis=ctx.axes, keepdims=keepdims))
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        g = dout.reshape(-1) if dout.ndim == 0 else dout
-        return _rev_cumsum(g, ctx.axis).reshape(ctx.shape)
+        g = expand(dout, ctx.axes, ctx.keepdims, ctx.keep.shape)
+        return (g * ctx.keep).astype(ctx.in_dtype, copy=False)
 
 
-class CumProd(Function):
-    """Running product along `axis`; exact gradients with zeros; axis None flattens."""
+class NanMean(Function):
+    """Mean over `axis` of the non-NaN entries (NaN if there are none): any shape."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, axis: Any = None) -> np.ndarray:
-        x = np.asarray(as_array("CumProd", "x", x))
-        ctx.shape = x.shape
-        xs, ctx.axis = _scan_axis("CumProd", x, axis)
-        out = np.cumprod(xs, axis=ctx.axis)
-        ctx.save_for_backward(xs, out)
-        return out if axis is None else out.reshape(x.shape)
+    def forward(ctx: Context, x: Any, axis: Any = None, keepdims: bool = False,
+                dtype: Any = None) -> np.ndarray:
+        ctx.in_dtype = np.asarray(x).dtype
+        x = float_input("NanMean", x, dtype)
+        ctx.axes, ctx.keepdims = reduce_axes("NanMean", x, axis), keepdims
+        ctx.keep = ~np.isnan(x)
+        ctx.n = ctx.keep.sum(axis=ctx.axes, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            out = np.nansum(x, axis=ctx.axes, keepdims=True) / ctx.n.astype(x.dtype)
+        return out if keepdims else np.squeeze(out, axis=ctx.axes)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        xs, out = ctx.saved_tensors
-        ax = ctx.axis
-        g = dout.reshape(out.shape)
-        if (xs != 0).all():
-            return (_rev_cumsum(g * out, ax) / xs).reshape(ctx.shape)
-        # dx_k = prod(x_<k) * s_k with s_k = g_k + x_(k+1) s_(k+1): no division by zero
-        x_t, g_t = np.moveaxis(xs, ax, 0), np.moveaxis(g, ax, 0)
-        before = np.concatenate([np.ones_like(x_t[:1]), np.cumprod(x_t[:-1], axis=0)])
-        s = np.empty_like(g_t * x_t)
-        s[-1] = g_t[-1]
-        for k in range(len(s) - 2, -1, -1):
-            s[k] = g_t[k] + x_t[k + 1] * s[k + 1]
-        return np.moveaxis(before * s, 0, ax).reshape(ctx.shape)
+        g = dout if ctx.keepdims else np.expand_dims(dout, ctx.axes)
+        with np.errstate(invalid="ignore", divide="ignore"):  # NaN where all were NaN (torch)
+            g = g / ctx.n.astype(g.dtype) * ctx.keep
+        return g.astype(ctx.in_dtype, copy=False)
 
 
 # ----- wrappers (numpy's axis/keepdims or torch's dim/keepdim) ---------------------------------
-def _ak(fn: str, axis: Any, dim: Any, keepdims: Any, keepdim: Any) -> tuple:
+def axis_keepdims(fn: str, axis: Any, dim: Any, keepdims: Any, keepdim: Any) -> tuple:
+    """One axis and keepdims from numpy's and torch's spellings."""
     return (alias(fn, "axis", axis, "dim", dim),
             bool(alias(fn, "keepdims", keepdims, "keepdim", keepdim, False)))
 
 
+_ak = axis_keepdims
+
+
 def sum(x: Any, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,  # noqa: A001
-        keepdim: bool | None = None) -> Any:
-    """Sum over `axis` (all axes if None)."""
+        keepdim: bool | None = None, dtype: Any = None) -> Any:
+    """Sum over `axis` (all axes if None or ()), in `dtype` if given."""
     axis, keepdims = _ak("sum", axis, dim, keepdims, keepdim)
-    return Sum.apply(x, axis=axis, keepdims=keepdims)
+    return Sum.apply(x, axis=axis, keepdims=keepdims, dtype=dtype)
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
-         keepdim: bool | None = None) -> Any:
-    """Mean over `axis` (all axes if None)."""
+         keepdim: bool | None = None, dtype: Any = None) -> Any:
+    """Mean over `axis` (all axes if None or ()), in `dtype` if given."""
     axis, keepdims = _ak("mean", axis, dim, keepdims, keepdim)
-    return Mean.apply(x, axis=axis, keepdims=keepdims)
+    return Mean.apply(x, axis=axis, keepdims=keepdims, dtype=dtype)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,  # noqa: A001
@@ -334,41 +326,10 @@ amax, amin = max, min
 
 
 def prod(x: Any, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
-         keepdim: bool | None = None) -> Any:
-    """Product over `axis` (all axes if None)."""
+         keepdim: bool | None = None, dtype: Any = None) -> Any:
+    """Product over `axis` (all axes if None), in `dtype` if given."""
     axis, keepdims = _ak("prod", axis, dim, keepdims, keepdim)
-    return Prod.apply(x, axis=axis, keepdims=keepdims)
-
-
-def _correction(fn: str, correction: Any, unbiased: Any, ddof: Any) -> Any:
-    given = {k: v for k, v in (("correction", correction), ("unbiased", unbiased),
-                               ("ddof", ddof)) if v is not None}
-    if len(given) > 1:
-        raise TypeError(f"{fn}: give one of correction, unbiased or ddof, got {sorted(given)}")
-    if unbiased is not None:
-        if not isinstance(unbiased, (bool, np.bool_)):
-            raise TypeError(f"{fn}: unbiased must be a bool, got {type(unbiased).__name__}")
-        return 1 if unbiased else 0
-    return next(iter(given.values()), 1)
-
-
-def var(x: Any, axis: Any = None, *, correction: Any = None, keepdims: bool | None = None,
-        dim: Any = None, keepdim: bool | None = None, unbiased: bool | None = None,
-        ddof: Any = None) -> Any:
-    """Variance over `axis` with n - correction in the denominator (default 1, as torch;
-    `unbiased=False` or numpy's `ddof=0` give the population variance)."""
-    axis, keepdims = _ak("var", axis, dim, keepdims, keepdim)
-    return Var.apply(x, axis=axis, correction=_correction("var", correction, unbiased, ddof),
-                     keepdims=keepdims)
-
-
-def std(x: Any, axis: Any = None, *, correction: Any = None, keepdims: bool | None = None,
-        dim: Any = None, keepdim: bool | None = None, unbiased: bool | None = None,
-        ddof: Any = None) -> Any:
-    """Standard deviation over `axis`; correction / unbiased / ddof as `var`."""
-    axis, keepdims = _ak("std", axis, dim, keepdims, keepdim)
-    return Std.apply(x, axis=axis, correction=_correction("std", correction, unbiased, ddof),
-                     keepdims=keepdims)
+    return Prod.apply(x, axis=axis, keepdims=keepdims, dtype=dtype)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
@@ -378,25 +339,37 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool | None = None, *, dim: An
     return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
 
 
-def cumsum(x: Any, axis: Any = None, *, dim: Any = None) -> Any:
-    """Running sum along `axis` (torch: `dim`); None scans the flattened x as numpy does."""
-    return CumSum.apply(x, axis=alias("cumsum", "axis", axis, "dim", dim))
+def nansum(x: Any, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+           keepdim: bool | None = None, dtype: Any = None) -> Any:
+    """Sum over `axis` treating NaN as 0."""
+    axis, keepdims = _ak("nansum", axis, dim, keepdims, keepdim)
+    return NanSum.apply(x, axis=axis, keepdims=keepdims, dtype=dtype)
 
 
-def cumprod(x: Any, axis: Any = None, *, dim: Any = None) -> Any:
-    """Running product along `axis` (torch: `dim`); None scans the flattened x."""
-    return CumProd.apply(x, axis=alias("cumprod", "axis", axis, "dim", dim))
+def nanmean(x: Any, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+            keepdim: bool | None = None, dtype: Any = None) -> Any:
+    """Mean over `axis` of the non-NaN entries."""
+    axis, keepdims = _ak("nanmean", axis, dim, keepdims, keepdim)
+    return NanMean.apply(x, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+def _values(fn: str, x: Any) -> np.ndarray:
+    return np.asarray(as_array(fn, "x", x.data if isinstance(x, Tensor) else x))
 
 
 def _arg(fn: str, op: Any, x: Any, axis: Any, dim: Any, keepdims: Any, keepdim: Any) -> Tensor:
     axis, keepdims = _ak(fn, axis, dim, keepdims, keepdim)
-    a = np.asarray(as_array(fn, "x", x.data if isinstance(x, Tensor) else x))
-    if a.size == 0:
-        raise ShapeError(f"{fn}: x must be non-empty, got shape {a.shape}")
-    if axis is not None:
-        axis = _one_axis(fn, a, axis)
+    a = _values(fn, x)
+    if axis is None:
+        if a.size == 0:
+            raise EmptyReductionError(f"{fn}: x must be non-empty to reduce over every axis, got "
+                                      f"shape {a.shape}")
+    else:
+        axis = one_axis(fn, a, axis)
         if a.ndim == 0:
             axis = None  # a 0-d x has the single index 0 (torch accepts dim 0 / -1)
+        else:
+            nonempty(fn, a, (axis,))
     return Tensor(np.asarray(op(a, axis=axis, keepdims=keepdims), dtype=np.int64))
 
 
@@ -412,10 +385,28 @@ def argmin(x: Any, axis: Any = None, keepdims: bool | None = None, *, dim: Any =
     return _arg("argmin", np.argmin, x, axis, dim, keepdims, keepdim)
 
 
-__all__ = ["Sum", "Mean", "Max", "Min", "Prod", "Var", "Std", "LogSumExp", "CumSum", "CumProd",
-           "sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std", "logsumexp",
-           "cumsum", "cumprod", "argmax", "argmin"]
+def any(x: Any, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Whether any element over `axis` is non-zero (() reduces nothing): a bool Tensor."""
+    axis, keepdims = _ak("any", axis, dim, keepdims, keepdim)
+    a = _values("any", x)
+    return Tensor(np.any(a, axis=reduce_axes("any", a, axis, empty_all=False),
+                         keepdims=keepdims))
+
+
+def all(x: Any, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Whether every element over `axis` is non-zero (() reduces nothing): a bool Tensor."""
+    axis, keepdims = _ak("all", axis, dim, keepdims, keepdim)
+    a = _values("all", x)
+    return Tensor(np.all(a, axis=reduce_axes("all", a, axis, empty_all=False),
+                         keepdims=keepdims))
+
+
+__all__ = ["Sum", "Mean", "Max", "Min", "Prod", "LogSumExp", "NanSum", "NanMean", "sum", "mean",
+           "max", "min", "amax", "amin", "prod", "logsumexp", "nansum", "nanmean", "argmax",
+           "argmin", "any", "all"]
 
 TENSOR_METHODS = {"sum": sum, "mean": mean, "max": max, "min": min, "amax": amax, "amin": amin,
-                  "prod": prod, "var": var, "std": std, "logsumexp": logsumexp,
-                  "cumsum": cumsum, "cumprod": cumprod, "argmax": argmax, "argmin": argmin}
+                  "prod": prod, "logsumexp": logsumexp, "nansum": nansum, "nanmean": nanmean,
+                  "argmax": argmax, "argmin": argmin, "any": any, "all": all}

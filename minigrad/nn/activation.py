@@ -125,6 +125,25 @@ class LogSoftmax(Softmax):
     _fn = staticmethod(A.log_softmax)
 
 
+class Softmin(Softmax):
+    """softmax(-x) along `dim` (default -1)."""
+
+    _fn = staticmethod(A.softmin)
+
+
+class GLU(_Activation):
+    """a * sigmoid(b) for the halves a, b of x along `dim` (default -1): 2H -> H there."""
+
+    _fn = staticmethod(A.glu)
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def _args(self) -> dict:
+        return {"dim": self.dim}
+
+
 class SiLU(_Activation):
     """x * sigmoid(x) (swish)."""
 
@@ -199,5 +218,5 @@ class Identity(Module):
 
 
 __all__ = ["LeakyReLU", "ELU", "CELU", "SELU", "GELU", "Softplus", "Sigmoid", "Softmax",
-           "LogSoftmax", "SiLU", "Mish", "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid",
-           "Softsign", "LogSigmoid", "Identity"]
+           "LogSoftmax", "Softmin", "GLU", "SiLU", "Mish", "Hardtanh", "ReLU6", "Hardswish",
+           "Hardsigmoid", "Softsign", "LogSigmoid", "Identity"]

@@ -36,6 +36,9 @@ CASES = [
     (nn.Softmax(dim=1), "Softmax(dim=1)", _softmax(X, 1)),
     (nn.Softmax(), "Softmax(dim=-1)", _softmax(X, -1)),
     (nn.LogSoftmax(0), "LogSoftmax(dim=0)", np.log(_softmax(X, 0))),
+    (nn.Softmin(dim=1), "Softmin(dim=1)", _softmax(-X, 1)),
+    (nn.GLU(), "GLU(dim=-1)", X[..., :2] / (1 + np.exp(-X[..., 2:]))),
+    (nn.GLU(0), "GLU(dim=0)", X[:1] / (1 + np.exp(-X[1:]))),
     (nn.SiLU(), "SiLU()", X * SIG),
     (nn.Mish(), "Mish()", X * np.tanh(np.log1p(np.exp(X)))),
     (nn.Hardtanh(), "Hardtanh(min_val=-1.0, max_val=1.0)", np.clip(X, -1, 1)),
@@ -70,8 +73,8 @@ def test_modules_backpropagate_and_keep_float32(module):
 
 def test_names_are_exported_from_nn():
     for name in ["LeakyReLU", "ELU", "CELU", "SELU", "GELU", "Softplus", "Sigmoid", "Softmax",
-                 "LogSoftmax", "SiLU", "Mish", "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid",
-                 "Softsign", "LogSigmoid", "Identity"]:
+                 "LogSoftmax", "Softmin", "GLU", "SiLU", "Mish", "Hardtanh", "ReLU6", "Hardswish",
+                 "Hardsigmoid", "Softsign", "LogSigmoid", "Identity"]:
         assert name in nn.__all__ and isinstance(getattr(nn, name)(), nn.Module), name
 
 

@@ -61,8 +61,16 @@ def softmax_inputs(draw: Callable) -> tuple:
     return (x,), {"axis": draw(st.integers(-x.ndim, x.ndim - 1))}
 
 
+@st.composite
+def glu_inputs(draw: Callable) -> tuple:
+    """x in [-3, 3] whose halved axis has an even size (2 or 4), and that axis."""
+    shape = list(draw(shapes()))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    shape[axis] = draw(st.sampled_from([2, 4]))
+    return (draw(float_arrays(tuple(shape), -3.0, 3.0, avoid_zero=0.0)),), {"axis": axis}
+
+
 INPUTS: dict[str, Callable[[], SearchStrategy]] = {
-    "Erf": lambda: _plain(-3.5, 3.5),
     "Softplus": softplus_inputs,
     "LeakyReLU": lambda: _with("negative_slope", [0.01, 0.2, -0.5, 1.5]),
     "ELU": lambda: _with("alpha", [1.0, 0.5, 2.0]),
@@ -71,6 +79,7 @@ INPUTS: dict[str, Callable[[], SearchStrategy]] = {
     "GELU": lambda: st.tuples(_x(-4.0, 4.0), st.sampled_from(["none", "tanh"])).map(
         lambda p: ((p[0],), {"approximate": p[1]})),
     "SiLU": lambda: _plain(-4.0, 4.0),
+    "QuickGELU": lambda: _plain(-4.0, 4.0),
     "Mish": lambda: _plain(-4.0, 4.0),
     "Hardtanh": hardtanh_inputs,
     "ReLU6": lambda: _plain(-2.0, 8.0, kinks=(0.0, 6.0)),
@@ -80,4 +89,5 @@ INPUTS: dict[str, Callable[[], SearchStrategy]] = {
     "LogSigmoid": lambda: _plain(-5.0, 5.0),
     "Softmax": softmax_inputs,
     "LogSoftmax": softmax_inputs,
+    "GLU": glu_inputs,
 }

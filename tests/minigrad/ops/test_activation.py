@@ -9,10 +9,10 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import Tensor
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import DTypeError, IndexRangeError, RangeError, ShapeError
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 
-POINTWISE = ["Erf", "Softplus", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish",
+POINTWISE = ["Softplus", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "QuickGELU", "Mish",
              "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid", "Softsign", "LogSigmoid"]
 
 
@@ -20,12 +20,11 @@ def _f32_case(name: str):
     return lambda: (getattr(F, name), (f32(3, 4),), (0,))
 
 
-F32_CASES = {name: _f32_case(name) for name in POINTWISE + ["Softmax", "LogSoftmax"]}
+F32_CASES = {name: _f32_case(name) for name in POINTWISE + ["Softmax", "LogSoftmax", "GLU"]}
 
 I = np.arange(6).reshape(2, 3)  # an int array
 
 ERROR_CASES = [
-    ("Erf", "int x", lambda: F.erf(I), DTypeError, ["x", "float", "int64"]),
     ("Softplus", "beta 0", lambda: F.softplus(r(3), beta=0), RangeError, ["beta", "non-zero"]),
     ("Softplus", "str threshold", lambda: F.softplus(r(3), threshold="20"), DTypeError,
      ["threshold", "real number", "str"]),
@@ -46,13 +45,21 @@ ERROR_CASES = [
      ["x", "numeric", "object"]),
     ("Softsign", "int x", lambda: F.softsign(I), DTypeError, ["x", "float", "int64"]),
     ("LogSigmoid", "int x", lambda: F.logsigmoid(I), DTypeError, ["x", "float", "int64"]),
-    ("Softmax", "axis", lambda: F.softmax(r(2, 3), 3), ShapeError,
-     ["axis 3", "out of range", "(2, 3)"]),
+    ("QuickGELU", "int x", lambda: F.quick_gelu(I), DTypeError, ["x", "float", "int64"]),
+    ("Softmax", "axis", lambda: F.softmax(r(2, 3), 3), IndexRangeError,
+     ["axis 3", "out of range", "(2, 3)", "[-2, 1]"]),
+    ("Softmax", "dtype", lambda: F.softmax(r(2, 3), dtype=np.int32), DTypeError,
+     ["x", "float", "int32"]),
+    ("Softmax", "bad dtype", lambda: F.softmax(r(2, 3), dtype="fast"), DTypeError,
+     ["dtype", "'fast'"]),
     ("Softmax", "tuple axis", lambda: F.softmax(r(2, 3), (0, 1)), DTypeError,
      ["axis", "int", "tuple"]),
-    ("LogSoftmax", "axis", lambda: F.log_softmax(r(2, 3), dim=-3), ShapeError,
+    ("LogSoftmax", "axis", lambda: F.log_softmax(r(2, 3), dim=-3), IndexRangeError,
      ["axis -3", "(2, 3)"]),
     ("LogSoftmax", "int x", lambda: F.log_softmax(I), DTypeError, ["x", "float", "int64"]),
+    ("GLU", "odd", lambda: F.glu(r(2, 3)), ShapeError, ["axis 1", "even", "(2, 3)"]),
+    ("GLU", "0-d", lambda: F.glu(np.array(1.0)), ShapeError, ["0-d"]),
+    ("GLU", "axis", lambda: F.glu(r(2, 4), dim=2), IndexRangeError, ["axis 2", "(2, 4)"]),
 ]
 
 
@@ -94,18 +101,6 @@ def _grad(fn, x, **kwargs):
 
 
 X = np.linspace(-4.0, 4.0, 41) + 0.013  # no exact kink (0, +-3, +-1) on the grid
-
-
-def test_erf_matches_math_erf_to_1e_15_relative():
-    x = np.concatenate([np.linspace(-7, 7, 2801), np.geomspace(1e-12, 0.5, 50), [0.46875, 4.0]])
-    expected = np.array([math.erf(v) for v in x])
-    got = F.erf(x).data
-    np.testing.assert_allclose(got, expected, rtol=1e-15, atol=1e-300)
-    _, dx, g = _grad(F.erf, X)
-    np.testing.assert_allclose(dx, g * 2 / math.sqrt(math.pi) * np.exp(-X ** 2), rtol=1e-14)
-    assert F.erf(np.array([np.inf, -np.inf])).data.tolist() == [1.0, -1.0]
-    x32 = np.linspace(-3, 3, 13, dtype=np.float32)
-    np.testing.assert_allclose(F.erf(x32).data, [math.erf(v) for v in x32], rtol=2e-6, atol=1e-7)
 
 
 def test_softplus_formula_threshold_and_tails():
@@ -248,12 +243,62 @@ def test_softmax_huge_scores_dim_alias_and_0d():
 def test_tensor_methods_are_bound():
     x = r(3, 4)
     t = Tensor(x)
-    for name in ["erf", "softplus", "leaky_relu", "elu", "celu", "selu", "gelu", "silu", "swish",
-                 "mish", "hardtanh", "relu6", "hardswish", "hardsigmoid", "softsign",
-                 "logsigmoid", "softmax", "log_softmax"]:
+    for name in ["softplus", "leaky_relu", "elu", "celu", "selu", "gelu", "silu", "swish",
+                 "quick_gelu", "mish", "hardtanh", "relu6", "hardswish", "hardsigmoid", "softsign",
+                 "logsigmoid", "softmax", "log_softmax", "softmin"]:
         np.testing.assert_array_equal(getattr(t, name)().data, getattr(F, name)(x).data, name)
     np.testing.assert_allclose(t.softmax(0).data, _np_softmax(x, 0), rtol=1e-14)
     np.testing.assert_allclose(t.log_softmax(dim=0).data, np.log(_np_softmax(x, 0)), rtol=1e-14)
     np.testing.assert_array_equal(t.gelu(approximate="tanh").data,
                                   F.gelu(x, approximate="tanh").data)
     np.testing.assert_array_equal(t.leaky_relu(0.3).data, np.where(x > 0, x, 0.3 * x))
+
+
+def test_quick_gelu_formula_and_extremes():
+    s = 1 / (1 + np.exp(-1.702 * X))
+    out, dx, g = _grad(F.quick_gelu, X)
+    np.testing.assert_allclose(out, X * s, rtol=1e-14)
+    np.testing.assert_allclose(dx, g * (s + 1.702 * X * s * (1 - s)), rtol=1e-13)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out, dx, _ = _grad(F.quick_gelu, np.array([-400.0, 300.0]))
+    assert abs(out[0]) < 1e-290 and out[1] == 300.0 and abs(dx[0]) < 1e-290
+    np.testing.assert_allclose(dx[1], np.random.default_rng(5).standard_normal(2)[1])
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_glu_halves_the_axis(axis):
+    x = r(4, 2, 6)
+    out, dx, g = _grad(F.glu, x, dim=axis)
+    a, b = np.split(x, 2, axis=axis)
+    s = 1 / (1 + np.exp(-b))
+    np.testing.assert_allclose(out, a * s, rtol=1e-14)
+    np.testing.assert_allclose(dx, np.concatenate([g * s, g * a * s * (1 - s)], axis=axis),
+                               rtol=1e-13)
+    assert F.glu(x).shape == (4, 2, 3) and Tensor(x).glu(0).shape == (2, 2, 6)
+
+
+def test_softmin_is_softmax_of_minus_x():
+    x = r(3, 4)
+    out, dx, g = _grad(F.softmin, x, dim=0)
+    p = _np_softmax(-x, 0)
+    np.testing.assert_allclose(out, p, rtol=1e-14)
+    np.testing.assert_allclose(dx, -p * (g - (g * p).sum(axis=0, keepdims=True)), rtol=1e-12,
+                               atol=1e-15)
+    np.testing.assert_allclose(Tensor(x).softmin().data, _np_softmax(-x, -1), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_dtype_argument_casts_x_first_and_the_gradient_back(name):
+    x = f32(3, 4)
+    t = Tensor(x, requires_grad=True)
+    out = getattr(F, name)(t, 1, dtype=np.float64)
+    assert out.dtype == np.float64
+    ref = _np_softmax((-1 if name == "softmin" else 1) * x.astype(np.float64), 1)
+    np.testing.assert_allclose(out.data, np.log(ref) if name == "log_softmax" else ref,
+                               rtol=1e-14)
+    out.backward(np.ones((3, 4)))
+    assert t.grad.dtype == np.float32
+    ints = np.arange(6).reshape(2, 3)
+    np.testing.assert_allclose(F.softmax(ints, dim=1, dtype="float32").data,
+                               _np_softmax(ints.astype(np.float64), 1), rtol=1e-6)

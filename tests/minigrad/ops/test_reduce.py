@@ -1,5 +1,6 @@
-"""Reductions and scans: float32, named errors, torch/numpy argument spellings, and values and
-gradients against numpy formulas (products with zeros checked against the definition)."""
+"""Reductions: float32, named errors, torch/numpy argument spellings, torch's semantics (empty
+axes, int and bool inputs, dtype=, empty tuples of axes), and values and gradients against numpy
+formulas (products with zeros checked against the definition)."""
 from __future__ import annotations
 
 import itertools
@@ -11,37 +12,46 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import Tensor
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import DTypeError, IndexRangeError, ShapeError
+from minigrad.functional.reduce import EmptyReductionError
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 
 F32_CASES = {
     "Min": lambda: (F.Min, (f32(3, 4),), (0,)),
     "Prod": lambda: (F.Prod, (f32(3, 4),), (0,)),
-    "Var": lambda: (F.Var, (f32(3, 4),), (0,)),
-    "Std": lambda: (F.Std, (f32(3, 4),), (0,)),
     "LogSumExp": lambda: (F.LogSumExp, (f32(3, 4),), (0,)),
-    "CumSum": lambda: (F.CumSum, (f32(3, 4),), (0,)),
-    "CumProd": lambda: (F.CumProd, (f32(3, 4),), (0,)),
+    "NanSum": lambda: (F.NanSum, (np.where(f32(3, 4) > 0.3, np.nan, f32(3, 4)),), (0,)),
+    "NanMean": lambda: (F.NanMean, (np.where(f32(3, 4) > 0.3, np.nan, f32(3, 4)),), (0,)),
 }
 
 ERROR_CASES = [
-    ("Min", "empty", lambda: F.min(r(0, 3)), ShapeError, ["x", "non-empty", "(0, 3)"]),
-    ("Min", "axis", lambda: F.min(r(2, 3), dim=(0, 2)), ShapeError, ["axis 2", "(2, 3)"]),
-    ("Prod", "axis", lambda: F.prod(r(2, 3), -3), ShapeError, ["axis -3", "(2, 3)"]),
+    ("Sum", "axis", lambda: F.sum(r(2, 3), axis=2), IndexRangeError,
+     ["axis 2", "x", "(2, 3)", "[-2, 1]"]),
+    ("Sum", "0-d axis", lambda: F.sum(np.array(1.0), (1,)), IndexRangeError,
+     ["axis 1", "()", "[-1, 0]"]),
+    ("Sum", "repeated axis", lambda: F.sum(r(2, 3), (0, -2)), ShapeError,
+     ["axis 0", "more than once"]),
+    ("Sum", "dtype", lambda: F.sum(r(2), dtype="complex128"), DTypeError,
+     ["dtype", "complex128"]),
+    ("Mean", "axis", lambda: F.mean(r(2, 3), axis=-3), IndexRangeError, ["axis -3", "(2, 3)"]),
+    ("Mean", "int x", lambda: F.mean(np.arange(4)), DTypeError, ["x", "float", "int64"]),
+    ("Max", "empty", lambda: F.max(r(0, 3)), EmptyReductionError, ["axis 0", "size 0", "(0, 3)"]),
+    ("Max", "axis", lambda: F.max(r(2, 3), axis=(0, 5)), IndexRangeError, ["axis 5", "(2, 3)"]),
+    ("Min", "empty", lambda: F.min(r(2, 0), 1), EmptyReductionError, ["axis 1", "(2, 0)"]),
+    ("Min", "axis", lambda: F.min(r(2, 3), dim=(0, 2)), IndexRangeError, ["axis 2", "(2, 3)"]),
+    ("Prod", "axis", lambda: F.prod(r(2, 3), -3), IndexRangeError, ["axis -3", "(2, 3)"]),
     ("Prod", "str", lambda: F.prod("abc"), DTypeError, ["x", "array", "str"]),
-    ("Var", "int x", lambda: F.var(np.arange(4)), DTypeError, ["x", "float", "int64"]),
-    ("Var", "too few", lambda: F.var(r(3, 1), axis=1), RangeError,
-     ["correction 1", "got 1", "(3, 1)"]),
-    ("Std", "correction", lambda: F.std(r(3), correction="1"), DTypeError,
-     ["correction", "number", "str"]),
-    ("Std", "empty", lambda: F.std(r(0), correction=0), RangeError, ["correction 0", "got 0"]),
-    ("LogSumExp", "axis", lambda: F.logsumexp(r(2, 3), 2), ShapeError, ["axis 2", "(2, 3)"]),
+    ("LogSumExp", "axis", lambda: F.logsumexp(r(2, 3), 2), IndexRangeError,
+     ["axis 2", "(2, 3)"]),
     ("LogSumExp", "axis type", lambda: F.logsumexp(r(2, 3), axis=1.0), DTypeError,
      ["axis", "int", "float"]),
-    ("CumSum", "axis", lambda: F.cumsum(r(2, 3), dim=2), ShapeError, ["axis 2", "(2, 3)"]),
-    ("CumSum", "tuple axis", lambda: F.cumsum(r(2, 3), (0, 1)), DTypeError,
-     ["axis", "int", "tuple"]),
-    ("CumProd", "axis", lambda: F.cumprod(r(4), axis=-2), ShapeError, ["axis -2", "(4,)"]),
+    ("NanSum", "axis", lambda: F.nansum(r(2, 3), 3), IndexRangeError, ["axis 3", "(2, 3)"]),
+    ("NanMean", "int x", lambda: F.nanmean(np.arange(3)), DTypeError, ["x", "float", "int64"]),
+    ("argmax", "axis", lambda: F.argmax(r(2, 3), 2), IndexRangeError, ["axis 2", "(2, 3)"]),
+    ("argmin", "empty", lambda: F.argmin(np.zeros((0, 2))), EmptyReductionError,
+     ["non-empty", "(0, 2)"]),
+    ("any", "axis", lambda: F.any(r(2, 3), dim=-3), IndexRangeError, ["axis -3", "(2, 3)"]),
+    ("all", "str", lambda: F.all("yes"), DTypeError, ["x", "array", "str"]),
 ]
 
 
@@ -52,11 +62,23 @@ def test_float32_in_float32_out(name):
 
 
 @pytest.mark.parametrize("fn, kwargs", [
-    (F.Min, {"axis": 1, "keepdims": True}), (F.Prod, {"axis": (0, 1)}),
-    (F.Var, {"axis": 0, "correction": 0}), (F.Std, {"axis": 1, "correction": np.float64(1)}),
-    (F.LogSumExp, {"axis": -1}), (F.CumSum, {"axis": 1}), (F.CumProd, {"axis": 0})])
+    (F.Min, {"axis": 1, "keepdims": True}), (F.Prod, {"axis": (0, 1)}), (F.LogSumExp, {"axis": -1}),
+    (F.Sum, {"axis": (), "dtype": np.float32}), (F.NanSum, {"axis": 0, "keepdims": True})])
 def test_float32_with_axes(fn, kwargs):
     check_float32(fn, (f32(3, 4),), (0,), **kwargs)
+
+
+@pytest.mark.parametrize("fn", [F.Sum, F.Mean, F.Prod, F.NanSum, F.NanMean])
+def test_dtype_float64_of_float32_x_gives_a_float32_gradient(fn):
+    x = f32(3, 4)
+    t = Tensor(x, requires_grad=True)
+    out = fn.apply(t, axis=1, dtype=np.float64)
+    assert out.dtype == np.float64
+    ref = {F.Sum: np.sum, F.Mean: np.mean, F.Prod: np.prod, F.NanSum: np.nansum,
+           F.NanMean: np.nanmean}[fn]
+    np.testing.assert_allclose(out.data, ref(x.astype(np.float64), axis=1), rtol=1e-14)
+    out.backward(np.ones(3))
+    assert t.grad.dtype == np.float32 and t.grad.shape == (3, 4)
 
 
 @pytest.mark.parametrize("fn, case, thunk, error, parts", ERROR_CASES,
@@ -65,7 +87,7 @@ def test_named_errors(fn, case, thunk, error, parts):
     check_named_error(fn, thunk, error, parts)
 
 
-def _grad(fn, x, *args, **kwargs):
+def _grad(fn, x, *args, **kwargs):  # (value, d sum(g * fn(x)) / dx, g)
     t = Tensor(x, requires_grad=True)
     out = fn(t, *args, **kwargs)
     g = np.random.default_rng(3).standard_normal(out.shape)
@@ -139,36 +161,7 @@ def test_prod_gradient_with_one_and_several_zeros():
     assert F.prod(np.arange(1, 5)).data == 24 and F.prod(np.arange(1, 5)).dtype == np.int64
 
 
-# ----- var / std -------------------------------------------------------------------------------
-def test_var_std_corrections_and_gradients():
-    x = r(3, 5)
-    n = 5
-    np.testing.assert_allclose(F.var(x, 1).data, np.var(x, axis=1, ddof=1), rtol=1e-14)
-    for kwargs, ddof in [({"correction": 0}, 0), ({"unbiased": False}, 0), ({"ddof": 0}, 0),
-                         ({"unbiased": True}, 1), ({"correction": 2}, 2), ({}, 1)]:
-        np.testing.assert_allclose(F.var(x, dim=1, **kwargs).data, np.var(x, 1, ddof=ddof),
-                                   rtol=1e-14, err_msg=str(kwargs))
-        np.testing.assert_allclose(Tensor(x).std(1, **kwargs).data, np.std(x, 1, ddof=ddof),
-                                   rtol=1e-14, err_msg=str(kwargs))
-    np.testing.assert_allclose(F.var(x).data, np.var(x, ddof=1), rtol=1e-14)
-    assert F.std(x, axis=0, keepdim=True).shape == (1, 5)
-    mean = x.mean(axis=1, keepdims=True)
-    _, dx, g = _grad(F.var, x, 1)
-    np.testing.assert_allclose(dx, g[:, None] * 2 * (x - mean) / (n - 1), rtol=1e-13)
-    val, dx, g = _grad(F.std, x, 1, correction=0)
-    np.testing.assert_allclose(dx, g[:, None] * (x - mean) / (n * val[:, None]), rtol=1e-13)
-    with pytest.raises(TypeError, match="one of correction, unbiased or ddof"):
-        F.var(x, correction=1, ddof=0)
-
-
-def test_std_of_a_constant_has_zero_gradient_not_nan():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        val, dx, _ = _grad(F.std, np.full((2, 3), 1.5), 1)
-    assert val.tolist() == [0.0, 0.0] and dx.tolist() == [[0.0] * 3] * 2
-
-
-# ----- logsumexp and scans ---------------------------------------------------------------------
+# ----- logsumexp ---------------------------------------------------------------------------
 def test_logsumexp_values_gradient_and_huge_scores():
     x = r(3, 4)
     val, dx, g = _grad(F.logsumexp, x, 1)
@@ -182,32 +175,6 @@ def test_logsumexp_values_gradient_and_huge_scores():
     np.testing.assert_allclose(val, [1e4 + math.log(4 / 3), -np.inf], rtol=1e-15)
     assert np.isfinite(dx).all() and dx[1].tolist() == [0.0, 0.0]
     np.testing.assert_allclose(F.logsumexp(x).data, np.log(np.exp(x).sum()), rtol=1e-14)
-
-
-def test_cumsum_axis_none_flattens_and_reverse_cumsum_gradient():
-    x = r(2, 3)
-    val, dx, g = _grad(F.cumsum, x, 1)
-    np.testing.assert_allclose(val, np.cumsum(x, axis=1), rtol=1e-15)
-    np.testing.assert_allclose(dx, np.cumsum(g[:, ::-1], axis=1)[:, ::-1], rtol=1e-15)
-    val, dx, g = _grad(F.cumsum, x)
-    assert val.shape == (6,)
-    np.testing.assert_allclose(val, np.cumsum(x), rtol=1e-15)
-    np.testing.assert_allclose(dx, np.cumsum(g[::-1])[::-1].reshape(2, 3), rtol=1e-15)
-    np.testing.assert_array_equal(Tensor(x).cumsum(dim=0).data, np.cumsum(x, axis=0))
-    assert F.cumsum(np.array(3.0), 0).shape == ()
-
-
-def test_cumprod_gradient_with_zeros_against_the_definition():
-    x = np.array([[1.5, 0.0, -2.0, 0.5, 0.0, 3.0], [0.5, 2.0, -1.0, 1.5, 0.5, 2.0]])
-    val, dx, g = _grad(F.cumprod, x, dim=1)
-    np.testing.assert_allclose(val, np.cumprod(x, axis=1))
-    expected = np.zeros_like(x)
-    for row, k, j in itertools.product(range(2), range(6), range(6)):
-        if j >= k:  # out_j = prod_{i <= j} x_i depends on x_k for k <= j
-            others = [x[row, i] for i in range(j + 1) if i != k]
-            expected[row, k] += g[row, j] * math.prod(others)
-    np.testing.assert_allclose(dx, expected, rtol=1e-14)
-    np.testing.assert_allclose(Tensor(x).cumprod().data, np.cumprod(x))
 
 
 # ----- argmax / argmin -------------------------------------------------------------------------
@@ -228,13 +195,103 @@ def test_argmax_argmin_int64_first_of_ties_flat_and_keepdims():
 
 def test_tensor_methods_are_bound():
     x = r(3, 4) + 3.0
+    x[1, 2] = np.nan
     t = Tensor(x)
     refs = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "amax": np.amax,
-            "amin": np.amin, "prod": np.prod, "cumsum": np.cumsum, "cumprod": np.cumprod,
-            "argmax": np.argmax, "argmin": np.argmin,
-            "var": lambda a, axis: np.var(a, axis, ddof=1),
-            "std": lambda a, axis: np.std(a, axis, ddof=1),
+            "amin": np.amin, "prod": np.prod, "argmax": np.argmax, "argmin": np.argmin,
+            "nansum": np.nansum, "nanmean": np.nanmean, "any": np.any, "all": np.all,
             "logsumexp": lambda a, axis: np.log(np.exp(a).sum(axis))}
     for name, ref in refs.items():
         np.testing.assert_allclose(getattr(t, name)(1).data, ref(x, axis=1), rtol=1e-14,
                                    err_msg=name)
+
+
+# ----- torch's semantics -----------------------------------------------------------------------
+def test_reductions_over_an_empty_axis_follow_torch():
+    x = r(1, 0, 3, 0, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fn, value in [(F.sum, 0.0), (F.mean, np.nan), (F.logsumexp, -np.inf),
+                          (F.nansum, 0.0), (F.nanmean, np.nan)]:
+            t = Tensor(x, requires_grad=True)
+            out = fn(t, (1, 3))
+            assert out.shape == (1, 3, 5)
+            np.testing.assert_array_equal(out.data, np.full((1, 3, 5), value), fn.__name__)
+            out.backward(np.ones((1, 3, 5)))
+            assert t.grad.shape == x.shape
+        assert F.prod(x, 1).shape == (1, 3, 0, 5) and F.prod(r(2, 0), 1).data.tolist() == [1, 1]
+        assert F.max(r(0, 3), dim=1).shape == (0,)  # nothing empty is reduced: no error
+        assert F.argmax(r(0, 3), 1).shape == (0,)
+    with pytest.raises(IndexError, match="axis 1 of size 0"):
+        F.amax(r(2, 0, 3), (0, 1))
+    with pytest.raises(RuntimeError, match="Min: cannot reduce"):
+        F.min(np.zeros(0))
+    with pytest.raises(IndexError, match="argmax: x must be non-empty"):
+        F.argmax(np.zeros((2, 0)))
+
+
+def test_empty_tuple_of_axes_reduces_everything_except_for_any_and_all():
+    x = r(2, 3)
+    assert F.sum(x, ()).shape == () and F.sum(x, dim=[]).data == pytest.approx(x.sum())
+    for name in ["mean", "max", "min", "prod", "logsumexp", "nansum", "nanmean"]:
+        assert getattr(F, name)(x, ()).shape == (), name
+    assert F.any(x, ()).shape == (2, 3) and F.all(x > 0, dim=()).data.tolist() == \
+        (x > 0).tolist()
+    s = np.array(3.0)  # 0-d: dims 0, -1 and () all mean the single element
+    for axis in [None, 0, -1, (), (0,)]:
+        assert F.sum(s, axis).data == 3.0 and F.prod(s, axis).data == 3.0
+
+
+def test_int_and_bool_inputs_forward_as_torch():
+    b = np.array([[True, False, True], [True, True, True]])
+    out = F.sum(b)
+    assert out.dtype == np.int64 and out.item() == 5 and not out.requires_grad
+    assert F.sum(b, 1).data.tolist() == [2, 3] and F.prod(b).dtype == np.int64
+    i32 = np.array([[1, -2 ** 31], [2 ** 31 - 1, 0]], np.int32)  # column 0 sums past int32
+    assert F.sum(i32, 0).dtype == np.int64 and F.sum(i32, 0).data.tolist() == [2 ** 31, -2 ** 31]
+    assert F.max(i32).item() == 2 ** 31 - 1 and F.min(i32).item() == -2 ** 31
+    assert F.max(i32).dtype == np.int32 and F.max(b).item() is True and F.min(b).item() is False
+    assert F.argmax(np.array([False, True])).item() == 1
+    assert F.argmin(np.array([True, False])).item() == 1
+    assert F.argmax(np.array([0, -2 ** 31], np.int32)).item() == 0
+    assert F.argmax(np.array([2, 2])).item() == 0 and F.argmin(np.array([3, 2, 2])).item() == 1
+    np.testing.assert_allclose(F.mean(b, dtype=np.float32).data, 5 / 6, rtol=1e-7)
+    assert F.mean(b, dtype=np.float32).dtype == np.float32
+    assert F.logsumexp(np.array([0, 0])).dtype == np.float32  # torch's default float
+    np.testing.assert_allclose(F.logsumexp(np.array([0, 0])).data, math.log(2), rtol=1e-7)
+    assert F.sum(b, dtype=np.float64).dtype == np.float64
+
+
+def test_torch_dtypes_are_read_by_name():
+    torch = pytest.importorskip("torch")
+    x = f32(2, 3)
+    assert F.sum(x, dtype=torch.float64).dtype == np.float64
+    assert F.prod(np.array([1, 2]), dtype=torch.float32).dtype == np.float32
+
+
+def test_nansum_and_nanmean_skip_nans_and_give_them_no_gradient():
+    x = np.array([[1.5, np.nan, -2.0], [np.nan, np.nan, np.nan], [0.5, 2.0, 4.0]])
+    val, dx, g = _grad(F.nansum, x, 1)
+    np.testing.assert_array_equal(val, [-0.5, 0.0, 6.5])
+    np.testing.assert_array_equal(dx, np.where(np.isnan(x), 0.0, g[:, None]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        val, dx, g = _grad(F.nanmean, x, dim=1)
+    np.testing.assert_array_equal(val[[0, 2]], [-0.25, 6.5 / 3])
+    assert np.isnan(val[1])
+    np.testing.assert_allclose(dx[[0, 2]], np.where(np.isnan(x[[0, 2]]), 0.0,
+                                                    g[[0, 2], None] / [[2], [3]]), rtol=1e-15)
+    assert F.nansum(np.array([1, 2])).dtype == np.int64
+
+
+def test_any_and_all_are_bool_tensors_outside_the_graph():
+    x = np.array([[0.0, 0.0, 1.5], [0.0, 0.0, 0.0]])
+    t = Tensor(x, requires_grad=True)
+    a = F.any(t)
+    assert a.dtype == np.bool_ and a.item() is True and not a.requires_grad
+    assert F.any(t, 1).data.tolist() == [True, False]
+    assert F.all(x != 1.5, dim=0, keepdim=True).data.tolist() == [[True, True, False]]
+    assert t.all().item() is False and Tensor(np.ones(3)).all().item() is True
+    assert F.any(np.zeros(0)).item() is False and F.all(np.zeros(0)).item() is True
+    assert F.any(np.zeros((1, 0, 3, 0, 5)), (1, 3)).shape == (1, 3, 5)
+    assert F.all(np.array(2.0)).item() is True and F.any(np.array([np.nan])).item() is True

@@ -261,16 +261,20 @@ from vis.parity.cases import join as _join  # noqa: E402
 from vis.parity.cases import linalg as _linalg  # noqa: E402
 from vis.parity.cases import linear as _linear  # noqa: E402
 from vis.parity.cases import loss as _loss  # noqa: E402
+from vis.parity.cases import moments as _moments  # noqa: E402
 from vis.parity.cases import norm as _norm  # noqa: E402
 from vis.parity.cases import pool as _pool  # noqa: E402
 from vis.parity.cases import recurrent as _recurrent  # noqa: E402
 from vis.parity.cases import reduce as _reduce  # noqa: E402
+from vis.parity.cases import scan as _scan  # noqa: E402
 from vis.parity.cases import shape as _shape  # noqa: E402
 from vis.parity.cases import sort as _sort  # noqa: E402
+from vis.parity.cases import special as _special  # noqa: E402
 from vis.parity.cases import unary as _unary  # noqa: E402
 
 CASES: list[ParityCase] = [*CORE_CASES, *_activation.CASES, *_attention.CASES, *_conv.CASES,
                            *_dropout.CASES, *_elementwise.CASES, *_index.CASES, *_join.CASES,
-                           *_linalg.CASES, *_linear.CASES, *_loss.CASES, *_norm.CASES,
-                           *_pool.CASES, *_recurrent.CASES, *_reduce.CASES, *_shape.CASES,
-                           *_sort.CASES, *_unary.CASES]
+                           *_linalg.CASES, *_linear.CASES, *_loss.CASES, *_moments.CASES,
+                           *_norm.CASES, *_pool.CASES, *_recurrent.CASES, *_reduce.CASES,
+                           *_scan.CASES, *_shape.CASES, *_sort.CASES, *_special.CASES,
+                           *_unary.CASES]

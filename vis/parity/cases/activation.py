@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 import minigrad.functional as mf
-from vis.parity.cases import _away_from_zero, _normal, _unary
+from vis.parity.cases import _away_from_zero, _normal
 from vis.parity.registry import Inputs, ParityCase
 
 
@@ -37,9 +37,6 @@ def _scores(rng: np.random.Generator) -> np.ndarray:
 
 
 CASES: list[ParityCase] = [
-    ParityCase("Erf", mf.Erf, _unary(lambda r: np.concatenate(
-        [_normal(r, 20, scale=2.0), [-7.0, -4.2, -0.3, 0.0, 0.46875, 3.9, 6.0]])),
-        torch.special.erf, note="torch.special.erf; includes the region edges 0.46875 and 4"),
     ParityCase("Softplus", mf.Softplus, _with(_spread), F.softplus,
                note="default beta=1, threshold=20; |x| up to 40"),
     ParityCase("Softplus[beta, threshold]", mf.Softplus,
@@ -56,6 +53,8 @@ CASES: list[ParityCase] = [
                note="exact form (erf)"),
     ParityCase("GELU[tanh]", mf.GELU, _with(_spread, approximate="tanh"), F.gelu),
     ParityCase("SiLU", mf.SiLU, _with(_spread), F.silu),
+    ParityCase("QuickGELU", mf.QuickGELU, _with(_spread), lambda x: x * torch.sigmoid(1.702 * x),
+               note="x * sigmoid(1.702 x); |x| up to 40"),
     ParityCase("Mish", mf.Mish, _with(_spread), F.mish),
     ParityCase("Hardtanh", mf.Hardtanh,
                _with(lambda r: _pushed(r, (-0.5, 2.0), -3.0, 3.0), min_val=-0.5, max_val=2.0),
@@ -77,4 +76,8 @@ CASES: list[ParityCase] = [
                lambda x, axis: F.log_softmax(x, dim=axis), note="scores of +-1e4 (no overflow)"),
     ParityCase("LogSoftmax[last]", mf.LogSoftmax, _with(_scores),
                lambda x: F.log_softmax(x, dim=-1)),
+    ParityCase("GLU", mf.GLU, _with(lambda r: _normal(r, 3, 4, 6, scale=2.0), axis=-1),
+               lambda x, axis: F.glu(x, dim=axis)),
+    ParityCase("GLU[axis 0, wide]", mf.GLU, _with(lambda r: _spread(r).T, axis=0),
+               lambda x, axis: F.glu(x, dim=axis), note="|x| up to 40 (the sigmoid saturates)"),
 ]

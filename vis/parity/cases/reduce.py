@@ -31,6 +31,14 @@ def _torch_prod(x, axis=None, keepdims=False):
     return x
 
 
+def _nans(rng: np.random.Generator) -> np.ndarray:
+    """(3, 4, 5) normal values, a fifth of them NaN (none of the reductions below all NaN)."""
+    x = _normal(rng, 3, 4, 5)
+    nan = rng.random(x.shape) < 0.2
+    nan[:, 0, 0] = False
+    return np.where(nan, np.nan, x)
+
+
 def _scores(rng: np.random.Generator) -> np.ndarray:
     x = _normal(rng, 3, 4, 5, scale=3.0)
     x[1, 2, 0] = 1e4  # a huge score must not overflow
@@ -49,32 +57,23 @@ CASES: list[ParityCase] = [
     ParityCase("Prod[zeros]", mf.Prod, _with(_zeros, axis=1, keepdims=True), _torch_prod,
                note="rows with no, one, two and three zeros"),
     ParityCase("Prod[all]", mf.Prod, _with(lambda r: _normal(r, 2, 3) + 2.0), _torch_prod),
-    ParityCase("Var", mf.Var, _with(lambda r: _normal(r, 3, 4, 5), axis=(0, 2), correction=1,
-                                    keepdims=False),
-               lambda x, axis, correction, keepdims: torch.var(x, dim=axis, correction=correction,
-                                                               keepdim=keepdims)),
-    ParityCase("Var[ddof 0]", mf.Var, _with(lambda r: _normal(r, 4, 6), axis=1, correction=0,
-                                            keepdims=True),
-               lambda x, axis, correction, keepdims: torch.var(x, dim=axis, correction=correction,
-                                                               keepdim=keepdims)),
-    ParityCase("Std", mf.Std, _with(lambda r: _normal(r, 3, 4, 5), axis=-1, correction=1,
-                                    keepdims=False),
-               lambda x, axis, correction, keepdims: torch.std(x, dim=axis, correction=correction,
-                                                               keepdim=keepdims)),
-    ParityCase("Std[all, ddof 0]", mf.Std, _with(lambda r: _normal(r, 3, 4), correction=0),
-               lambda x, correction: torch.std(x, correction=correction)),
     ParityCase("LogSumExp", mf.LogSumExp, _with(_scores, axis=2, keepdims=False),
                lambda x, axis, keepdims: torch.logsumexp(x, dim=axis, keepdim=keepdims),
                note="includes a score of 1e4 (no overflow)"),
     ParityCase("LogSumExp[axes]", mf.LogSumExp, _with(_scores, axis=(0, 1), keepdims=True),
                lambda x, axis, keepdims: torch.logsumexp(x, dim=axis, keepdim=keepdims)),
-    ParityCase("CumSum", mf.CumSum, _with(lambda r: _normal(r, 3, 4, 5), axis=1),
-               lambda x, axis: torch.cumsum(x, dim=axis)),
-    ParityCase("CumSum[flat]", mf.CumSum, _with(lambda r: _normal(r, 3, 4)),
-               lambda x: torch.cumsum(x.reshape(-1), dim=0),
-               note="axis None scans the flattened x (numpy); torch on x.reshape(-1)"),
-    ParityCase("CumProd", mf.CumProd, _with(lambda r: _normal(r, 3, 6), axis=1),
-               lambda x, axis: torch.cumprod(x, dim=axis)),
-    ParityCase("CumProd[zeros]", mf.CumProd, _with(_zeros, axis=-1),
-               lambda x, axis: torch.cumprod(x, dim=axis), note="rows with one to three zeros"),
+    ParityCase("NanSum", mf.NanSum, _with(_nans, axis=1, keepdims=False),
+               lambda x, axis, keepdims: torch.nansum(x, dim=axis, keepdim=keepdims),
+               note="NaNs count as 0 and get no gradient"),
+    ParityCase("NanSum[all]", mf.NanSum, _with(_nans), torch.nansum),
+    ParityCase("NanMean", mf.NanMean, _with(_nans, axis=(0, 2), keepdims=True),
+               lambda x, axis, keepdims: torch.nanmean(x, dim=axis, keepdim=keepdims),
+               note="the mean of the non-NaN entries of each reduction"),
+    ParityCase("Prod[empty axis]", mf.Prod, _with(lambda r: _normal(r, 3, 0, 2), axis=1,
+                                                  keepdims=False), _torch_prod,
+               note="a product over nothing is 1"),
+    ParityCase("Sum[empty axis]", mf.Sum, _with(lambda r: _normal(r, 3, 0, 2), axis=(0, 1),
+                                                keepdims=True),
+               lambda x, axis, keepdims: x.sum(dim=axis, keepdim=keepdims),
+               note="a sum over nothing is 0"),
 ]
