@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import DTypeError, DTypeRuntimeError, RangeError, ShapeError
 from minigrad.tensor import Tensor
 
 DEFAULT_FLOAT = np.float32
@@ -104,6 +104,8 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None,
     """`steps` evenly spaced values from `start` to `end` inclusive (float32 unless `dtype`)."""
     (steps,) = _size("linspace", (steps,))
     dt = _dtype("linspace", dtype)
+    if dt.kind == "b":
+        raise DTypeRuntimeError("linspace: dtype must be int or float, got bool")
     data = np.linspace(start, end, steps, dtype=np.float64)
     if dt.kind in "iu":
         data = np.trunc(data)  # torch truncates towards zero for integer dtypes
@@ -176,14 +178,59 @@ def uniform(low: float = 0.0, high: float = 1.0, size: Any = (), dtype: Any = No
     return _make(data.astype(_dtype("uniform", dtype)), requires_grad)
 
 
+def _fan_uniform(fn: str, size: tuple, bound: Any, dtype: Any, requires_grad: bool,
+                 rng: np.random.Generator | None) -> Tensor:
+    shape = _size(fn, size)
+    data = _rng(rng).uniform(-1.0, 1.0, shape) * bound(shape)
+    return _make(data.astype(_dtype(fn, dtype)), requires_grad)
+
+
+def _fan_in(shape: tuple) -> int:
+    return int(np.prod(shape[1:])) if len(shape) > 1 else 1
+
+
+def scaled_uniform(*size: Any, dtype: Any = None, requires_grad: bool = False,
+                   rng: np.random.Generator | None = None) -> Tensor:
+    """Uniform [-1, 1) samples times numel^-1/2 (tinygrad's scaled_uniform)."""
+    return _fan_uniform("scaled_uniform", size, lambda s: max(int(np.prod(s)), 1) ** -0.5,
+                        dtype, requires_grad, rng)
+
+
+def glorot_uniform(*size: Any, dtype: Any = None, requires_grad: bool = False,
+                   rng: np.random.Generator | None = None) -> Tensor:
+    """Uniform in +-sqrt(6 / (shape[0] + prod(shape[1:]))) (Glorot / Xavier uniform)."""
+    return _fan_uniform("glorot_uniform", size,
+                        lambda s: (6 / max(s[0] + _fan_in(s), 1)) ** 0.5 if s else 1.0,
+                        dtype, requires_grad, rng)
+
+
+def kaiming_uniform(*size: Any, a: float = 0.01, dtype: Any = None, requires_grad: bool = False,
+                    rng: np.random.Generator | None = None) -> Tensor:
+    """Uniform in +-sqrt(6 / ((1 + a^2) fan_in)), fan_in = prod(shape[1:]) (He uniform, as
+    torch.nn.init.kaiming_uniform_ with leaky_relu slope a)."""
+    return _fan_uniform("kaiming_uniform", size,
+                        lambda s: (6 / ((1 + a * a) * max(_fan_in(s), 1))) ** 0.5,
+                        dtype, requires_grad, rng)
+
+
+def kaiming_normal(*size: Any, a: float = 0.01, dtype: Any = None, requires_grad: bool = False,
+                   rng: np.random.Generator | None = None) -> Tensor:
+    """Normal(0, sqrt(2 / ((1 + a^2) fan_in))), fan_in = prod(shape[1:]) (He normal)."""
+    shape = _size("kaiming_normal", size)
+    std = (2 / ((1 + a * a) * max(_fan_in(shape), 1))) ** 0.5
+    data = _rng(rng).standard_normal(shape) * std
+    return _make(data.astype(_dtype("kaiming_normal", dtype)), requires_grad)
+
+
 __all__ = ["zeros", "ones", "empty", "full", "eye", "arange", "linspace", "zeros_like",
            "ones_like", "full_like", "empty_like", "rand", "randn", "randint", "normal",
-           "uniform"]
+           "uniform", "scaled_uniform", "glorot_uniform", "kaiming_uniform", "kaiming_normal"]
 
 TENSOR_STATICMETHODS = {
     "zeros": zeros, "ones": ones, "empty": empty, "full": full, "eye": eye, "arange": arange,
     "linspace": linspace, "rand": rand, "randn": randn, "randint": randint, "normal": normal,
-    "uniform": uniform,
+    "uniform": uniform, "scaled_uniform": scaled_uniform, "glorot_uniform": glorot_uniform,
+    "kaiming_uniform": kaiming_uniform, "kaiming_normal": kaiming_normal,
 }
 TENSOR_METHODS = {"zeros_like": zeros_like, "ones_like": ones_like, "full_like": full_like,
                   "empty_like": empty_like}

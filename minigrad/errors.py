@@ -27,3 +27,20 @@ class GraphError(MinigradError, RuntimeError):
 
 class IndexRangeError(ShapeError, IndexError):
     """An index does not fit the indexed shape; an IndexError too, so iterating a Tensor ends."""
+
+
+class ShapeRuntimeError(ShapeError, RuntimeError):
+    """A bad shape or dim where torch raises RuntimeError (permute, flip, unfold, reshape)."""
+
+
+class DTypeRuntimeError(DTypeError, RuntimeError):
+    """A dtype an op does not support, where torch raises RuntimeError (bitwise ops on floats)."""
+
+
+class RangeRuntimeError(RangeError, RuntimeError):
+    """A bad argument value where torch raises RuntimeError (rounding_mode, indexing, negative
+    integer powers)."""
+
+
+class UnsupportedError(RangeError, NotImplementedError):
+    """An option the op does not implement (an unknown pad mode); NotImplementedError as torch."""

@@ -6,18 +6,41 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import ShapeError
+from minigrad.errors import RangeRuntimeError, ShapeError
 from minigrad.function import Context, Function
 from minigrad.functional.validate import as_array, unbroadcast
+from minigrad.tensor import Tensor
 
 
 def _binary(fn: str, op: Any, a: Any, b: Any, names: tuple = ("a", "b")) -> np.ndarray:
-    """op(a, b) with numpy broadcasting; shapes that do not broadcast raise a named ShapeError."""
+    """op(a, b) with numpy broadcasting and torch's result dtype (`torch_float`); shapes that
+    do not broadcast raise a named ShapeError."""
     try:
-        return op(a, b)
+        out = op(a, b)
     except ValueError:
+        if _broadcasts(a, b):
+            raise
         raise ShapeError(f"{fn}: {names[0]} and {names[1]} must broadcast together, got "
                          f"{names[0]} {np.shape(a)} and {names[1]} {np.shape(b)}") from None
+    return torch_float(out, a, b)
+
+
+def _broadcasts(a: Any, b: Any) -> bool:
+    try:
+        np.broadcast_shapes(np.shape(a), np.shape(b))
+    except ValueError:
+        return False
+    return True
+
+
+def torch_float(out: Any, *operands: Any) -> Any:
+    """`out` in torch's float dtype: the float operands' dtype, or float32 (torch's default)
+    when no operand is a float array (ints divided, an int tensor times a Python float)."""
+    if type(out) is not np.ndarray or out.dtype.kind != "f":
+        return out
+    floats = [x.dtype for x in operands if type(x) is np.ndarray and x.dtype.kind == "f"]
+    want = np.result_type(*floats) if floats else np.float32
+    return out if out.dtype == want else out.astype(want)
 
 
 def fit_grad(ctx: Context, i: int, g: np.ndarray) -> np.ndarray:
@@ -112,7 +135,13 @@ class Pow(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, p: Any) -> np.ndarray:
         x, p = as_array("Pow", "x", x), as_array("Pow", "p", p)
-        out = _binary("Pow", np.power, x, p, ("x", "p"))
+        try:
+            out = _binary("Pow", np.power, x, p, ("x", "p"))
+        except ShapeError:
+            raise
+        except ValueError:  # numpy's "Integers to negative integer powers are not allowed"
+            raise RangeRuntimeError(f"Pow: integer x to negative integer powers p is not "
+                                    f"allowed, got p min {np.min(p)}") from None
         ctx.save_for_backward(x, p, out)
         return out
 
@@ -257,7 +286,8 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> np.ndarray:
-        out = np.tanh(as_array("Tanh", "x", x))
+        x = as_array("Tanh", "x", x)
+        out = torch_float(np.tanh(x), x)
         ctx.save_for_backward(out)
         return out
 
@@ -274,6 +304,8 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     faster than the branchy exp form.
     """
     out = np.multiply(x, 0.5)
+    if type(out) is not np.ndarray:  # a 0-d x gives a numpy scalar
+        out = np.array(out)
     np.tanh(out, out=out)
     out += 1
     out *= 0.5
@@ -285,7 +317,8 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> np.ndarray:
-        out = stable_sigmoid(as_array("Sigmoid", "x", x))
+        x = as_array("Sigmoid", "x", x)
+        out = torch_float(stable_sigmoid(x), x)
         ctx.save_for_backward(out)
         return out
 
@@ -325,101 +358,84 @@ class Cast(Function):
         return dout.astype(ctx.src_dtype)
 
 
-def add(a: Any, b: Any) -> Any:
-    """a + b."""
-    return Add.apply(a, b)
+def _wrapper(fn: type, name: str, doc: str) -> Any:
+    """The snake_case wrapper `name(*args)` -> fn.apply(*args)."""
+    def call(*args: Any) -> Any:
+        return fn.apply(*args)
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = doc
+    return call
 
 
-def sub(a: Any, b: Any) -> Any:
-    """a - b."""
-    return Sub.apply(a, b)
+mul = _wrapper(Mul, "mul", "a * b (numpy alias multiply).")
+neg = _wrapper(Neg, "neg", "-x (numpy alias negative).")
+pow = _wrapper(Pow, "pow", "x ** p (numpy alias power).")  # noqa: A001
+tanh = _wrapper(Tanh, "tanh", "tanh(x).")
+sigmoid = _wrapper(Sigmoid, "sigmoid", "sigmoid(x).")
+relu = _wrapper(ReLU, "relu", "max(x, 0).")
+maximum = _wrapper(Maximum, "maximum", "max(a, b); ties split the gradient.")
+minimum = _wrapper(Minimum, "minimum", "min(a, b); ties split the gradient.")
+remainder = _wrapper(Remainder, "remainder", "a % b, the sign of b (alias mod).")
+fmod = _wrapper(Fmod, "fmod", "C fmod: a % b, the sign of a.")
+floor_divide = _wrapper(FloorDivide, "floor_divide", "floor(a / b), a // b; zero grads.")
+atan2 = _wrapper(Atan2, "atan2", "atan2(a, b) (numpy alias `arctan2`).")
+hypot = _wrapper(Hypot, "hypot", "sqrt(a^2 + b^2).")
 
 
-def mul(a: Any, b: Any) -> Any:
-    """a * b."""
-    return Mul.apply(a, b)
+def add(a: Any, b: Any, alpha: Any = None) -> Any:
+    """a + alpha * b (torch.add)."""
+    return Add.apply(a, b if alpha is None else Mul.apply(b, alpha))
 
 
-def div(a: Any, b: Any) -> Any:
-    """a / b."""
-    return Div.apply(a, b)
+def sub(a: Any, b: Any, alpha: Any = None) -> Any:
+    """a - alpha * b (torch.sub; numpy alias subtract)."""
+    return Sub.apply(a, b if alpha is None else Mul.apply(b, alpha))
 
 
-def neg(x: Any) -> Any:
-    """-x."""
-    return Neg.apply(x)
+def div(a: Any, b: Any, rounding_mode: str | None = None) -> Any:
+    """a / b as torch.div: true division (ints give float32), or rounded 'trunc' / 'floor'
+    (ints stay ints; the rounded forms have zero gradients)."""
+    if rounding_mode is None:
+        return Div.apply(a, b)
+    if rounding_mode == "floor":
+        return FloorDivide.apply(a, b)
+    if rounding_mode == "trunc":
+        return idiv(a, b)
+    raise RangeRuntimeError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                            f"{rounding_mode!r}")
 
 
-def pow(x: Any, p: Any) -> Any:  # noqa: A001
-    """x ** p."""
-    return Pow.apply(x, p)
-
-
-def tanh(x: Any) -> Any:
-    """tanh(x)."""
-    return Tanh.apply(x)
-
-
-def sigmoid(x: Any) -> Any:
-    """sigmoid(x)."""
-    return Sigmoid.apply(x)
-
-
-def relu(x: Any) -> Any:
-    """max(x, 0)."""
-    return ReLU.apply(x)
+def idiv(a: Any, b: Any) -> Any:
+    """a / b rounded toward zero (div(rounding_mode='trunc'); tinygrad's idiv): exact integer
+    arithmetic for int operands, trunc(a / b) with zero gradients for floats."""
+    ra, rb = (as_array("idiv", n, getattr(v, "data", v)) for n, v in (("a", a), ("b", b)))
+    if np.asarray(ra).dtype.kind in "biu" and np.asarray(rb).dtype.kind in "biu":
+        q = _binary("idiv", np.floor_divide, ra, rb)
+        inexact = (q * rb != ra) & ((np.asarray(ra) < 0) != (np.asarray(rb) < 0))
+        return Tensor(q + inexact.astype(np.asarray(q).dtype))
+    from minigrad.functional.unary import Trunc  # unary imports this module
+    return Trunc.apply(Div.apply(a, b))
 
 
 def cast(x: Any, dtype: Any) -> Any:
-    """x.astype(dtype), differentiable."""
+    """x.astype(dtype): differentiable to a float dtype; an int or bool result is outside
+    the graph (as torch)."""
     return Cast.apply(x, dtype=np.dtype(dtype))
 
 
-def maximum(a: Any, b: Any) -> Any:
-    """Elementwise max(a, b); ties split the gradient (torch.maximum)."""
-    return Maximum.apply(a, b)
+def _type(self: Tensor, dtype: Any = None) -> Any:
+    """torch's t.type(dtype): cast (through the graph for floats); no dtype: its name."""
+    return str(self.data.dtype) if dtype is None else cast(self, dtype)
 
 
-def minimum(a: Any, b: Any) -> Any:
-    """Elementwise min(a, b); ties split the gradient (torch.minimum)."""
-    return Minimum.apply(a, b)
-
-
-def remainder(a: Any, b: Any) -> Any:
-    """a % b with the sign of b (torch.remainder; numpy alias `mod`)."""
-    return Remainder.apply(a, b)
-
-
-mod = remainder
-
-
-def fmod(a: Any, b: Any) -> Any:
-    """C fmod: the remainder with the sign of a (torch.fmod, numpy.fmod)."""
-    return Fmod.apply(a, b)
-
-
-def floor_divide(a: Any, b: Any) -> Any:
-    """floor(a / b) (the // operator); zero gradients."""
-    return FloorDivide.apply(a, b)
-
-
-def atan2(a: Any, b: Any) -> Any:
-    """atan2(a, b) (numpy alias `arctan2`)."""
-    return Atan2.apply(a, b)
-
-
-arctan2 = atan2
-
-
-def hypot(a: Any, b: Any) -> Any:
-    """sqrt(a^2 + b^2)."""
-    return Hypot.apply(a, b)
-
+mod, arctan2, true_divide, divide, multiply, subtract, negative, power = (
+    remainder, atan2, div, div, mul, sub, neg, pow)
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Pow", "Maximum", "Minimum", "Remainder", "Fmod",
            "FloorDivide", "Atan2", "Hypot", "Tanh", "Sigmoid", "ReLU", "Cast",
-           "add", "sub", "mul", "div", "neg", "pow", "maximum", "minimum", "remainder", "mod",
-           "fmod", "floor_divide", "atan2", "arctan2", "hypot", "tanh", "sigmoid", "relu", "cast"]
+           "add", "sub", "mul", "div", "idiv", "neg", "pow", "maximum", "minimum", "remainder",
+           "mod", "fmod", "floor_divide", "atan2", "arctan2", "hypot", "tanh", "sigmoid", "relu",
+           "cast", "true_divide", "divide", "multiply", "subtract", "negative", "power"]
 
 TENSOR_METHODS = {
     "__add__": lambda self, o: Add.apply(self, o), "__radd__": lambda self, o: Add.apply(o, self),
@@ -432,8 +448,13 @@ TENSOR_METHODS = {
     "__rmod__": lambda self, o: Remainder.apply(o, self),
     "__floordiv__": lambda self, o: FloorDivide.apply(self, o),
     "__rfloordiv__": lambda self, o: FloorDivide.apply(o, self),
-    "__neg__": lambda self: Neg.apply(self),
-    "maximum": maximum, "minimum": minimum, "remainder": remainder, "fmod": fmod,
-    "floor_divide": floor_divide, "atan2": atan2, "arctan2": atan2, "hypot": hypot,
-    "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "astype": cast,
+    "__neg__": lambda self: Neg.apply(self), "__pos__": lambda self: self,
+    "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div,
+    "divide": div, "true_divide": div, "idiv": idiv, "neg": neg, "negative": neg, "pow": pow,
+    "mod": remainder, "maximum": maximum, "minimum": minimum, "remainder": remainder,
+    "fmod": fmod, "floor_divide": floor_divide, "atan2": atan2, "arctan2": atan2,
+    "hypot": hypot, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "astype": cast,
+    "cast": cast, "type": _type, "int": lambda self: cast(self, np.int32),
+    "long": lambda self: cast(self, np.int64), "bool": lambda self: cast(self, np.bool_),
+    "contiguous": lambda self: self,
 }

@@ -7,7 +7,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import (
+    DTypeRuntimeError,
+    IndexRangeError,
+    RangeError,
+    RangeRuntimeError,
+    ShapeError,
+    ShapeRuntimeError,
+)
 from minigrad.function import Context, Function
 from minigrad.functional.elementwise import fit_grad
 from minigrad.functional.validate import alias, as_array, boolean, integer
@@ -36,7 +43,7 @@ def _dim(fn: str, dim: Any, shape: tuple) -> int:
     """`dim` as a non-negative axis of `shape`."""
     d = operator.index(dim)
     if not -len(shape) <= d < len(shape):
-        raise ShapeError(f"{fn}: dim {d} is out of range for x of shape {shape}")
+        raise IndexRangeError(f"{fn}: dim {d} is out of range for x of shape {shape}")
     return d % len(shape)
 
 
@@ -101,11 +108,15 @@ class Gather(Function):
     def forward(ctx: Context, x: Any, dim: int, index: Any) -> np.ndarray:
         x = _nd_array("Gather", x)
         d = _dim("Gather", dim, x.shape)
-        index = _int_array("Gather", "index", index, x.shape[d])
+        try:
+            index = _int_array("Gather", "index", index, x.shape[d])
+        except RangeError as e:  # torch: RuntimeError
+            raise RangeRuntimeError(str(e)) from None
         if index.ndim != x.ndim or any(i > s and k != d for k, (i, s)
                                        in enumerate(zip(index.shape, x.shape, strict=True))):
-            raise ShapeError(f"Gather: index must have x's number of dimensions and sizes <= x's "
-                             f"on every axis but dim {d}, got index {index.shape} and x {x.shape}")
+            raise ShapeRuntimeError(f"Gather: index must have x's number of dimensions and "
+                                    f"sizes <= x's on every axis but dim {d}, got index "
+                                    f"{index.shape} and x {x.shape}")
         if index.shape != x.shape:
             x = x[tuple(slice(None) if k == d else slice(0, i) for k, i in enumerate(index.shape))]
         ctx.dim = d
@@ -245,8 +256,9 @@ def _elementwise(name: str, op: Callable, doc: str, kinds: str = "biuf") -> Call
         a_, b_ = _operand(name, "a", a), _operand(name, "b", b)
         for arg, v in (("a", a_), ("b", b_)):
             if np.asarray(v).dtype.kind not in kinds:
-                raise DTypeError(f"{name}: {arg} must be a bool or integer array, got dtype "
-                                 f"{np.asarray(v).dtype}")
+                raise DTypeRuntimeError(f"{name}: {arg} must be a{'' if 'b' in kinds else 'n'} "
+                                        f"{'bool or ' if 'b' in kinds else ''}integer array, "
+                                        f"got dtype {np.asarray(v).dtype}")
         try:
             return Tensor(op(a_, b_))
         except ValueError:
@@ -270,6 +282,22 @@ logical_xor = _elementwise("logical_xor", np.logical_xor, "a xor b (nonzero is T
 bitwise_and = _elementwise("bitwise_and", np.bitwise_and, "a & b on bool/int arrays.", "biu")
 bitwise_or = _elementwise("bitwise_or", np.bitwise_or, "a | b on bool/int arrays.", "biu")
 bitwise_xor = _elementwise("bitwise_xor", np.bitwise_xor, "a ^ b on bool/int arrays.", "biu")
+bitwise_left_shift = _elementwise("bitwise_left_shift", np.left_shift,
+                                  "a << b on integer arrays.", "iu")
+bitwise_right_shift = _elementwise("bitwise_right_shift", np.right_shift,
+                                   "a >> b on integer arrays (arithmetic for signed ints).", "iu")
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """|a - b| <= atol + rtol |b| elementwise (torch.isclose, np.isclose), a bool Tensor;
+    infinities of one sign are close, NaN only with equal_nan."""
+    a_, b_ = _operand("isclose", "a", a), _operand("isclose", "b", b)
+    try:
+        return Tensor(np.isclose(a_, b_, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    except ValueError:
+        raise ShapeError(f"isclose: a and b must broadcast together, got a {np.shape(a_)} and "
+                         f"b {np.shape(b_)}") from None
 
 
 def logical_not(x: Any) -> Tensor:
@@ -281,7 +309,7 @@ def bitwise_not(x: Any) -> Tensor:
     """~x on a bool (logical not) or integer array."""
     x = _operand("bitwise_not", "x", x)
     if np.asarray(x).dtype.kind not in "biu":
-        raise DTypeError(f"bitwise_not: x must be a bool or integer array, got dtype "
+        raise DTypeRuntimeError(f"bitwise_not: x must be a bool or integer array, got dtype "
                          f"{np.asarray(x).dtype}")
     return Tensor(np.invert(x))
 
@@ -302,7 +330,8 @@ __all__ = ["Where", "MaskedFill", "Gather", "IndexSelect", "Tril", "Triu", "wher
            "gather", "take_along_axis", "index_select", "tril", "triu", "eq", "ne", "lt", "le",
            "gt", "ge", "not_equal", "less", "less_equal", "greater", "greater_equal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
-           "bitwise_or", "bitwise_xor", "bitwise_not"]
+           "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+           "bitwise_right_shift", "isclose"]
 
 TENSOR_METHODS = {
     "where": lambda self, condition, other: Where.apply(condition, self, other),
@@ -316,5 +345,11 @@ TENSOR_METHODS = {
     "__and__": _operator(bitwise_and), "__rand__": _operator(bitwise_and, True),
     "__or__": _operator(bitwise_or), "__ror__": _operator(bitwise_or, True),
     "__xor__": _operator(bitwise_xor), "__rxor__": _operator(bitwise_xor, True),
-    "__invert__": bitwise_not,
+    "__invert__": bitwise_not, "isclose": isclose,
+    "bitwise_left_shift": bitwise_left_shift, "bitwise_right_shift": bitwise_right_shift,
+    "lshift": bitwise_left_shift, "rshift": bitwise_right_shift,
+    "__lshift__": _operator(bitwise_left_shift),
+    "__rlshift__": _operator(bitwise_left_shift, True),
+    "__rshift__": _operator(bitwise_right_shift),
+    "__rrshift__": _operator(bitwise_right_shift, True),
 }

@@ -6,7 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import (
+    DTypeError,
+    RangeError,
+    ShapeError,
+    ShapeRuntimeError,
+    UnsupportedError,
+)
 from minigrad.function import Context, Function
 from minigrad.functional.shape import (
     GetItem,
@@ -83,7 +89,8 @@ def _pad_source(mode: str, n: int, before: int, after: int) -> np.ndarray:
 class Pad(Function):
     """x padded as torch F.pad: `pad` = (left, right) pairs from the LAST dim backwards
     (negative values crop); mode constant (with `value`), reflect, replicate, circular (numpy's
-    edge, wrap, symmetric too). Gradients of copied elements accumulate."""
+    edge, wrap, symmetric too; any width, as numpy). A copied mode maps every output position,
+    cropped ones included, into the whole input as torch does. Copies' gradients accumulate."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, pad: Any = (), mode: str = "constant",
@@ -94,55 +101,60 @@ class Pad(Function):
             raise ShapeError(f"Pad: pad must hold (before, after) pairs for at most x.ndim = "
                              f"{x.ndim} dims, got {pad} for x of shape {x.shape}")
         if mode not in _PAD_MODES:
-            raise RangeError(f"Pad: mode must be one of {sorted(_PAD_MODES)}, got {mode!r}")
+            raise UnsupportedError(f"Pad: mode must be one of {sorted(_PAD_MODES)}, got "
+                                   f"{mode!r}")
         given, mode = mode, _PAD_MODES[mode]
         if not isinstance(value, (int, float, np.number)) or isinstance(value, bool):
             raise DTypeError(f"Pad: value must be a number, got {value!r}")
         widths = [(0, 0)] * x.ndim
         for k in range(len(pad) // 2):
             widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
-        kept = [n - max(-b, 0) - max(-a, 0) for (b, a), n in zip(widths, x.shape, strict=True)]
-        if min(kept, default=0) < 0:
+        if min((n + b + a for (b, a), n in zip(widths, x.shape, strict=True)), default=0) < 0:
             raise ShapeError(f"Pad: negative pad {pad} crops more than x of shape {x.shape} has")
-        crop = tuple(slice(max(-b, 0), max(-b, 0) + k) for (b, _), k in zip(widths, kept,
-                                                                              strict=True))
-        xc = x[crop]
-        pw = [(max(b, 0), max(a, 0)) for b, a in widths]
-        ctx.shape, ctx.crop, ctx.mode, ctx.dtype = x.shape, crop, mode, x.dtype
+        ctx.shape, ctx.mode, ctx.dtype = x.shape, mode, x.dtype
         if mode == "constant":
+            crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(widths, x.shape,
+                                                                                 strict=True))
+            xc = x[crop]
+            pw = [(max(b, 0), max(a, 0)) for b, a in widths]
+            ctx.crop = crop
             ctx.inner = tuple(slice(b, b + n) for (b, _), n in zip(pw, xc.shape, strict=True))
             out = np.full([n + b + a for (b, a), n in zip(pw, xc.shape, strict=True)], value,
                           dtype=x.dtype)
             out[ctx.inner] = xc
             return out
         ctx.maps = []
-        out = xc
-        for d, ((b, a), n) in enumerate(zip(pw, xc.shape, strict=True)):
+        out = x
+        for d, ((b, a), n) in enumerate(zip(widths, x.shape, strict=True)):
             if b or a:
-                if n == 0:
+                if n == 0 and n + b + a > 0:
                     raise ShapeError(f"Pad: mode {given!r} cannot pad the empty dim {d} of x "
-                                     f"(shape {x.shape}, after cropping {xc.shape})")
-                ctx.maps.append((d, n, b, _pad_source(mode, n, b, a)))
-                out = np.take(out, ctx.maps[-1][3], axis=d)
+                                     f"(shape {x.shape})")
+                ctx.maps.append((d, n, b, a, _pad_source(mode, n, b, a)))
+                out = np.take(out, ctx.maps[-1][4], axis=d)
         return out
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
         if ctx.mode == "constant":
             g = dout[ctx.inner]
-        else:
-            g = dout
-            for d, n, b, src in reversed(ctx.maps):
-                gm = np.moveaxis(g, d, 0)
-                acc = gm[b:b + n].copy()  # the interior maps to itself; add the copied borders
+            if g.shape == ctx.shape:
+                return g
+            dx = np.zeros(ctx.shape, dtype=ctx.dtype)
+            dx[ctx.crop] = g
+            return dx
+        g = dout
+        for d, n, b, a, src in reversed(ctx.maps):
+            gm = np.moveaxis(g, d, 0)
+            if b >= 0 and a >= 0:  # the interior maps to itself; add the copied borders
+                acc = gm[b:b + n].copy()
                 border = np.r_[0:b, b + n:len(src)]
-                np.add.at(acc, src[border], gm[border])
-                g = np.moveaxis(acc, 0, d)
-        if g.shape == ctx.shape:
-            return g
-        dx = np.zeros(ctx.shape, dtype=ctx.dtype)
-        dx[ctx.crop] = g
-        return dx
+            else:
+                acc = np.zeros((n,) + gm.shape[1:], dtype=dout.dtype)
+                border = np.arange(len(src))
+            np.add.at(acc, src[border], gm[border])
+            g = np.moveaxis(acc, 0, d)
+        return g
 
 
 class Flip(Function):
@@ -168,15 +180,15 @@ class Roll(Function):
         shifts = _ints("Roll", "shifts", shifts)
         if axis is None:
             if len(shifts) != 1:
-                raise ShapeError(f"Roll: axis=None needs one shift, got shifts {shifts}")
+                raise ShapeRuntimeError(f"Roll: axis=None needs one shift, got shifts {shifts}")
             ctx.shifts, ctx.axes = shifts[0], None
         else:
             axes = axes_tuple("Roll", axis, x.shape)
             if len(shifts) == 1:
                 shifts = shifts * len(axes)
             if len(shifts) != len(axes):
-                raise ShapeError(f"Roll: shifts {shifts} and axis {axis} must have the same "
-                                 "length")
+                raise ShapeRuntimeError(f"Roll: shifts {shifts} and axis {axis} must have the "
+                                        "same length")
             ctx.shifts, ctx.axes = shifts, axes
         return np.roll(x, ctx.shifts, ctx.axes)
 
@@ -307,8 +319,20 @@ def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list:
 
 
 def pad(x: Any, pad: Any, mode: str = "constant", value: float | None = None) -> Any:
-    """torch F.pad: (left, right) pairs from the last dim; constant/reflect/replicate/circular."""
-    return Pad.apply(x, pad=tuple(pad), mode=mode, value=0.0 if value is None else value)
+    """torch F.pad: (left, right) pairs from the last dim; constant/reflect/replicate/circular,
+    with torch's limits: reflect pads < the side, circular ones <= it and not negative."""
+    pad = _ints("pad", "pad", pad)
+    shape = _shape_of(x)
+    if mode in ("reflect", "circular") and len(pad) % 2 == 0 and len(pad) // 2 <= len(shape):
+        for k in range(len(pad) // 2):
+            n, sides = shape[len(shape) - 1 - k], pad[2 * k:2 * k + 2]
+            if mode == "circular" and min(sides) < 0:
+                raise UnsupportedError(f"pad: circular padding takes no negative pads, got {pad}")
+            if max(sides) > n or (mode == "reflect" and max(sides) == n):
+                limit = "<" if mode == "reflect" else "<="
+                raise ShapeRuntimeError(f"pad: {mode} pads must be {limit} the padded side, "
+                                        f"got {pad} for x of shape {shape}")
+    return Pad.apply(x, pad=pad, mode=mode, value=0.0 if value is None else value)
 
 
 def np_pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float = 0) -> Any:
@@ -335,7 +359,11 @@ def flip(x: Any, axis: Any = None, dims: Any = None) -> Any:
 
 
 def roll(x: Any, shifts: Any, axis: Any = None, dims: Any = None) -> Any:
-    """x rolled by `shifts` along `axis`/`dims` (flattened if None)."""
+    """x rolled by `shifts` along `axis`/`dims` (flattened if None); one shift rolls every
+    axis given (numpy), except with torch's dims=, where shifts and dims pair up."""
+    if dims is not None and axis is None and np.size(shifts) != np.size(dims):
+        raise ShapeRuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same "
+                                "length")
     return Roll.apply(x, shifts=shifts, axis=alias("roll", "axis", axis, "dims", dims))
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, ShapeError
+from minigrad.errors import DTypeError, ShapeError, ShapeRuntimeError
 from minigrad.function import Context, Function
 from minigrad.functional import validate as v
 from minigrad.functional.shape import Reshape
@@ -20,17 +20,18 @@ class MatMul(Function):
         a = np.asarray(v.as_array("MatMul", "a", a))
         b = np.asarray(v.as_array("MatMul", "b", b))
         if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError(f"MatMul: operands must be at least 1-D, got a {a.shape} and "
-                             f"b {b.shape}")
+            raise ShapeRuntimeError(f"MatMul: operands must be at least 1-D, got a {a.shape} "
+                                    f"and b {b.shape}")
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise ShapeError(f"MatMul: a.shape[-1] must equal b.shape[{-2 if b.ndim > 1 else 0}], "
-                             f"got a {a.shape} and b {b.shape}")
+            raise ShapeRuntimeError(f"MatMul: a.shape[-1] must equal "
+                                    f"b.shape[{-2 if b.ndim > 1 else 0}], got a {a.shape} and "
+                                    f"b {b.shape}")
         ctx.save_for_backward(a, b)
         try:
             return np.matmul(a, b)
         except ValueError:
-            raise ShapeError(f"MatMul: batch dimensions must broadcast, got a {a.shape} and "
-                             f"b {b.shape}") from None
+            raise ShapeRuntimeError(f"MatMul: batch dimensions must broadcast, got a {a.shape} "
+                                    f"and b {b.shape}") from None
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
@@ -135,23 +136,23 @@ def _einsum_spec(fn: str, subscripts: Any, shapes: list) -> tuple:
     lhs, arrow, out = spec.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(shapes):
-        raise ShapeError(f"{fn}: subscripts {subscripts!r} name {len(terms)} operand(s), got "
-                         f"{len(shapes)}")
+        raise ShapeRuntimeError(f"{fn}: subscripts {subscripts!r} name {len(terms)} "
+                                f"operand(s), got {len(shapes)}")
     for t in [*terms, out]:
         if "->" in t or not all(c in string.ascii_letters for c in t.replace("...", "", 1)):
-            raise ShapeError(f"{fn}: subscripts {subscripts!r} may hold only letters, one "
-                             "'...' per operand, commas and one '->'")
+            raise ShapeRuntimeError(f"{fn}: subscripts {subscripts!r} may hold only letters, "
+                                    "one '...' per operand, commas and one '->'")
     n_ell = []
     for k, (t, shape) in enumerate(zip(terms, shapes, strict=True)):
         named = len(t) - 3 if "..." in t else len(t)
         n_ell.append(len(shape) - named)
         if n_ell[-1] < 0 or ("..." not in t and n_ell[-1]):
-            raise ShapeError(f"{fn}: operand {k} has shape {tuple(shape)} but its subscripts "
-                             f"{t!r} name {named} axes")
+            raise ShapeRuntimeError(f"{fn}: operand {k} has shape {tuple(shape)} but its "
+                                    f"subscripts {t!r} name {named} axes")
     free = [c for c in string.ascii_letters if c not in spec]
     ell = "".join(free[:max(n_ell, default=0)])
     if len(ell) < max(n_ell, default=0):
-        raise ShapeError(f"{fn}: too many axes for the 52 subscript letters")
+        raise ShapeRuntimeError(f"{fn}: too many axes for the 52 subscript letters")
     terms = [t.replace("...", ell[len(ell) - n:]) for t, n in zip(terms, n_ell, strict=True)]
     if not arrow:
         once = [c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1]
@@ -163,15 +164,16 @@ def _einsum_spec(fn: str, subscripts: Any, shapes: list) -> tuple:
         for c, n in zip(t, shape, strict=True):
             if own.setdefault(c, n) != n or c in sizes and n not in (1, sizes[c]) and \
                     sizes[c] != 1:
-                raise ShapeError(f"{fn}: index {c!r} has sizes {sizes.get(c, own[c])} and {n} "
-                                 f"in {subscripts!r} for shapes {[tuple(s) for s in shapes]}")
+                raise ShapeRuntimeError(f"{fn}: index {c!r} has sizes {sizes.get(c, own[c])} and "
+                                        f"{n} in {subscripts!r} for shapes "
+                                        f"{[tuple(s) for s in shapes]}")
         for c, n in own.items():
             if sizes.get(c, 1) == 1:
                 sizes[c] = n
     bad = [c for c in out if c not in sizes or out.count(c) > 1]
     if bad:
-        raise ShapeError(f"{fn}: output index {bad[0]!r} of {subscripts!r} must appear once in "
-                         "the output and in some operand")
+        raise ShapeRuntimeError(f"{fn}: output index {bad[0]!r} of {subscripts!r} must appear "
+                                "once in the output and in some operand")
     return terms, out, sizes
 
 
@@ -226,29 +228,30 @@ def _tensordot_axes(a: np.ndarray, b: np.ndarray, axes: Any) -> tuple:
     """(a axes, b axes) contracted, as lists of non-negative ints, checked."""
     if isinstance(axes, (int, np.integer)):
         if not 0 <= axes <= min(a.ndim, b.ndim):
-            raise ShapeError(f"Tensordot: axes {axes} must be in [0, {min(a.ndim, b.ndim)}] "
-                             f"for a {a.shape} and b {b.shape}")
+            raise ShapeRuntimeError(f"Tensordot: axes {axes} must be in "
+                                    f"[0, {min(a.ndim, b.ndim)}] for a {a.shape} and b {b.shape}")
         ca, cb = list(range(a.ndim - axes, a.ndim)), list(range(axes))
     else:
         try:
             ax_a, ax_b = axes
         except (TypeError, ValueError):
-            raise ShapeError(f"Tensordot: axes must be an int or a pair of sequences, got "
-                             f"{axes!r}") from None
+            raise ShapeRuntimeError(f"Tensordot: axes must be an int or a pair of sequences, "
+                                    f"got {axes!r}") from None
         ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
         ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
         if len(ax_a) != len(ax_b):
-            raise ShapeError(f"Tensordot: axes {axes!r} must pair as many axes of a as of b")
+            raise ShapeRuntimeError(f"Tensordot: axes {axes!r} must pair as many axes of a as "
+                                    "of b")
         for name, x, ax in (("a", a, ax_a), ("b", b, ax_b)):
             if any(not -x.ndim <= i < x.ndim for i in ax) or len({i % x.ndim for i in ax}) \
                     != len(ax):
-                raise ShapeError(f"Tensordot: axes {ax} of {name} are out of range or repeated "
-                                 f"for {name} of shape {x.shape}")
+                raise ShapeRuntimeError(f"Tensordot: axes {ax} of {name} are out of range or "
+                                        f"repeated for {name} of shape {x.shape}")
         ca, cb = [i % a.ndim for i in ax_a], [i % b.ndim for i in ax_b]
     for i, j in zip(ca, cb, strict=True):
         if a.shape[i] != b.shape[j]:
-            raise ShapeError(f"Tensordot: a.shape[{i}] must equal b.shape[{j}], got a {a.shape} "
-                             f"and b {b.shape}")
+            raise ShapeRuntimeError(f"Tensordot: a.shape[{i}] must equal b.shape[{j}], got "
+                                    f"a {a.shape} and b {b.shape}")
     return ca, cb
 
 
@@ -286,8 +289,6 @@ class Outer(Function):
     def forward(ctx: Context, a: Any, b: Any) -> np.ndarray:
         a = np.asarray(v.as_array("Outer", "a", a))
         b = np.asarray(v.as_array("Outer", "b", b))
-        if a.size == 0 or b.size == 0:
-            raise ShapeError(f"Outer: a and b must be non-empty, got a {a.shape} and b {b.shape}")
         ctx.save_for_backward(a, b)
         return np.outer(a, b)  # (M, N)
 
@@ -339,7 +340,7 @@ def outer(a: Any, b: Any) -> Any:
 def _check_ndim(fn: str, a: Any, b: Any, ok: tuple, what: str) -> None:
     sa, sb = np.shape(a), np.shape(b)
     if len(sa) not in ok or len(sb) not in ok:
-        raise ShapeError(f"{fn}: a and b must be {what}, got a {sa} and b {sb}")
+        raise ShapeRuntimeError(f"{fn}: a and b must be {what}, got a {sa} and b {sb}")
 
 
 def dot(a: Any, b: Any) -> Any:
@@ -370,8 +371,8 @@ def bmm(a: Any, b: Any) -> Any:
     """(B, N, K) @ (B, K, M) -> (B, N, M), 3-D with equal batch sizes (torch.bmm)."""
     _check_ndim("bmm", a, b, (3,), "3-D")
     if np.shape(a)[0] != np.shape(b)[0]:
-        raise ShapeError(f"bmm: a and b must have the same batch size, got a {np.shape(a)} and "
-                         f"b {np.shape(b)}")
+        raise ShapeRuntimeError(f"bmm: a and b must have the same batch size, got "
+                                f"a {np.shape(a)} and b {np.shape(b)}")
     return MatMul.apply(a, b)
 
 

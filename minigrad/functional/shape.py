@@ -5,28 +5,31 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, IndexRangeError, ShapeError
+from minigrad.errors import DTypeError, IndexRangeError, ShapeError, ShapeRuntimeError
 from minigrad.function import Context, Function
 from minigrad.functional.validate import alias, as_array
 from minigrad.tensor import Tensor
 
 
 def axis_index(fn: str, axis: Any, shape: tuple, name: str = "axis", extra: int = 0) -> int:
-    """`axis` as an index in [0, len(shape) + extra), else a named ShapeError/DTypeError."""
+    """`axis` as an index in [0, len(shape) + extra), else a named IndexRangeError (an
+    IndexError, as torch's "dimension out of range") or DTypeError."""
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise DTypeError(f"{fn}: {name} must be an int, got {type(axis).__name__}")
     n = len(shape) + extra
     if not -n <= axis < n:
-        raise ShapeError(f"{fn}: {name} {axis} is out of range for x of shape {tuple(shape)}")
+        raise IndexRangeError(f"{fn}: {name} {axis} is out of range for x of shape "
+                              f"{tuple(shape)}")
     return int(axis) % n
 
 
 def axes_tuple(fn: str, axes: Any, shape: tuple, name: str = "axis", extra: int = 0) -> tuple:
-    """An int or a sequence of ints as distinct indices in [0, len(shape) + extra)."""
+    """An int or a sequence of ints as distinct indices in [0, len(shape) + extra); a repeated
+    axis is a ShapeRuntimeError (torch: RuntimeError)."""
     items = tuple(axes) if isinstance(axes, (tuple, list, np.ndarray)) else (axes,)
     out = tuple(axis_index(fn, a, shape, name, extra) for a in items)
     if len(set(out)) != len(out):
-        raise ShapeError(f"{fn}: {name} must not repeat an axis, got {axes}")
+        raise ShapeRuntimeError(f"{fn}: {name} must not repeat an axis, got {axes}")
     return out
 
 
@@ -41,6 +44,9 @@ class Reshape(Function):
     def forward(ctx: Context, x: Any, shape: tuple = ()) -> np.ndarray:
         x = _array("Reshape", x)
         ctx.shape = x.shape
+        if sum(1 for s in shape if s == -1) > 1:
+            raise ShapeRuntimeError(f"Reshape: only one dimension can be inferred (-1), got "
+                                    f"{tuple(shape)}")
         try:
             return x.reshape(shape)
         except (ValueError, TypeError):
@@ -188,15 +194,40 @@ def _is_basic(index: Any) -> bool:
                for i in items)
 
 
+def _is_int(i: Any) -> bool:
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def _torch_order(index: Any) -> tuple | None:
+    """(ints first, the rest) when `index` mixes ints with index arrays: torch selects with
+    the ints before the advanced indexing, so they do not move the array axes to the front
+    as numpy would. None when plain numpy indexing already agrees."""
+    if not isinstance(index, tuple) or not any(_is_int(i) for i in index):
+        return None
+    items = [np.asarray(i) if isinstance(i, list) else i for i in index]
+    if not any(isinstance(i, np.ndarray) for i in items):
+        return None
+    first: list = []
+    for i in items:
+        if isinstance(i, np.ndarray):
+            first += [slice(None)] * (i.ndim if i.dtype == np.bool_ else 1)
+        else:
+            first.append(i if _is_int(i) or i is None or i is Ellipsis else slice(None))
+    rest = tuple(slice(None) if i is None else i for i in items if not _is_int(i))
+    return tuple(first), rest
+
+
 class GetItem(Function):
-    """x[index]; repeated fancy indices accumulate; a bad index is an IndexRangeError."""
+    """x[index] with torch's rules (ints combined with index arrays select first); repeated
+    fancy indices accumulate; a bad index is an IndexRangeError."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, index: Any = ()) -> np.ndarray:
         x = _array("GetItem", x)
         index = _raw_index(index)
+        ctx.steps = _torch_order(index)
         try:
-            out = x[index]
+            out = x[index] if ctx.steps is None else x[ctx.steps[0]][ctx.steps[1]]
         except IndexError as e:
             raise IndexRangeError(f"GetItem: bad index for x of shape {x.shape}: {e}") from None
         ctx.index, ctx.shape, ctx.dtype = index, x.shape, x.dtype
@@ -205,7 +236,9 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
         dx = np.zeros(ctx.shape, dtype=ctx.dtype)
-        if _is_basic(ctx.index):
+        if ctx.steps is not None:
+            np.add.at(dx[ctx.steps[0]], ctx.steps[1], dout)  # a view of dx: written through
+        elif _is_basic(ctx.index):
             dx[ctx.index] = dout
         else:
             np.add.at(dx, ctx.index, dout)
@@ -220,6 +253,9 @@ class Concat(Function):
         xs = [np.asarray(as_array("Concat", f"xs[{i}]", x)) for i, x in enumerate(xs)]
         if not xs:
             raise ShapeError("Concat: needs at least one input")
+        if any(x.ndim == 0 for x in xs):
+            raise IndexRangeError(f"Concat: 0-d inputs cannot be concatenated (no axis {axis}), "
+                                  f"got shapes {[x.shape for x in xs]}")
         try:
             out = np.concatenate(xs, axis=axis)
         except (ValueError, np.exceptions.AxisError) as e:
@@ -244,8 +280,8 @@ class Stack(Function):
         if len({x.shape for x in xs}) != 1:
             raise ShapeError(f"Stack: all inputs must have one shape, got {[x.shape for x in xs]}")
         if not -xs[0].ndim - 1 <= axis <= xs[0].ndim:
-            raise ShapeError(f"Stack: axis must be in [{-xs[0].ndim - 1}, {xs[0].ndim}] for inputs "
-                             f"of shape {xs[0].shape}, got {axis}")
+            raise IndexRangeError(f"Stack: axis must be in [{-xs[0].ndim - 1}, {xs[0].ndim}] for "
+                                  f"inputs of shape {xs[0].shape}, got {axis}")
         ctx.axis = axis
         return np.stack(xs, axis=axis)
 
@@ -266,8 +302,18 @@ def _shape_of(x: Any) -> tuple:
 
 
 def reshape(x: Any, *shape: Any) -> Any:
-    """x.reshape(shape): reshape(x, (2, 3)) or reshape(x, 2, 3)."""
-    return Reshape.apply(x, shape=_sizes(shape))
+    """x.reshape(shape): reshape(x, (2, 3)) or reshape(x, 2, 3); a None keeps that side."""
+    shape = _sizes(shape)
+    if None in shape:
+        shape = tuple(_shape_of(x)[i] if v is None else v for i, v in enumerate(shape))
+    return Reshape.apply(x, shape=shape)
+
+
+def _view(self: Tensor, *shape: Any) -> Any:
+    """torch's t.view(shape) (a reshape), or t.view(dtype): the bits reinterpreted, no grad."""
+    if len(shape) == 1 and isinstance(shape[0], (np.dtype, type, str)):
+        return Tensor(self.data.view(np.dtype(shape[0])))
+    return reshape(self, *shape)
 
 
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
@@ -304,8 +350,12 @@ def transpose(x: Any, *args: Any, axes: Any = None, dim0: int | None = None,
 
 
 def permute(x: Any, *dims: Any) -> Any:
-    """x with its axes in the order `dims` (torch permute): permute(x, 2, 0, 1) or a tuple."""
-    return Transpose.apply(x, axes=_sizes(dims))
+    """x with its axes in the order `dims` (torch permute): permute(x, 2, 0, 1) or a tuple;
+    anything but a permutation of the axes is a ShapeRuntimeError (torch: RuntimeError)."""
+    dims, n = _sizes(dims), len(_shape_of(x))
+    if sorted(int(d) % n if -n <= d < n else d for d in dims) != list(range(n)):
+        raise ShapeRuntimeError(f"permute: dims must be a permutation of range({n}), got {dims}")
+    return Transpose.apply(x, axes=dims)
 
 
 def swapaxes(x: Any, axis0: int, axis1: int) -> Any:
@@ -373,7 +423,7 @@ __all__ = ["Reshape", "Transpose", "SwapAxes", "MoveAxis", "Squeeze", "Unsqueeze
            "expand", "expand_as", "broadcast_to", "getitem", "concat", "cat", "stack"]
 
 TENSOR_METHODS = {
-    "reshape": reshape, "view": reshape, "flatten": flatten, "transpose": transpose,
+    "reshape": reshape, "view": _view, "flatten": flatten, "transpose": transpose,
     "permute": permute, "swapaxes": swapaxes, "swapdims": swapaxes, "moveaxis": moveaxis,
     "movedim": moveaxis, "squeeze": squeeze, "unsqueeze": unsqueeze, "expand": expand,
     "expand_as": expand_as, "broadcast_to": broadcast_to,

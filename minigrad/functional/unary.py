@@ -10,9 +10,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from minigrad.errors import ShapeError
+from minigrad.errors import RangeRuntimeError, ShapeError
 from minigrad.function import Context, Function
-from minigrad.functional.elementwise import fit_grad
+from minigrad.functional.elementwise import Mul, fit_grad, torch_float
 from minigrad.functional.validate import alias, as_array
 from minigrad.tensor import Tensor
 
@@ -33,7 +33,7 @@ class _Pointwise(Function):
     def forward(ctx: Context, x: Any) -> np.ndarray:
         fn = ctx.fn
         x = as_array(fn.__name__, "x", x)
-        out = fn.op(x)
+        out = torch_float(fn.op(x), x)
         if fn.keep:
             ctx.save_for_backward(x if "x" in fn.keep else None,
                                   out if "out" in fn.keep else None)
@@ -190,6 +190,27 @@ class Cosh(_Pointwise):
     grad = staticmethod(lambda dout, x, out: dout * np.sinh(x))
 
 
+class Asinh(_Pointwise):
+    """arcsinh(x); grad dout / sqrt(x^2 + 1)."""
+
+    op = np.arcsinh
+    grad = staticmethod(lambda dout, x, out: dout / np.sqrt(x * x + 1))
+
+
+class Acosh(_Pointwise):
+    """arccosh(x) for x >= 1; grad dout / sqrt(x^2 - 1)."""
+
+    op = np.arccosh
+    grad = staticmethod(lambda dout, x, out: dout / np.sqrt(x * x - 1))
+
+
+class Atanh(_Pointwise):
+    """arctanh(x) for |x| < 1; grad dout / (1 - x^2)."""
+
+    op = np.arctanh
+    grad = staticmethod(lambda dout, x, out: dout / (1 - x * x))
+
+
 class Log1p(_Pointwise):
     """log(1 + x), accurate for small x; grad dout / (1 + x)."""
 
@@ -246,8 +267,8 @@ class Clamp(Function):
     def forward(ctx: Context, x: Any, min: Any = None, max: Any = None) -> np.ndarray:
         x, lo, hi = as_array("Clamp", "x", x), _bound("min", min), _bound("max", max)
         if lo is None and hi is None:
-            raise TypeError("Clamp: at least one of min and max must be given, got min=None "
-                            "and max=None")
+            raise RangeRuntimeError("Clamp: at least one of min and max must be given, got "
+                                    "min=None and max=None")
         try:
             np.broadcast_shapes(*[np.shape(v) for v in (x, lo, hi) if v is not None])
         except ValueError:
@@ -304,7 +325,43 @@ sinh, cosh = _wrapper(Sinh, "sinh(x)."), _wrapper(Cosh, "cosh(x).")
 log1p, expm1 = _wrapper(Log1p, "log(1 + x)."), _wrapper(Expm1, "exp(x) - 1.")
 exp2, log2, log10 = _wrapper(Exp2, "2 ** x."), _wrapper(Log2, "log2(x)."), _wrapper(Log10,
                                                                                      "log10(x).")
+asinh, acosh = _wrapper(Asinh, "arcsinh(x)."), _wrapper(Acosh, "arccosh(x).")
+atanh = _wrapper(Atanh, "arctanh(x).")
 absolute, fix, arcsin, arccos, arctan = abs, trunc, asin, acos, atan
+arcsinh, arccosh, arctanh, fabs = asinh, acosh, atanh, abs
+
+
+def deg2rad(x: Any) -> Any:
+    """x in degrees to radians (numpy alias radians)."""
+    return Mul.apply(x, math.pi / 180)
+
+
+def rad2deg(x: Any) -> Any:
+    """x in radians to degrees (numpy alias degrees)."""
+    return Mul.apply(x, 180 / math.pi)
+
+
+radians, degrees = deg2rad, rad2deg
+
+
+def _floats(fn: str, x: Any) -> np.ndarray:
+    return np.asarray(as_array(fn, "x", x.data if isinstance(x, Tensor) else x))
+
+
+def isinf(x: Any, detect_positive: bool = True, detect_negative: bool = True) -> Tensor:
+    """Where x is +inf or -inf (each can be left out, as tinygrad), a bool Tensor."""
+    x = _floats("isinf", x)
+    return Tensor(((x == np.inf) & detect_positive) | ((x == -np.inf) & detect_negative))
+
+
+def isnan(x: Any) -> Tensor:
+    """Where x is NaN, a bool Tensor."""
+    return Tensor(np.isnan(_floats("isnan", x)))
+
+
+def isfinite(x: Any) -> Tensor:
+    """Where x is neither NaN nor inf, a bool Tensor."""
+    return Tensor(np.isfinite(_floats("isfinite", x)))
 
 
 def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001
@@ -339,10 +396,14 @@ _UNARY = {"exp": exp, "log": log, "sqrt": sqrt, "rsqrt": rsqrt, "reciprocal": re
           "ceil": ceil, "trunc": trunc, "fix": trunc, "sin": sin, "cos": cos, "tan": tan,
           "asin": asin, "acos": acos, "atan": atan, "arcsin": asin, "arccos": acos,
           "arctan": atan, "sinh": sinh, "cosh": cosh, "log1p": log1p, "expm1": expm1,
-          "exp2": exp2, "log2": log2, "log10": log10}
+          "exp2": exp2, "log2": log2, "log10": log10, "asinh": asinh, "acosh": acosh,
+          "atanh": atanh, "arcsinh": asinh, "arccosh": acosh, "arctanh": atanh, "fabs": abs,
+          "deg2rad": deg2rad, "rad2deg": rad2deg, "radians": deg2rad, "degrees": rad2deg,
+          "isinf": isinf, "isnan": isnan, "isfinite": isfinite}
 
 __all__ = ["Exp", "Log", "Sqrt", "Rsqrt", "Reciprocal", "Square", "Abs", "Sign", "Floor", "Ceil",
-           "Trunc", "Round", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh",
+           "Trunc", "Round", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh",
+           "Acosh", "Atanh",
            "Log1p", "Expm1", "Exp2", "Log2", "Log10", "Clamp", *_UNARY, "round", "clamp",
            "clip", "clamp_min", "clamp_max"]
 

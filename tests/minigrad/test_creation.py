@@ -74,3 +74,37 @@ def test_bad_sizes_and_ranges_are_named_errors():
         mc.randint(5, 5)
     with pytest.raises(TypeError, match="rng must be a numpy Generator"):
         mc.randn(2, rng=3)
+
+
+def test_fan_scaled_initialisers_have_their_bounds():
+    rng = np.random.default_rng(0)
+    k = mc.kaiming_uniform(200, 50, rng=rng)
+    bound = (6 / ((1 + 0.01 ** 2) * 50)) ** 0.5
+    assert k.shape == (200, 50) and k.dtype == np.float32
+    assert -bound <= k.data.min() and k.data.max() <= bound and k.data.max() > 0.95 * bound
+    g = Tensor.glorot_uniform(30, 20, rng=rng)
+    assert np.abs(g.data).max() <= (6 / 50) ** 0.5
+    s = Tensor.scaled_uniform(10, 10, rng=rng)
+    assert np.abs(s.data).max() <= 0.1
+    n = mc.kaiming_normal(400, 100, a=0.0, rng=rng)
+    assert abs(float(n.data.std()) - (2 / 100) ** 0.5) < 0.005
+
+
+@pytest.mark.parametrize("fn", [mc.zeros, mc.ones, mc.empty, mc.rand, mc.randn, mc.scaled_uniform,
+                                mc.glorot_uniform, mc.kaiming_uniform, mc.kaiming_normal])
+def test_negative_sizes_are_value_errors(fn):
+    for size in ((-3, 2), ((2, -3),), ((2, -3, 0),)):
+        with pytest.raises(ValueError):
+            fn(*size)
+    with pytest.raises(ValueError):
+        mc.full((2, -3), 4)
+    with pytest.raises(ValueError):
+        mc.eye(3, -3)
+
+
+def test_eye_of_zero_and_linspace_refuses_bool():
+    assert mc.eye(0).shape == (0, 0) and mc.eye(0, 3).shape == (0, 3)
+    with pytest.raises(RuntimeError, match="linspace: dtype must be int or float"):
+        mc.linspace(5, 10, 3, dtype=np.bool_)
+    with pytest.raises(ValueError):
+        mc.linspace(1, 2, -1)

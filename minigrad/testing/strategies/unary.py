@@ -70,4 +70,6 @@ INPUTS: dict[str, Callable[[], SearchStrategy[Any]]] = {
     "Sinh": unary_inputs, "Cosh": unary_inputs, "Log1p": lambda: unary_inputs(-0.5, 2.0),
     "Expm1": unary_inputs, "Exp2": unary_inputs, "Log2": lambda: unary_inputs(0.1, 3.0),
     "Log10": lambda: unary_inputs(0.1, 3.0), "Clamp": clamp_inputs,
+    "Asinh": lambda: unary_inputs(-3.0, 3.0), "Acosh": lambda: unary_inputs(1.2, 3.0),
+    "Atanh": lambda: unary_inputs(-0.8, 0.8),
 }

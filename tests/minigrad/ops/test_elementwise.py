@@ -9,7 +9,7 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import Tensor
-from minigrad.errors import DTypeError, ShapeError
+from minigrad.errors import DTypeError, RangeRuntimeError, ShapeError
 from minigrad.function import Context, Function
 from minigrad.functional.elementwise import fit_grad
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
@@ -42,6 +42,11 @@ ERROR_CASES = [
     ("Remainder", "str", lambda: Tensor(r(2)) % "x", DTypeError, ["b", "array", "str"]),
     ("FloorDivide", "object", lambda: F.floor_divide(np.array([object()]), 2.0), DTypeError,
      ["a", "numeric", "object"]),
+    ("Pow", "negative int power", lambda: Tensor(np.array([2, 3])) ** -2, RangeRuntimeError,
+     ["integer x", "negative integer powers", "-2"]),
+    ("div", "rounding_mode", lambda: F.div(r(2), r(2), rounding_mode="typo"), RangeRuntimeError,
+     ["rounding_mode", "'trunc'", "'floor'", "'typo'"]),
+    ("idiv", "str", lambda: F.idiv(np.array([1]), "a"), DTypeError, ["b", "array", "str"]),
 ]
 
 
@@ -239,3 +244,118 @@ def test_float32_stays_float32_with_python_and_numpy_scalars():
         out.sum().backward()
         assert t.grad.dtype == np.float32
         t.grad = None
+
+
+# ----- torch's integer and bool semantics ---------------------------------------------------
+def _ints(*v: int) -> Tensor:
+    return Tensor(np.array(v, dtype=np.int32))
+
+
+def test_int_true_division_and_python_floats_give_float32():
+    a, b = _ints(5, 6, -7), _ints(2, -4, 2)
+    out = a / b
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, np.float32([2.5, -1.5, -3.5]))
+    for o in (a / 2, 1 / a, a * 1.5, a + 0.5, a - 0.5, a % 3.5, 100.5 % a, b * 0.5,
+              0.7 ** a, F.maximum(a, 1.2), F.minimum(Tensor(np.array([True, False])), 1.2)):
+        assert o.dtype == np.float32, o
+    np.testing.assert_allclose((a % 3.5).data, [5 % 3.5, 6 % 3.5, -7 % 3.5])
+    assert (a + 2).dtype == np.int32 and (a * b).dtype == np.int32 and (a ** 2).dtype == np.int32
+    assert (Tensor(np.array([1.0, 2.0, 3.0])) / b).dtype == np.float64  # a float array decides
+    assert (Tensor(np.float32([1.0, 2.0, 3.0])) * np.int64(3)).dtype == np.float32
+
+
+def test_bool_and_mixed_extrema_follow_type_promotion():
+    t = Tensor(np.array([True, False, False]))
+    np.testing.assert_array_equal(F.maximum(t, True).data, [True, True, True])
+    assert F.maximum(t, True).dtype == np.bool_
+    out = F.maximum(t, 3)
+    assert out.dtype.kind == "i" and out.data.tolist() == [3, 3, 3]
+    big = np.iinfo(np.int32).max
+    out = F.minimum(_ints(-1234, 0, big), big)
+    assert out.dtype == np.int32 and out.data.tolist() == [-1234, 0, big]
+
+
+def test_integer_powers_stay_exact_and_negative_powers_are_refused():
+    assert (_ints(-2, 0, 2) ** 29).data.tolist() == [(-2) ** 29, 0, 2 ** 29]
+    assert (_ints(11, 12, 13) ** 7).data.tolist() == [11 ** 7, 12 ** 7, 13 ** 7]
+    assert (_ints(-2, 0, 2) ** 0).data.tolist() == [1, 1, 1]
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        _ints(2) ** -2
+
+
+@pytest.mark.parametrize("den", [-3, -2, 2, 3, 5])
+def test_div_rounding_modes_as_torch(den):
+    num = [5, 6, 7, 0, -5, -6, -7]
+    a, b = _ints(*num), _ints(den)
+    trunc = [int(n / den) for n in num]  # Python int(): toward zero
+    floor = [n // den for n in num]
+    out = a.div(b, rounding_mode="trunc")
+    assert out.dtype == np.int32 and out.data.tolist() == trunc
+    out = a.div(b, rounding_mode="floor")
+    assert out.dtype == np.int32 and out.data.tolist() == floor
+    assert a.div(b).dtype == np.float32
+    af = Tensor(np.array(num, dtype=np.float32))
+    np.testing.assert_array_equal(af.div(b, rounding_mode="trunc").data, trunc)
+    np.testing.assert_array_equal(af.div(float(den), rounding_mode="floor").data, floor)
+    assert a.div(float(den), rounding_mode="trunc").dtype == np.float32
+
+
+def test_idiv_truncates_and_rounded_division_has_zero_gradient():
+    a, b = _ints(-4, 7, 5, 4, -7, 8), _ints(2, -3, 8, -2, 3, 5)
+    assert a.idiv(b).data.tolist() == [-2, -2, 0, -2, -2, 1]
+    assert Tensor(-5).idiv(2).item() == -2 and Tensor(-1).idiv(4).item() == 0
+    x = Tensor(np.array([5.5, -5.5]), requires_grad=True)
+    out = x.div(2.0, rounding_mode="trunc")
+    np.testing.assert_array_equal(out.data, [2.0, -2.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    x.grad = None
+    x.div(2.0, rounding_mode="floor").sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+def test_method_names_as_torch():
+    x = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    y = Tensor(np.array([3.0, 0.5]))
+    np.testing.assert_array_equal(x.add(y).data, [4.0, -1.5])
+    np.testing.assert_array_equal(x.add(y, alpha=2).data, [7.0, -1.0])
+    np.testing.assert_array_equal(Tensor.sub(x, y).data, [-2.0, -2.5])
+    np.testing.assert_array_equal(x.mul(y).data, [3.0, -1.0])
+    np.testing.assert_array_equal(x.div(y).data, [1 / 3, -4.0])
+    np.testing.assert_array_equal(x.true_divide(2).data, [0.5, -1.0])
+    np.testing.assert_array_equal(x.neg().data, [-1.0, 2.0])
+    np.testing.assert_array_equal(x.pow(2).data, [1.0, 4.0])
+    np.testing.assert_array_equal(x.mod(1.5).data, [1.0, 1.0])
+    assert x.contiguous() is x and (+x) is x
+    x.sub(y, alpha=3).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+    assert F.multiply is F.mul and F.subtract is F.sub and F.true_divide is F.div
+
+
+def test_casts_to_integer_and_bool_leave_the_graph():
+    x = Tensor(np.array([1.7, -2.2, 0.0]), requires_grad=True)
+    for out, dt in ((x.int(), np.int32), (x.long(), np.int64), (x.bool(), np.bool_),
+                    (x.cast(np.int16), np.int16), (x.type(np.int32), np.int32)):
+        assert out.dtype == dt and not out.requires_grad
+    assert x.int().data.tolist() == [1, -2, 0] and x.bool().data.tolist() == [True, True, False]
+    assert x.type() == "float64"
+    h = x.cast(np.float16)
+    assert h.dtype == np.float16 and h.requires_grad
+    h.sum().backward()
+    assert x.grad.dtype == np.float64
+
+
+def test_infinities_and_nan_propagate_in_arithmetic():
+    x = Tensor(np.array([1.5, -2.0]), requires_grad=True)
+    np.testing.assert_array_equal((x * math.inf).data, [math.inf, -math.inf])
+    np.testing.assert_array_equal((x / math.inf).data, [0.0, -0.0])
+    np.testing.assert_array_equal((math.inf / x).data, [math.inf, -math.inf])
+    assert np.isnan((x * math.nan).data).all()
+    (x * math.inf).backward(np.ones(2))
+    np.testing.assert_array_equal(x.grad, [math.inf, math.inf])
+    with np.errstate(divide="ignore"):
+        out = 0 ** Tensor(np.array([-1.0, 0.0, 2.0]))
+    np.testing.assert_array_equal(out.data, [math.inf, 1.0, 0.0])
+    np.testing.assert_array_equal(((-2) ** Tensor(np.array([-1.0, 2.0, 3.0]))).data,
+                                  [-0.5, 4.0, -8.0])

@@ -9,7 +9,15 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import Tensor
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import (
+    DTypeError,
+    DTypeRuntimeError,
+    IndexRangeError,
+    RangeError,
+    RangeRuntimeError,
+    ShapeError,
+    ShapeRuntimeError,
+)
 from minigrad.nn import Parameter
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 
@@ -36,13 +44,13 @@ ERROR_CASES = [
      ["mask and x", "(2, 3)", "(2, 4)"]),
     ("MaskedFill", "mask dtype", lambda: F.masked_fill(r(2, 3), r(2, 3), 1.0), DTypeError,
      ["mask", "bool", "float64"]),
-    ("Gather", "range", lambda: F.gather(r(2, 3), 1, np.array([[0, 3]])), RangeError,
+    ("Gather", "range", lambda: F.gather(r(2, 3), 1, np.array([[0, 3]])), RangeRuntimeError,
      ["index", "[0, 3)", "max 3"]),
-    ("Gather", "rank", lambda: F.gather(r(2, 3), 0, np.array([0, 1])), ShapeError,
+    ("Gather", "rank", lambda: F.gather(r(2, 3), 0, np.array([0, 1])), ShapeRuntimeError,
      ["index", "dimensions", "(2,)", "(2, 3)"]),
-    ("Gather", "size", lambda: F.gather(r(2, 3), 0, np.zeros((1, 4), int)), ShapeError,
+    ("Gather", "size", lambda: F.gather(r(2, 3), 0, np.zeros((1, 4), int)), ShapeRuntimeError,
      ["sizes <= x's", "dim 0", "(1, 4)", "(2, 3)"]),
-    ("Gather", "dim", lambda: F.gather(r(2, 3), 2, IDX), ShapeError,
+    ("Gather", "dim", lambda: F.gather(r(2, 3), 2, IDX), IndexRangeError,
      ["dim 2", "out of range", "(2, 3)"]),
     ("Gather", "float index", lambda: F.gather(r(2, 3), 1, IDX * 1.0), DTypeError,
      ["index", "integer", "float64"]),
@@ -58,9 +66,13 @@ ERROR_CASES = [
      RangeError, ["[-3, 3)", "min -4"]),
     ("eq", "shapes", lambda: Tensor(r(2, 3)) == r(2), ShapeError, ["a and b", "(2, 3)", "(2,)"]),
     ("lt", "str", lambda: F.lt(r(2), "a"), DTypeError, ["b", "array", "str"]),
-    ("bitwise_and", "float", lambda: Tensor(MASK) & r(2, 3), DTypeError,
+    ("bitwise_and", "float", lambda: Tensor(MASK) & r(2, 3), DTypeRuntimeError,
      ["b", "bool or integer", "float64"]),
-    ("bitwise_not", "float", lambda: ~Tensor(r(2)), DTypeError, ["x", "bool or integer"]),
+    ("bitwise_not", "float", lambda: ~Tensor(r(2)), DTypeRuntimeError, ["x", "bool or integer"]),
+    ("bitwise_left_shift", "bool", lambda: Tensor(MASK) << 1, DTypeRuntimeError,
+     ["a", "an integer array", "bool"]),
+    ("isclose", "shapes", lambda: F.isclose(r(2, 3), r(2)), ShapeError,
+     ["a and b", "(2, 3)", "(2,)"]),
 ]
 
 
@@ -235,3 +247,33 @@ def test_logical_and_bitwise_ops():
     np.testing.assert_array_equal(x.logical_xor(x > 1).data, [True, False, False, False])
     np.testing.assert_array_equal(F.logical_not(x).data, [False, True, False, False])
     np.testing.assert_array_equal((Tensor(np.array([6, 3])) & 5).data, [6 & 5, 3 & 5])
+
+
+def test_integer_bitwise_ops_and_shifts_as_torch():
+    data = [[1, -8, 1], [32, 1, 6]]
+    t = Tensor(np.array(data, dtype=np.int32))
+    for out, ref in ((t ^ 0x1337, [[v ^ 0x1337 for v in row] for row in data]),
+                     (0x1337 | t, [[v | 0x1337 for v in row] for row in data]),
+                     (~t, [[~v for v in row] for row in data]),
+                     (t << 2, [[v << 2 for v in row] for row in data]),
+                     (t >> 1, [[v >> 1 for v in row] for row in data]),  # arithmetic shift
+                     (t.lshift(3), [[v << 3 for v in row] for row in data]),
+                     (t.bitwise_right_shift(2), [[v >> 2 for v in row] for row in data])):
+        assert out.dtype == np.int32 and out.data.tolist() == ref
+    assert (1 << Tensor(np.array([0, 3]))).data.tolist() == [1, 8]
+    u = Tensor(np.array([1 << 8, 1], dtype=np.uint32))
+    assert (u << 31).data.tolist() == [0, 1 << 31]  # wraps in 32 bits
+    with pytest.raises(RuntimeError, match="bitwise_xor: a must be a bool or integer"):
+        Tensor(np.ones(4)).bitwise_xor(Tensor(np.ones(4)))
+
+
+def test_isclose_as_torch_with_infinities_and_nan():
+    a = np.array([1.0, 1.0 + 1e-6, 1e-7, np.inf, np.inf, np.nan, 0.0])
+    b = np.array([1.0, 1.0, 0.0, np.inf, -np.inf, np.nan, 1e-9])
+    out = Tensor(a).isclose(Tensor(b))
+    assert out.dtype == np.bool_
+    # |a - b| <= 1e-8 + 1e-5 |b|; equal infinities are close; NaN never unless equal_nan
+    assert out.data.tolist() == [True, True, False, True, False, False, True]
+    assert F.isclose(a, b, equal_nan=True).data.tolist()[5]
+    assert not F.isclose(a, b, atol=0.0).data.tolist()[6]
+    assert F.isclose(np.array([1.0]), np.array([1.001]), rtol=0.01).data.tolist() == [True]

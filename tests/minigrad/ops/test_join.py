@@ -7,7 +7,14 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import Tensor
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import (
+    DTypeError,
+    IndexRangeError,
+    RangeError,
+    ShapeError,
+    ShapeRuntimeError,
+    UnsupportedError,
+)
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 from tests.minigrad.ops.test_shape import With, _grad
 
@@ -25,24 +32,34 @@ ERROR_CASES = [
     ("Split", "size", lambda: F.split(r(4), 0), RangeError, ["positive", "0", "(4,)"]),
     ("Split", "sections", lambda: F.split(r(2, 5), [2, 2], dim=1), ShapeError,
      ["sum to x.shape[1] = 5", "[2, 2]"]),
-    ("Split", "axis", lambda: F.split(r(2, 5), 2, axis=2), ShapeError,
+    ("Split", "axis", lambda: F.split(r(2, 5), 2, axis=2), IndexRangeError,
      ["axis 2 is out of range", "(2, 5)"]),
     ("Pad", "odd", lambda: F.pad(r(2, 3), (1, 2, 3)), ShapeError, ["pairs", "(1, 2, 3)"]),
     ("Pad", "too many", lambda: F.pad(r(3), (1, 1, 1, 1)), ShapeError,
      ["at most x.ndim = 1", "(3,)"]),
-    ("Pad", "mode", lambda: F.pad(r(3), (1, 1), mode="mirror"), RangeError,
+    ("Pad", "mode", lambda: F.pad(r(3), (1, 1), mode="mirror"), UnsupportedError,
      ["mode must be one of", "'mirror'"]),
     ("Pad", "crop", lambda: F.pad(r(2, 3), (-2, -2)), ShapeError,
      ["crops more than", "(2, 3)"]),
     ("Pad", "value", lambda: F.pad(r(3), (1, 1), value="x"), DTypeError,
      ["value must be a number"]),
-    ("Pad", "empty", lambda: F.pad(r(2, 0), (1, 1), mode="circular"), ShapeError,
+    ("Pad", "empty", lambda: F.pad(r(2, 0), (1, 1), mode="replicate"), ShapeError,
      ["cannot pad the empty dim 1", "(2, 0)"]),
-    ("Flip", "axis", lambda: F.flip(r(2, 3), 2), ShapeError, ["axis 2 is out of range"]),
-    ("Flip", "repeat", lambda: F.flip(r(2, 3), (0, -2)), ShapeError, ["must not repeat"]),
-    ("Roll", "lengths", lambda: F.roll(r(2, 3), (1, 2, 3), (0, 1)), ShapeError,
+    ("pad", "reflect width", lambda: F.pad(r(2, 3), (3, 0), mode="reflect"), ShapeRuntimeError,
+     ["reflect pads must be < the padded side", "(3, 0)", "(2, 3)"]),
+    ("pad", "circular wraps twice", lambda: F.pad(r(2, 3), (0, 4), mode="circular"),
+     ShapeRuntimeError, ["circular pads must be <= the padded side", "(0, 4)"]),
+    ("pad", "circular crop", lambda: F.pad(r(2, 3), (1, -1), mode="circular"), UnsupportedError,
+     ["no negative pads", "(1, -1)"]),
+    ("Flip", "axis", lambda: F.flip(r(2, 3), 2), IndexRangeError, ["axis 2 is out of range"]),
+    ("Flip", "repeat", lambda: F.flip(r(2, 3), (0, -2)), ShapeRuntimeError,
+     ["must not repeat"]),
+    ("Roll", "lengths", lambda: F.roll(r(2, 3), (1, 2, 3), (0, 1)), ShapeRuntimeError,
      ["shifts (1, 2, 3) and axis (0, 1)", "same length"]),
-    ("Roll", "flat", lambda: F.roll(r(2, 3), (1, 2)), ShapeError, ["axis=None needs one shift"]),
+    ("Roll", "flat", lambda: F.roll(r(2, 3), (1, 2)), ShapeRuntimeError,
+     ["axis=None needs one shift"]),
+    ("roll", "dims", lambda: F.roll(r(2, 3), 1, dims=(0, 1)), ShapeRuntimeError,
+     ["shifts 1 and dims (0, 1)", "same length"]),
     ("Roll", "type", lambda: F.roll(r(2, 3), 1.5, 0), DTypeError, ["shifts must be ints"]),
     ("Tile", "negative", lambda: F.tile(r(2), (-1,)), RangeError, ["non-negative", "(-1,)"]),
     ("RepeatInterleave", "counts", lambda: F.repeat_interleave(r(2, 3), [1, 2], dim=1),
@@ -205,3 +222,37 @@ def test_hstack_vstack_dstack_match_numpy() -> None:
         np.testing.assert_array_equal(F.vstack(xs).data, np.vstack(xs))
     for xs in ([r(3), r(3)], [r(2, 3), r(2, 3)], [r(2, 3, 1), r(2, 3, 2)]):
         np.testing.assert_array_equal(F.dstack(xs).data, np.dstack(xs))
+
+
+def test_copied_pads_map_cropped_positions_into_the_whole_input_as_torch() -> None:
+    x = np.arange(5.0)
+    # reflect (3, -4): positions -3..0 of the input, reflected about 0 -> x[3], x[2], x[1], x[0]
+    np.testing.assert_array_equal(F.pad(x, (3, -4), mode="reflect").data, [3.0, 2.0, 1.0, 0.0])
+    np.testing.assert_array_equal(F.pad(x, (-3, 2), mode="replicate").data, [3, 4, 4, 4])
+    np.testing.assert_array_equal(F.pad(x, (-1, 2), mode="reflect").data, [1, 2, 3, 4, 3, 2])
+    t = Tensor(x, requires_grad=True)
+    F.pad(t, (3, -4), mode="reflect").backward(np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(t.grad, [4.0, 3.0, 2.0, 1.0, 0.0])
+    assert F.pad(np.ones((2, 5)), (0, 0, 0, -2), mode="reflect").shape == (0, 5)
+    assert F.np_pad(x, (7, 0), mode="reflect").shape == (12,)  # numpy has no width limit
+
+
+def test_torch_pad_limits_and_modes() -> None:
+    with pytest.raises(NotImplementedError, match="mode must be one of"):
+        F.pad(r(3, 3), (1, 0), mode="typo")
+    with pytest.raises(RuntimeError, match="reflect pads must be <"):
+        F.pad(r(1, 5), (5, 0), mode="reflect")
+    assert F.pad(r(1, 5), (5, 4), mode="circular").shape == (1, 14)
+    with pytest.raises(RuntimeError, match="circular pads must be <="):
+        F.pad(r(1, 5), (6, 0), mode="circular")
+
+
+def test_roll_pairs_shifts_with_torch_dims_and_broadcasts_with_numpy_axis() -> None:
+    x = r(2, 4)
+    np.testing.assert_array_equal(F.roll(x, 1, axis=(0, 1)).data, np.roll(x, 1, axis=(0, 1)))
+    np.testing.assert_array_equal(Tensor(x).roll(shifts=(2, 1), dims=(0, 1)).data,
+                                  np.roll(x, (2, 1), (0, 1)))
+    with pytest.raises(RuntimeError, match="same length"):
+        Tensor(x).roll(shifts=(1, 2), dims=0)
+    with pytest.raises(RuntimeError, match="needs one shift"):
+        Tensor(x).roll((1, 2))

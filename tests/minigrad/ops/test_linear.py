@@ -7,7 +7,7 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import Tensor
-from minigrad.errors import DTypeError, ShapeError
+from minigrad.errors import DTypeError, ShapeRuntimeError
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 from tests.minigrad.ops.test_shape import With
 
@@ -19,32 +19,34 @@ F32_CASES = {
 }
 
 ERROR_CASES = [
-    ("Einsum", "count", lambda: F.einsum("ij,jk->ik", r(2, 3)), ShapeError,
+    ("Einsum", "count", lambda: F.einsum("ij,jk->ik", r(2, 3)), ShapeRuntimeError,
      ["name 2 operand(s), got 1"]),
-    ("Einsum", "ndim", lambda: F.einsum("ij->i", r(2, 3, 4)), ShapeError,
+    ("Einsum", "ndim", lambda: F.einsum("ij->i", r(2, 3, 4)), ShapeRuntimeError,
      ["operand 0 has shape (2, 3, 4)", "'ij' name 2 axes"]),
-    ("Einsum", "size", lambda: F.einsum("ij,jk->ik", r(2, 3), r(4, 5)), ShapeError,
+    ("Einsum", "size", lambda: F.einsum("ij,jk->ik", r(2, 3), r(4, 5)), ShapeRuntimeError,
      ["index 'j' has sizes 3 and 4", "(2, 3)", "(4, 5)"]),
-    ("Einsum", "diagonal", lambda: F.einsum("ii->i", r(2, 3)), ShapeError,
+    ("Einsum", "diagonal", lambda: F.einsum("ii->i", r(2, 3)), ShapeRuntimeError,
      ["index 'i' has sizes 2 and 3"]),
-    ("Einsum", "output", lambda: F.einsum("ij->k", r(2, 3)), ShapeError,
+    ("Einsum", "output", lambda: F.einsum("ij->k", r(2, 3)), ShapeRuntimeError,
      ["output index 'k'", "must appear once"]),
-    ("Einsum", "chars", lambda: F.einsum("i1->i", r(2, 3)), ShapeError, ["only letters"]),
+    ("Einsum", "chars", lambda: F.einsum("i1->i", r(2, 3)), ShapeRuntimeError, ["only letters"]),
     ("Einsum", "type", lambda: F.Einsum.apply(r(2), subscripts=None), DTypeError,
      ["subscripts must be a str"]),
-    ("Tensordot", "sizes", lambda: F.tensordot(r(2, 3), r(4, 5), 1), ShapeError,
+    ("Tensordot", "sizes", lambda: F.tensordot(r(2, 3), r(4, 5), 1), ShapeRuntimeError,
      ["a.shape[1] must equal b.shape[0]", "(2, 3)", "(4, 5)"]),
-    ("Tensordot", "int", lambda: F.tensordot(r(2, 3), r(3), 2), ShapeError,
+    ("Tensordot", "int", lambda: F.tensordot(r(2, 3), r(3), 2), ShapeRuntimeError,
      ["axes 2 must be in [0, 1]"]),
-    ("Tensordot", "range", lambda: F.tensordot(r(2, 3), r(3, 2), ([2], [0])), ShapeError,
+    ("Tensordot", "range", lambda: F.tensordot(r(2, 3), r(3, 2), ([2], [0])), ShapeRuntimeError,
      ["axes [2] of a are out of range or repeated", "(2, 3)"]),
-    ("Tensordot", "pairs", lambda: F.tensordot(r(2, 3), r(3, 2), ([0, 1], [1])), ShapeError,
+    ("Tensordot", "pairs", lambda: F.tensordot(r(2, 3), r(3, 2), ([0, 1], [1])), ShapeRuntimeError,
      ["must pair as many axes"]),
-    ("Outer", "empty", lambda: F.outer(r(0), r(3)), ShapeError, ["non-empty", "(0,)"]),
-    ("dot", "3-D", lambda: F.dot(r(2, 3, 4), r(4)), ShapeError,
+    ("Outer", "str", lambda: F.outer(r(2), "ab"), DTypeError, ["b", "array", "str"]),
+    ("MatMul", "inner", lambda: Tensor(r(4)).matmul(Tensor(r(1, 2))), ShapeRuntimeError,
+     ["a.shape[-1] must equal b.shape[-2]", "(4,)", "(1, 2)"]),
+    ("dot", "3-D", lambda: F.dot(r(2, 3, 4), r(4)), ShapeRuntimeError,
      ["1-D or 2-D", "(2, 3, 4)", "(4,)"]),
-    ("mm", "1-D", lambda: F.mm(r(3), r(3, 2)), ShapeError, ["2-D", "(3,)"]),
-    ("bmm", "batch", lambda: F.bmm(r(2, 3, 4), r(3, 4, 5)), ShapeError,
+    ("mm", "1-D", lambda: F.mm(r(3), r(3, 2)), ShapeRuntimeError, ["2-D", "(3,)"]),
+    ("bmm", "batch", lambda: F.bmm(r(2, 3, 4), r(3, 4, 5)), ShapeRuntimeError,
      ["same batch size", "(2, 3, 4)", "(3, 4, 5)"]),
 ]
 
@@ -179,3 +181,28 @@ def test_matmul_gradients_have_exactly_the_broadcast_input_shapes() -> None:
     np.testing.assert_allclose(dv, (r(3, 2, seed=2)[:, None, :] @ r(3, 4, 2, seed=1).transpose(
         0, 2, 1)).sum(axis=(0, 1)))
     assert dm.shape == (3, 4, 2)
+
+
+def test_matmul_with_zero_sides_gives_zeros_and_zero_size_gradients() -> None:
+    for sa, sb, so in (((8, 8), (8, 0), (8, 0)), ((0, 8), (8, 8), (0, 8)),
+                       ((8, 0), (0, 8), (8, 8)), ((0,), (0,), ())):
+        a = Tensor(np.ones(sa), requires_grad=True)
+        b = Tensor(np.ones(sb), requires_grad=True)
+        out = a @ b
+        assert out.shape == so and not out.data.any()
+        out.backward(np.ones(so))
+        assert a.grad.shape == sa and b.grad.shape == sb
+        assert not a.grad.any() and not b.grad.any()
+    out = F.outer(np.zeros(0), r(3))
+    assert out.shape == (0, 3)
+
+
+def test_shape_mismatches_are_runtime_errors_as_torch() -> None:
+    with pytest.raises(RuntimeError, match="must equal"):
+        Tensor(r(2, 1)) @ Tensor(r(4))
+    with pytest.raises(RuntimeError, match="at least 1-D"):
+        Tensor(3.14).matmul(Tensor(3.14))
+    with pytest.raises(RuntimeError, match="index 'q' has sizes"):
+        F.einsum("pqrs,tuqvr->pstuv", r(3, 8, 10, 5), r(11, 5, 7, 13, 8))
+    with pytest.raises(RuntimeError, match="one '...' per operand"):
+        F.einsum("...ik..., ...jk ->", r(2, 3, 4), r(2, 3, 4))

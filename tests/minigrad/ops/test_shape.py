@@ -9,7 +9,7 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import Tensor
-from minigrad.errors import DTypeError, IndexRangeError, ShapeError
+from minigrad.errors import DTypeError, IndexRangeError, ShapeError, ShapeRuntimeError
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 
 
@@ -40,17 +40,17 @@ F32_CASES = {
 }
 
 ERROR_CASES = [
-    ("SwapAxes", "axis", lambda: F.swapaxes(r(2, 3), 0, 2), ShapeError,
+    ("SwapAxes", "axis", lambda: F.swapaxes(r(2, 3), 0, 2), IndexRangeError,
      ["axis1 2 is out of range", "(2, 3)"]),
     ("SwapAxes", "type", lambda: F.swapaxes(r(2, 3), 0, 1.0), DTypeError,
      ["axis1 must be an int", "float"]),
     ("MoveAxis", "lengths", lambda: F.moveaxis(r(2, 3, 4), (0, 1), 2), ShapeError,
      ["same number of axes", "(0, 1)"]),
-    ("MoveAxis", "repeat", lambda: F.moveaxis(r(2, 3, 4), (0, 0), (1, 2)), ShapeError,
+    ("MoveAxis", "repeat", lambda: F.moveaxis(r(2, 3, 4), (0, 0), (1, 2)), ShapeRuntimeError,
      ["source must not repeat", "(0, 0)"]),
-    ("Squeeze", "axis", lambda: F.squeeze(r(2, 1), 2), ShapeError,
+    ("Squeeze", "axis", lambda: F.squeeze(r(2, 1), 2), IndexRangeError,
      ["axis 2 is out of range", "(2, 1)"]),
-    ("Unsqueeze", "axis", lambda: F.unsqueeze(r(2, 3), -4), ShapeError,
+    ("Unsqueeze", "axis", lambda: F.unsqueeze(r(2, 3), -4), IndexRangeError,
      ["axis -4 is out of range", "(2, 3)"]),
     ("Expand", "size", lambda: F.expand(r(2, 3), 4, 3), ShapeError,
      ["cannot expand", "(2, 3)", "(4, 3)", "dim 0"]),
@@ -64,8 +64,15 @@ ERROR_CASES = [
      ["bad index", "(3,)"]),
     ("flatten", "order", lambda: F.flatten(r(2, 3, 4), 2, 1), ShapeError,
      ["start_dim 2 must not come after end_dim 1", "(2, 3, 4)"]),
-    ("flatten", "range", lambda: F.flatten(r(2, 3), 0, 5), ShapeError,
+    ("flatten", "range", lambda: F.flatten(r(2, 3), 0, 5), IndexRangeError,
      ["end_dim 5 is out of range", "(2, 3)"]),
+    ("permute", "length", lambda: Tensor(r(2, 3, 4)).permute((0, 2)), ShapeRuntimeError,
+     ["permutation of range(3)", "(0, 2)"]),
+    ("permute", "repeat", lambda: F.permute(r(2, 3), 1, 1), ShapeRuntimeError,
+     ["permutation of range(2)", "(1, 1)"]),
+    ("Reshape", "two -1", lambda: F.reshape(r(3, 4), -1, -1, 2), ShapeRuntimeError,
+     ["only one dimension can be inferred", "(-1, -1, 2)"]),
+    ("Concat", "0-d", lambda: F.cat([r(), r()]), IndexRangeError, ["0-d inputs", "[(), ()]"]),
     ("broadcast_to", "negative", lambda: F.broadcast_to(r(3), (-1, 3)), ShapeError,
      ["non-negative", "(-1, 3)"]),
 ]
@@ -226,3 +233,68 @@ def test_concat_cat_and_stack_take_dim() -> None:
     np.testing.assert_array_equal(F.cat([a, b], dim=1).data, np.concatenate([a, b], axis=1))
     np.testing.assert_array_equal(F.concat([a, a], axis=-1).data, np.concatenate([a, a], -1))
     np.testing.assert_array_equal(F.stack([a, a], dim=2).data, np.stack([a, a], axis=2))
+
+
+def test_ints_mixed_with_index_arrays_select_first_as_torch() -> None:
+    x = r(2, 5, 6, 5, 3)
+    d = np.array([[1, 2], [0, 4]])
+    t = Tensor(x, requires_grad=True)
+    out = t[1, :, 3:6:2, d]  # numpy would move d's axes to the front: shape (2, 2, 5, 2, 3)
+    assert out.shape == (5, 2, 2, 2, 3)
+    np.testing.assert_array_equal(out.data, x[1][:, 3:6:2][:, :, d])
+    g = r(*out.shape, seed=3)
+    out.backward(g)
+    expected = np.zeros_like(x)
+    np.add.at(expected[1][:, 3:6:2], (slice(None), slice(None), d), g)
+    np.testing.assert_array_equal(t.grad, expected)
+    np.testing.assert_array_equal(t[0, d].data, x[0][d])  # adjacent: numpy and torch agree
+    np.testing.assert_array_equal(t[None, 1, [0, 2]].data, x[None, 1][:, [0, 2]])
+
+
+def test_dims_out_of_range_are_index_errors_and_repeats_runtime_errors() -> None:
+    t = Tensor(r(4, 3, 1))
+    with pytest.raises(IndexError, match="axis 50 is out of range"):
+        t.squeeze(50)
+    with pytest.raises(IndexError):
+        Tensor(r()).squeeze(1)
+    assert Tensor(r()).squeeze(0).shape == () and Tensor(r()).squeeze(-1).shape == ()
+    with pytest.raises(RuntimeError, match="must not repeat"):
+        t.flip((1, -2))
+    with pytest.raises(RuntimeError, match="permutation of range"):
+        t.permute((0, 1, 2, 2))
+    with pytest.raises(RuntimeError, match="one dimension can be inferred"):
+        t.reshape(-1, -1)
+    with pytest.raises(IndexError, match="axis must be in"):
+        F.stack([r(2, 3)], dim=77)
+    with pytest.raises(IndexError, match="0-d inputs"):
+        F.cat([Tensor(3.14), Tensor(3.14)])
+
+
+def test_reshape_keeps_none_sides_and_view_reinterprets_a_dtype() -> None:
+    x = r(4, 3, 2)
+    assert F.reshape(x, (None, 6)).shape == (4, 6) and Tensor(x).reshape(None, -1, 2).shape \
+        == (4, 3, 2)
+    f = Tensor(np.array([1.0, -2.0], dtype=np.float32))
+    bits = f.view(np.int32)
+    assert bits.dtype == np.int32 and bits.data.tolist() == np.float32([1, -2]).view(
+        np.int32).tolist()
+    assert f.view(2, 1).shape == (2, 1)
+
+
+def test_zero_size_views_and_joins_have_zero_size_gradients() -> None:
+    t = Tensor(r(10, 4), requires_grad=True)
+    out = t[1:1]
+    assert out.shape == (0, 4)
+    out.sum().backward()
+    np.testing.assert_array_equal(t.grad, np.zeros((10, 4)))
+    parts = [Tensor(r(3, k, 2), requires_grad=True) for k in (0, 1, 2)]
+    out = F.cat(parts, dim=1)
+    assert out.shape == (3, 3, 2)
+    out.backward(np.ones((3, 3, 2)))
+    assert [p.grad.shape for p in parts] == [(3, 0, 2), (3, 1, 2), (3, 2, 2)]
+    e = Tensor(r(4, 1, 6), requires_grad=True)
+    out = e.expand(0, 4, 3, 6)
+    assert out.shape == (0, 4, 3, 6)
+    out.sum().backward()
+    np.testing.assert_array_equal(e.grad, np.zeros((4, 1, 6)))
+    assert F.stack([r(0, 3), r(0, 3)], dim=1).shape == (0, 2, 3)

@@ -9,7 +9,7 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import Tensor
-from minigrad.errors import DTypeError, ShapeError
+from minigrad.errors import DTypeError, RangeRuntimeError, ShapeError
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 
 X = [-1.7, -0.6, -0.2, 0.3, 0.8, 1.9]  # inside every domain below once mapped
@@ -38,6 +38,9 @@ SMOOTH = {
     "Log10": (POS, math.log10, lambda v: 1 / (v * math.log(10))),
     "Exp": (X, math.exp, math.exp),
     "Log": (POS, math.log, lambda v: 1 / v),
+    "Asinh": (X, math.asinh, lambda v: 1 / math.sqrt(v * v + 1)),
+    "Acosh": ([1.1, 1.5, 2.0, 3.3], math.acosh, lambda v: 1 / math.sqrt(v * v - 1)),
+    "Atanh": (UNIT, math.atanh, lambda v: 1 / (1 - v * v)),
 }
 STEPS = {"Sign": lambda v: math.copysign(1.0, v) if v else 0.0, "Floor": math.floor,
          "Ceil": math.ceil, "Trunc": math.trunc, "Round": round}
@@ -48,7 +51,9 @@ def _f32_input(name: str) -> np.ndarray:
     x = f32(2, 3)
     if name in POSITIVE:
         return np.abs(x) + np.float32(0.2)
-    if name in ("Asin", "Acos", "Log1p"):
+    if name == "Acosh":
+        return np.abs(x) + np.float32(1.1)
+    if name in ("Asin", "Acos", "Log1p", "Atanh"):
         return np.clip(x, -0.8, 0.8)
     return np.where(np.abs(x) < 0.1, np.float32(0.3), x) if name == "Reciprocal" else x
 
@@ -61,7 +66,8 @@ F32_CASES["Clamp"] = lambda: (F.Clamp, (f32(2, 3), f32(3, seed=2) - 0.5, f32(2, 
 ERROR_CASES = [(name, "none", lambda name=name: getattr(F, name).apply(None), DTypeError,
                 ["x", "array", "NoneType"]) for name in [*SMOOTH, *STEPS]] + [
     ("Sqrt", "str", lambda: F.sqrt(np.array(["a"])), DTypeError, ["x", "numeric", "<U1"]),
-    ("Clamp", "no bound", lambda: F.clamp(r(3)), TypeError, ["at least one", "min", "max"]),
+    ("Clamp", "no bound", lambda: F.clamp(r(3)), RangeRuntimeError,
+     ["at least one", "min", "max"]),
     ("Clamp", "shapes", lambda: F.clamp(r(2, 3), r(4), 1.0), ShapeError,
      ["x, min and max", "broadcast", "(2, 3)", "(4,)", "()"]),
     ("Clamp", "str", lambda: F.clip(r(2), "a", None), DTypeError, ["min", "array", "str"]),
@@ -203,3 +209,58 @@ def test_clamp_keeps_float32_with_number_bounds():
     assert out.dtype == np.float32
     out.sum().backward()
     assert t.grad.dtype == np.float32
+
+
+def test_clamp_without_bounds_is_a_runtime_error_as_torch():
+    with pytest.raises(RuntimeError, match="at least one of min and max"):
+        Tensor(XS).clip(None, None)
+
+
+# ----- torch's dtypes, NaN and inf ----------------------------------------------------------
+def test_integer_inputs_give_float32_as_torch_default_float():
+    t = Tensor(np.array([1, 2, 4], dtype=np.int32))
+    for name in ("exp", "log", "sqrt", "sin", "reciprocal", "log2", "asinh", "sigmoid", "tanh"):
+        out = getattr(t, name)()
+        assert out.dtype == np.float32, name
+    np.testing.assert_allclose(t.sqrt().data, [1.0, math.sqrt(2), 2.0], rtol=1e-7)
+    assert Tensor(np.array([1.0, 2.0])).exp().dtype == np.float64
+
+
+def test_nan_and_inf_propagate_like_ieee():
+    x = Tensor(np.array([np.inf, -np.inf, np.nan, 0.0]), requires_grad=True)
+    np.testing.assert_array_equal(x.exp().data, [np.inf, 0.0, np.nan, 1.0])
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(x.log().data, [np.inf, np.nan, np.nan, -np.inf])
+        np.testing.assert_array_equal(x.sin().data, [np.nan, np.nan, np.nan, 0.0])
+    y = x.exp()
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [np.inf, 0.0, np.nan, 1.0])
+
+
+def test_isinf_isnan_isfinite_are_bool_tensors():
+    v = np.array([-np.inf, 0.0, np.inf, np.nan, 1.1])
+    t = Tensor(v)
+    assert t.isinf().data.tolist() == [True, False, True, False, False]
+    assert F.isinf(t, detect_negative=False).data.tolist() == [False, False, True, False, False]
+    assert t.isinf(detect_positive=False).data.tolist() == [True, False, False, False, False]
+    assert t.isnan().data.tolist() == [False, False, False, True, False]
+    assert F.isfinite(v).data.tolist() == [False, True, False, False, True]
+    assert Tensor(np.array([1, 2])).isfinite().data.all()
+    assert not t.isnan().requires_grad and t.isnan().dtype == np.bool_
+
+
+def test_inverse_hyperbolics_and_angle_conversions():
+    x = Tensor(np.array([0.5, 2.0]), requires_grad=True)
+    np.testing.assert_allclose(x.arcsinh().data, [math.asinh(0.5), math.asinh(2.0)])
+    np.testing.assert_allclose(F.arccosh(np.array([2.0])).data, [math.acosh(2.0)])
+    np.testing.assert_allclose(F.arctanh(np.array([0.5])).data, [math.atanh(0.5)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        assert np.isnan(F.acosh(np.array([0.5])).data[0])  # outside the domain: NaN, as torch
+        assert F.atanh(np.array([1.0])).data[0] == np.inf
+    out = x.deg2rad()
+    np.testing.assert_allclose(out.data, [0.5 * math.pi / 180, 2 * math.pi / 180])
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad, [math.pi / 180] * 2)
+    np.testing.assert_allclose(F.degrees(np.array([math.pi])).data, [180.0])
+    assert F.radians is F.deg2rad and F.fabs is F.abs
+    assert Tensor(np.float32([90])).deg2rad().dtype == np.float32
