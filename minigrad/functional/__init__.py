@@ -25,6 +25,7 @@ import minigrad.functional.reduce as _reduce
 import minigrad.functional.scan as _scan
 import minigrad.functional.sequence as _sequence
 import minigrad.functional.shape as _shape
+import minigrad.functional.softmax as _softmax
 import minigrad.functional.sort as _sort
 import minigrad.functional.special as _special
 import minigrad.functional.unary as _unary
@@ -47,6 +48,7 @@ from minigrad.functional.reduce import *
 from minigrad.functional.scan import *
 from minigrad.functional.sequence import *
 from minigrad.functional.shape import *
+from minigrad.functional.softmax import *
 from minigrad.functional.sort import *
 from minigrad.functional.special import *
 from minigrad.functional.unary import *
@@ -54,7 +56,7 @@ from minigrad.tensor import Tensor
 
 FAMILIES = (_elementwise, _unary, _activation, _reduce, _shape, _index, _join, _linear, _linalg,
             _sort, _conv, _pool, _norm, _dropout, _attention, _loss, _embedding, _recurrent,
-            _sequence, _special, _moments, _scan)
+            _sequence, _special, _moments, _scan, _softmax)
 
 __all__ = [name for family in FAMILIES for name in family.__all__]
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from minigrad.errors import DTypeError
 from minigrad.function import Context, Function
-from minigrad.functional.reduce import axis_keepdims, count, float_input, mean, reduce_axes
+from minigrad.functional.axes import axis_keepdims, count, float_input, reduce_axes
+from minigrad.functional.reduce import mean
 
 
 def _moments(fn: str, ctx: Context, x: Any, axis: Any, correction: Any) -> tuple:

@@ -1,7 +1,8 @@
 """Scans along one axis: cumsum, cumprod, logcumsumexp (cummax/cummin live in sort.py).
 
-`axis` None scans the flattened x (numpy); torch's `dim` is accepted; a 0-d x scans as one
-element along axis 0 / -1; a bad axis is an IndexRangeError. Ints and bools scan in int64.
+`axis` None scans the flattened x (numpy; the logcumsumexp wrapper defaults to axis 0 as
+tinygrad, torch needs a dim); torch's `dim` is accepted; a 0-d x scans as one element along
+axis 0 / -1; a bad axis is an IndexRangeError. Ints and bools scan in int64.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.function import Context, Function
-from minigrad.functional.reduce import float_input, numeric, one_axis
+from minigrad.functional.axes import float_input, numeric, one_axis
 from minigrad.functional.validate import alias
 
 
@@ -115,8 +116,9 @@ def cumprod(x: Any, axis: Any = None, *, dim: Any = None, dtype: Any = None) -> 
 
 
 def logcumsumexp(x: Any, axis: Any = None, *, dim: Any = None) -> Any:
-    """log(cumsum(exp(x))) along `axis` (torch: `dim`), stable; None scans the flattened x."""
-    return LogCumSumExp.apply(x, axis=alias("logcumsumexp", "axis", axis, "dim", dim))
+    """log(cumsum(exp(x))) along `axis` (torch: `dim`), stable; default axis 0 (tinygrad's;
+    `LogCumSumExp.apply(x, axis=None)` scans the flattened x)."""
+    return LogCumSumExp.apply(x, axis=alias("logcumsumexp", "axis", axis, "dim", dim, 0))
 
 
 __all__ = ["CumSum", "CumProd", "LogCumSumExp", "cumsum", "cumprod", "logcumsumexp"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from minigrad.functional import activation as A
 from minigrad.functional.elementwise import sigmoid
+from minigrad.functional.softmax import glu, log_softmax, softmax, softmin
 from minigrad.nn.module import Module
 
 
@@ -109,7 +110,7 @@ class Sigmoid(_Activation):
 class Softmax(_Activation):
     """Softmax along `dim` (default -1; torch's None picks a dim from the rank, deprecated)."""
 
-    _fn = staticmethod(A.softmax)
+    _fn = staticmethod(softmax)
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -122,19 +123,19 @@ class Softmax(_Activation):
 class LogSoftmax(Softmax):
     """Log-softmax along `dim` (default -1)."""
 
-    _fn = staticmethod(A.log_softmax)
+    _fn = staticmethod(log_softmax)
 
 
 class Softmin(Softmax):
     """softmax(-x) along `dim` (default -1)."""
 
-    _fn = staticmethod(A.softmin)
+    _fn = staticmethod(softmin)
 
 
 class GLU(_Activation):
     """a * sigmoid(b) for the halves a, b of x along `dim` (default -1): 2H -> H there."""
 
-    _fn = staticmethod(A.glu)
+    _fn = staticmethod(glu)
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()

@@ -302,13 +302,14 @@ from minigrad.testing.strategies import recurrent as _recurrent  # noqa: E402
 from minigrad.testing.strategies import reduce as _reduce  # noqa: E402
 from minigrad.testing.strategies import scan as _scan  # noqa: E402
 from minigrad.testing.strategies import shape as _shape  # noqa: E402
+from minigrad.testing.strategies import softmax as _softmax  # noqa: E402
 from minigrad.testing.strategies import sort as _sort  # noqa: E402
 from minigrad.testing.strategies import special as _special  # noqa: E402
 from minigrad.testing.strategies import unary as _unary  # noqa: E402
 
 for _family in (_activation, _attention, _conv, _dropout, _elementwise, _index, _join, _linalg,
-                _linear, _loss, _moments, _norm, _pool, _recurrent, _reduce, _scan, _shape, _sort,
-                _special, _unary):
+                _linear, _loss, _moments, _norm, _pool, _recurrent, _reduce, _scan, _shape,
+                _softmax, _sort, _special, _unary):
     for _name, _build in _family.INPUTS.items():
         if _name in BUILTIN_INPUTS:
             raise RuntimeError(f"strategies: {_name} is registered twice")

@@ -54,22 +54,6 @@ def hardtanh_inputs(draw: Callable) -> tuple:
     return (draw(_x(kinks=(lo, hi))),), {"min_val": lo, "max_val": hi}
 
 
-@st.composite
-def softmax_inputs(draw: Callable) -> tuple:
-    """x (any shape) in [-3, 3] and an axis of it."""
-    x = draw(_x())
-    return (x,), {"axis": draw(st.integers(-x.ndim, x.ndim - 1))}
-
-
-@st.composite
-def glu_inputs(draw: Callable) -> tuple:
-    """x in [-3, 3] whose halved axis has an even size (2 or 4), and that axis."""
-    shape = list(draw(shapes()))
-    axis = draw(st.integers(-len(shape), len(shape) - 1))
-    shape[axis] = draw(st.sampled_from([2, 4]))
-    return (draw(float_arrays(tuple(shape), -3.0, 3.0, avoid_zero=0.0)),), {"axis": axis}
-
-
 INPUTS: dict[str, Callable[[], SearchStrategy]] = {
     "Softplus": softplus_inputs,
     "LeakyReLU": lambda: _with("negative_slope", [0.01, 0.2, -0.5, 1.5]),
@@ -87,7 +71,4 @@ INPUTS: dict[str, Callable[[], SearchStrategy]] = {
     "Hardsigmoid": lambda: _plain(-5.0, 5.0, kinks=(-3.0, 3.0)),
     "Softsign": lambda: _plain(kinks=(0.0,)),
     "LogSigmoid": lambda: _plain(-5.0, 5.0),
-    "Softmax": softmax_inputs,
-    "LogSoftmax": softmax_inputs,
-    "GLU": glu_inputs,
 }

@@ -13,7 +13,7 @@ import pytest
 import minigrad.functional as F
 from minigrad import Tensor
 from minigrad.errors import DTypeError, IndexRangeError, ShapeError
-from minigrad.functional.reduce import EmptyReductionError
+from minigrad.functional.axes import EmptyReductionError, UnknownDTypeError
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 
 F32_CASES = {
@@ -33,6 +33,9 @@ ERROR_CASES = [
      ["axis 0", "more than once"]),
     ("Sum", "dtype", lambda: F.sum(r(2), dtype="complex128"), DTypeError,
      ["dtype", "complex128"]),
+    ("Sum", "dtype name", lambda: F.sum(r(2), dtype=""), UnknownDTypeError, ["dtype", "''"]),
+    ("Prod", "dtype name", lambda: F.prod(r(2), dtype="float33"), UnknownDTypeError,
+     ["dtype", "'float33'"]),
     ("Mean", "axis", lambda: F.mean(r(2, 3), axis=-3), IndexRangeError, ["axis -3", "(2, 3)"]),
     ("Mean", "int x", lambda: F.mean(np.arange(4)), DTypeError, ["x", "float", "int64"]),
     ("Max", "empty", lambda: F.max(r(0, 3)), EmptyReductionError, ["axis 0", "size 0", "(0, 3)"]),
@@ -260,6 +263,12 @@ def test_int_and_bool_inputs_forward_as_torch():
     assert F.logsumexp(np.array([0, 0])).dtype == np.float32  # torch's default float
     np.testing.assert_allclose(F.logsumexp(np.array([0, 0])).data, math.log(2), rtol=1e-7)
     assert F.sum(b, dtype=np.float64).dtype == np.float64
+
+
+def test_an_unknown_dtype_name_is_also_an_attribute_error():
+    with pytest.raises(AttributeError, match="Sum: dtype must be a numpy dtype"):
+        F.sum(r(2), dtype="")  # tinygrad's and torch's dtypes are attributes: torch.<name>
+    assert issubclass(UnknownDTypeError, TypeError) and issubclass(UnknownDTypeError, DTypeError)
 
 
 def test_torch_dtypes_are_read_by_name():

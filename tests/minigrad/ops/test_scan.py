@@ -124,6 +124,8 @@ def test_logcumsumexp_is_stable_and_matches_the_exact_sums():
     np.testing.assert_allclose(dx, [g[0], g[1], g[2] + g[3], 0.0], rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(Tensor(x).logcumsumexp(dim=0).data,
                                np.log(np.cumsum(e, axis=0)), rtol=1e-14)
-    flat = F.logcumsumexp(x)
+    np.testing.assert_allclose(F.logcumsumexp(x).data, np.log(np.cumsum(e, axis=0)), rtol=1e-14)
+    assert F.logcumsumexp(np.array(0.5)).shape == ()  # default axis 0, as tinygrad
+    flat = F.LogCumSumExp.apply(x)
     assert flat.shape == (15,)
     np.testing.assert_allclose(flat.data, np.log(np.cumsum(e.ravel())), rtol=1e-14)

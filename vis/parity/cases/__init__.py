@@ -268,6 +268,7 @@ from vis.parity.cases import recurrent as _recurrent  # noqa: E402
 from vis.parity.cases import reduce as _reduce  # noqa: E402
 from vis.parity.cases import scan as _scan  # noqa: E402
 from vis.parity.cases import shape as _shape  # noqa: E402
+from vis.parity.cases import softmax as _softmax  # noqa: E402
 from vis.parity.cases import sort as _sort  # noqa: E402
 from vis.parity.cases import special as _special  # noqa: E402
 from vis.parity.cases import unary as _unary  # noqa: E402
@@ -276,5 +277,5 @@ CASES: list[ParityCase] = [*CORE_CASES, *_activation.CASES, *_attention.CASES, *
                            *_dropout.CASES, *_elementwise.CASES, *_index.CASES, *_join.CASES,
                            *_linalg.CASES, *_linear.CASES, *_loss.CASES, *_moments.CASES,
                            *_norm.CASES, *_pool.CASES, *_recurrent.CASES, *_reduce.CASES,
-                           *_scan.CASES, *_shape.CASES, *_sort.CASES, *_special.CASES,
-                           *_unary.CASES]
+                           *_scan.CASES, *_shape.CASES, *_softmax.CASES, *_sort.CASES,
+                           *_special.CASES, *_unary.CASES]
