@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 import minigrad.functional as mf
 from vis.parity import CASES, by_label, covered_functions, format_table, run_all, run_case
@@ -128,3 +129,19 @@ def test_cli_exits_nonzero_on_failure(monkeypatch, capsys, tmp_path) -> None:
 
     report = json.loads(out.read_text(), parse_constant=strict)
     assert report["all_passed"] is False and report["rows"][1]["forward_error"] == "inf"
+
+
+def test_integer_outputs_are_compared_but_not_backpropagated() -> None:
+    """A Function returning (values, int64 indices): both are compared with torch, only the
+    float output gets an upstream gradient."""
+    case = ParityCase("Sort[with indices]", mf.Sort,
+                      lambda r: Inputs({"x": r.permutation(12).reshape(3, 4) + 0.5},
+                                       {"axis": 1}),
+                      lambda x, axis: tuple(torch.sort(x, dim=axis, stable=True)))
+    row = run_case(case)
+    assert row.passed, format_table([row])
+    assert list(row.grad_errors) == ["x"]
+    broken = ParityCase("Sort[indices shifted]", mf.Sort, case.build,
+                        lambda x, axis: (torch.sort(x, dim=axis).values,
+                                         torch.sort(x, dim=axis).indices.flip(-1)))
+    assert not run_case(broken).passed

@@ -99,11 +99,19 @@ def run_case(case: ParityCase, seed: int = 0) -> ParityRow:
         return ParityRow(case.label, case.function_name, fwd, {}, case.atol, False, case.note,
                          problems)
 
-    upstream = [rng.standard_normal(m.data.shape).astype(m.data.dtype) for m in mg_out]
-    last = len(mg_out) - 1
-    for k, (m, g) in enumerate(zip(mg_out, upstream, strict=True)):
-        m.backward(g, retain_graph=k < last)
-    torch.autograd.backward(list(t_out), [torch.from_numpy(g) for g in upstream])
+    diff = [k for k, m in enumerate(mg_out) if m.requires_grad]  # integer outputs (indices) have
+    for k in diff:  # no gradient on either side
+        if not t_out[k].requires_grad:
+            problems.append(f"output {k}: differentiable in minigrad but not in torch")
+    if problems:
+        return ParityRow(case.label, case.function_name, fwd, {}, case.atol, False, case.note,
+                         problems)
+    upstream = [rng.standard_normal(mg_out[k].data.shape).astype(mg_out[k].data.dtype)
+                for k in diff]
+    for j, (k, g) in enumerate(zip(diff, upstream, strict=True)):
+        mg_out[k].backward(g, retain_graph=j < len(diff) - 1)
+    if diff:
+        torch.autograd.backward([t_out[k] for k in diff], [torch.from_numpy(g) for g in upstream])
 
     grads: dict[str, float] = {}
     for name, m, t in zip(names, mg_args, t_args, strict=True):
