@@ -1,13 +1,24 @@
-"""minigrad: a small, readable numpy autograd framework in the style of torch.autograd."""
-# ruff: noqa: I001  (order matters: tensor before function; tensor.py binds the operator modules)
-from minigrad.errors import (DTypeError, GradientError, GraphError, MinigradError, RangeError,
-                             ShapeError)
+"""minigrad: a small, readable numpy autograd framework in the style of torch.autograd.
+
+`minigrad.functional` holds every op (torch names, numpy aliases); `minigrad.nn`, `minigrad.optim`
+and `minigrad.linalg` mirror torch's; tensor factories (`zeros`, `arange`, `randn`, ...) live at
+the top level as in torch.
+"""
+# ruff: noqa: I001  (order matters: tensor, then function, then the families that bind methods)
+from minigrad.errors import (DTypeError, GradientError, GraphError, IndexRangeError,
+                             MinigradError, RangeError, ShapeError)
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.tensor import Tensor
 from minigrad.function import Context, Function
 from minigrad import functional
+from minigrad.creation import (arange, empty, empty_like, eye, full, full_like, linspace, normal,
+                               ones, ones_like, rand, randint, randn, uniform, zeros, zeros_like)
+from minigrad import linalg, nn, optim
 
 __all__ = ["Tensor", "Function", "Context", "no_grad", "enable_grad", "is_grad_enabled",
-           "set_grad_enabled", "functional", "MinigradError", "ShapeError", "DTypeError",
-           "RangeError", "GradientError", "GraphError"]
-__version__ = "0.1.0"
+           "set_grad_enabled", "functional", "linalg", "nn", "optim", "MinigradError",
+           "ShapeError", "DTypeError", "RangeError", "IndexRangeError", "GradientError",
+           "GraphError", "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "rand",
+           "randn", "randint", "normal", "uniform", "zeros_like", "ones_like", "full_like",
+           "empty_like"]
+__version__ = "0.2.0"
