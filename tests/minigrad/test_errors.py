@@ -14,7 +14,9 @@ from minigrad.errors import (
     MinigradError,
     RangeError,
     ShapeError,
+    ShapeRuntimeError,
 )
+from minigrad.functional.axes import EmptyReductionError
 from tests.minigrad.ops.common import all_error_cases
 
 
@@ -89,11 +91,10 @@ CASES = [
     ("Cast", "str", lambda: F.Cast.apply(np.array(["a"]), dtype=np.float32), DTypeError,
      ["x", "numeric", "<U1"]),
     # reductions
-    ("Sum", "axis", lambda: F.sum(r(2, 3), axis=2), ShapeError, ["axis 2", "x", "(2, 3)"]),
-    ("Mean", "axis", lambda: F.mean(r(2, 3), axis=-3), ShapeError, ["axis -3", "(2, 3)"]),
-    ("Mean", "empty", lambda: F.mean(r(0, 3), axis=0), ShapeError, ["empty", "x", "(0, 3)"]),
-    ("Max", "empty", lambda: F.max(r(0, 3)), ShapeError, ["x", "non-empty", "(0, 3)"]),
-    ("Max", "axis", lambda: F.max(r(2, 3), axis=(0, 5)), ShapeError, ["axis 5", "(2, 3)"]),
+    ("Sum", "axis", lambda: F.sum(r(2, 3), axis=2), IndexRangeError, ["axis 2", "x", "(2, 3)"]),
+    ("Mean", "axis", lambda: F.mean(r(2, 3), axis=-3), IndexRangeError, ["axis -3", "(2, 3)"]),
+    ("Max", "empty", lambda: F.max(r(0, 3)), EmptyReductionError, ["axis 0", "size 0", "(0, 3)"]),
+    ("Max", "axis", lambda: F.max(r(2, 3), axis=(0, 5)), IndexRangeError, ["axis 5", "(2, 3)"]),
     # shape ops
     ("Reshape", "size", lambda: F.reshape(r(2, 3), (4,)), ShapeError,
      ["x", "(2, 3)", "6 elements", "(4,)"]),
@@ -108,13 +109,14 @@ CASES = [
     ("Concat", "empty", lambda: F.concat([]), ShapeError, ["at least one"]),
     ("Stack", "shapes", lambda: F.stack([r(2, 3), r(3, 2)]), ShapeError,
      ["one shape", "(2, 3)", "(3, 2)"]),
-    ("Stack", "axis", lambda: F.stack([r(2), r(2)], axis=3), ShapeError, ["axis", "3", "(2,)"]),
+    ("Stack", "axis", lambda: F.stack([r(2), r(2)], axis=3), IndexRangeError,
+     ["axis", "3", "(2,)"]),
     # linear
-    ("MatMul", "inner", lambda: Tensor(r(2, 3)) @ r(4, 5), ShapeError,
+    ("MatMul", "inner", lambda: Tensor(r(2, 3)) @ r(4, 5), ShapeRuntimeError,
      ["a.shape[-1]", "b.shape[-2]", "(2, 3)", "(4, 5)"]),
-    ("MatMul", "batch", lambda: F.matmul(r(2, 3, 4), r(5, 4, 6)), ShapeError,
+    ("MatMul", "batch", lambda: F.matmul(r(2, 3, 4), r(5, 4, 6)), ShapeRuntimeError,
      ["batch", "(2, 3, 4)", "(5, 4, 6)"]),
-    ("MatMul", "scalar", lambda: F.matmul(r(), r(3)), ShapeError, ["1-D", "()", "(3,)"]),
+    ("MatMul", "scalar", lambda: F.matmul(r(), r(3)), ShapeRuntimeError, ["1-D", "()", "(3,)"]),
     ("Affine", "inner", lambda: F.affine(r(2, 3), r(4, 5), r(5)), ShapeError,
      ["x", "w.shape[0]", "(2, 3)", "(4, 5)"]),
     ("Affine", "bias", lambda: F.affine(r(2, 4), r(4, 5), r(6)), ShapeError,
@@ -293,3 +295,18 @@ def test_validation_happens_before_any_graph_is_recorded():
     out = F.embedding(np.array([[1, 1]]), W)
     out.sum().backward()
     np.testing.assert_array_equal(W.grad[1], np.full(3, 2.0))
+
+
+def test_torch_error_types_are_also_raised():
+    """Errors where torch raises IndexError / RuntimeError subclass those builtins too."""
+    assert issubclass(IndexRangeError, (ShapeError, IndexError))
+    assert issubclass(ShapeRuntimeError, ShapeError) and issubclass(ShapeRuntimeError, RuntimeError)
+    with pytest.raises(IndexError):
+        F.sum(r(2, 3), axis=2)
+    with pytest.raises(RuntimeError):
+        F.matmul(r(2, 3), r(4, 5))
+
+
+def test_mean_over_an_empty_axis_is_nan_like_torch():
+    out = F.mean(Tensor(r(0, 3)), axis=0)
+    assert out.shape == (3,) and np.isnan(out.data).all()
