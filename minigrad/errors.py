@@ -44,3 +44,12 @@ class RangeRuntimeError(RangeError, RuntimeError):
 
 class UnsupportedError(RangeError, NotImplementedError):
     """An option the op does not implement (an unknown pad mode); NotImplementedError as torch."""
+
+
+class EmptyReductionError(IndexRangeError, RuntimeError):
+    """max/min/argmax/argmin over an axis of size 0; an IndexError and a RuntimeError, as torch
+    raises one or the other."""
+
+
+class UnknownDTypeError(DTypeError, AttributeError):
+    """A `dtype=` that names no dtype; an AttributeError too, as `torch.<name>` would be."""

@@ -11,17 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, IndexRangeError, ShapeError
+from minigrad.errors import (
+    DTypeError,
+    EmptyReductionError,
+    IndexRangeError,
+    ShapeError,
+    UnknownDTypeError,
+)
 from minigrad.functional.validate import alias, as_array
-
-
-class EmptyReductionError(IndexRangeError, RuntimeError):
-    """max/min/argmax/argmin over an axis of size 0; an IndexError and a RuntimeError, as torch
-    raises one or the other."""
-
-
-class UnknownDTypeError(DTypeError, AttributeError):
-    """A `dtype=` that names no dtype; an AttributeError too, as `torch.<name>` would be."""
 
 
 def _is_int(a: Any) -> bool:

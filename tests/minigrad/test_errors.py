@@ -8,6 +8,7 @@ import minigrad.functional as F
 from minigrad import Tensor
 from minigrad.errors import (
     DTypeError,
+    EmptyReductionError,
     GradientError,
     GraphError,
     IndexRangeError,
@@ -16,7 +17,6 @@ from minigrad.errors import (
     ShapeError,
     ShapeRuntimeError,
 )
-from minigrad.functional.axes import EmptyReductionError
 from tests.minigrad.ops.common import all_error_cases
 
 

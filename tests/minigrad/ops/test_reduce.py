@@ -12,8 +12,13 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import Tensor
-from minigrad.errors import DTypeError, IndexRangeError, ShapeError
-from minigrad.functional.axes import EmptyReductionError, UnknownDTypeError
+from minigrad.errors import (
+    DTypeError,
+    EmptyReductionError,
+    IndexRangeError,
+    ShapeError,
+    UnknownDTypeError,
+)
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 
 F32_CASES = {
