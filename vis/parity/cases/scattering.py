@@ -1,10 +1,10 @@
-"""Parity cases for the scatter family (conventions and helpers: vis.parity.cases)."""
+"""Parity cases for the scattering family (conventions and helpers: vis.parity.cases)."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-import minigrad.functional.scatter as ms
+import minigrad.functional.scattering as ms
 from vis.parity.cases import _normal
 from vis.parity.registry import Inputs, ParityCase
 

@@ -1,4 +1,4 @@
-"""Scatter family: scatter (assign / add / multiply), scatter_reduce, masked_select, one_hot;
+"""Scattering family: scatter (assign / add / multiply), scatter_reduce, masked_select, one_hot;
 expected values from loops over the index (the definition), torch's errors."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-import minigrad.functional.scatter as S
+import minigrad.functional.scattering as S
 from minigrad import Tensor
 from minigrad.errors import (
     DTypeError,
@@ -17,7 +17,7 @@ from minigrad.errors import (
     ShapeRuntimeError,
 )
 from minigrad.testing import check_function
-from minigrad.testing.strategies.scatter import INPUTS
+from minigrad.testing.strategies.scattering import INPUTS
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 
 FUNCTIONS = [n for n in S.__all__ if n[0].isupper()]
@@ -82,7 +82,7 @@ def test_gradients_pass_check_function(name):
 
 def test_parity_cases_match_torch():
     from vis.parity import run_case
-    from vis.parity.cases.scatter import CASES
+    from vis.parity.cases.scattering import CASES
 
     assert {c.function_name for c in CASES} == set(FUNCTIONS)
     for case in CASES:
@@ -180,3 +180,9 @@ def test_one_hot_as_torch():
     ids = np.array([[[1, 2, 3], [0, 3, 5]], [[1, 2, 3], [0, 3, 5]]])
     np.testing.assert_array_equal(S.one_hot(ids).data, np.eye(6, dtype=np.int64)[ids])
     assert S.one_hot(ids, 8).shape == (2, 2, 3, 8)
+
+
+def test_float32_stays_float32_in_every_reduction():
+    for reduce in ("sum", "prod", "mean", "amax", "amin"):
+        out = S.scatter_reduce(f32(2, 4), 1, IDX, f32(2, 3, seed=2), reduce, include_self=False)
+        assert out.dtype == np.float32, reduce

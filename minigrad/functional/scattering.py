@@ -78,7 +78,7 @@ def _reduce(x: np.ndarray, flat: np.ndarray, vals: np.ndarray, mode: str,
     count = np.bincount(flat, minlength=out.size) + (1 if include_self else 0)
     if mode == "mean":
         div = np.where(hit, count, 1)
-        out = out // div if out.dtype.kind in "iu" else out / div
+        out = out // div if out.dtype.kind in "iu" else (out / div).astype(out.dtype)
     return out.reshape(x.shape), hit, count
 
 

@@ -1,4 +1,4 @@
-"""Input strategies for the scatter family: each entry draws (args, kwargs) for one Function."""
+"""Input strategies for the scattering family: each entry draws (args, kwargs) for a Function."""
 from __future__ import annotations
 
 from typing import Any, Callable
