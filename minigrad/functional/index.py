@@ -1,5 +1,6 @@
 """Indexing and selection: where, masked_fill, gather/take_along_axis, index_select, tril, triu,
-and the comparisons and logical ops that make their masks (bool Tensors outside the graph)."""
+and the comparisons, NaN/inf tests and logical ops that make their masks (bool Tensors outside
+the graph)."""
 from __future__ import annotations
 
 import operator
@@ -314,6 +315,26 @@ def bitwise_not(x: Any) -> Tensor:
     return Tensor(np.invert(x))
 
 
+def _values(fn: str, x: Any) -> np.ndarray:
+    return np.asarray(_operand(fn, "x", x))
+
+
+def isinf(x: Any, detect_positive: bool = True, detect_negative: bool = True) -> Tensor:
+    """Where x is +inf or -inf (each can be left out, as tinygrad), a bool Tensor."""
+    x = _values("isinf", x)
+    return Tensor(((x == np.inf) & detect_positive) | ((x == -np.inf) & detect_negative))
+
+
+def isnan(x: Any) -> Tensor:
+    """Where x is NaN, a bool Tensor."""
+    return Tensor(np.isnan(_values("isnan", x)))
+
+
+def isfinite(x: Any) -> Tensor:
+    """Where x is neither NaN nor inf, a bool Tensor."""
+    return Tensor(np.isfinite(_values("isfinite", x)))
+
+
 _OPERAND_TYPES = (Tensor, np.ndarray, np.generic, int, float)
 
 
@@ -331,7 +352,7 @@ __all__ = ["Where", "MaskedFill", "Gather", "IndexSelect", "Tril", "Triu", "wher
            "gt", "ge", "not_equal", "less", "less_equal", "greater", "greater_equal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
            "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
-           "bitwise_right_shift", "isclose"]
+           "bitwise_right_shift", "isclose", "isinf", "isnan", "isfinite"]
 
 TENSOR_METHODS = {
     "where": lambda self, condition, other: Where.apply(condition, self, other),
@@ -345,7 +366,8 @@ TENSOR_METHODS = {
     "__and__": _operator(bitwise_and), "__rand__": _operator(bitwise_and, True),
     "__or__": _operator(bitwise_or), "__ror__": _operator(bitwise_or, True),
     "__xor__": _operator(bitwise_xor), "__rxor__": _operator(bitwise_xor, True),
-    "__invert__": bitwise_not, "isclose": isclose,
+    "__invert__": bitwise_not, "isclose": isclose, "isinf": isinf, "isnan": isnan,
+    "isfinite": isfinite,
     "bitwise_left_shift": bitwise_left_shift, "bitwise_right_shift": bitwise_right_shift,
     "lshift": bitwise_left_shift, "rshift": bitwise_right_shift,
     "__lshift__": _operator(bitwise_left_shift),

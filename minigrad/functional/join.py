@@ -14,6 +14,7 @@ from minigrad.errors import (
     UnsupportedError,
 )
 from minigrad.function import Context, Function
+from minigrad.functional.padding import _PAD_MODES, _pad_source, torch_pad_limits
 from minigrad.functional.shape import (
     GetItem,
     _shape_of,
@@ -64,26 +65,6 @@ class Split(Function):
     @staticmethod
     def backward(ctx: Context, *douts: np.ndarray) -> np.ndarray:
         return np.concatenate(douts, axis=ctx.axis)
-
-
-_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "edge": "edge",
-              "circular": "wrap", "wrap": "wrap", "symmetric": "symmetric"}
-
-
-def _pad_source(mode: str, n: int, before: int, after: int) -> np.ndarray:
-    """For each padded position along one axis, the input position it copies."""
-    j = np.arange(-before, n + after)
-    if mode == "edge":
-        return np.clip(j, 0, n - 1)
-    if mode == "wrap":
-        return np.mod(j, n)
-    if mode == "symmetric":
-        m = np.mod(j, 2 * n)
-        return np.where(m >= n, 2 * n - 1 - m, m)
-    if n == 1:  # reflect of a single element repeats it (numpy)
-        return np.zeros_like(j)
-    m = np.mod(j, 2 * (n - 1))
-    return np.where(m >= n, 2 * (n - 1) - m, m)
 
 
 class Pad(Function):
@@ -322,16 +303,7 @@ def pad(x: Any, pad: Any, mode: str = "constant", value: float | None = None) ->
     """torch F.pad: (left, right) pairs from the last dim; constant/reflect/replicate/circular,
     with torch's limits: reflect pads < the side, circular ones <= it and not negative."""
     pad = _ints("pad", "pad", pad)
-    shape = _shape_of(x)
-    if mode in ("reflect", "circular") and len(pad) % 2 == 0 and len(pad) // 2 <= len(shape):
-        for k in range(len(pad) // 2):
-            n, sides = shape[len(shape) - 1 - k], pad[2 * k:2 * k + 2]
-            if mode == "circular" and min(sides) < 0:
-                raise UnsupportedError(f"pad: circular padding takes no negative pads, got {pad}")
-            if max(sides) > n or (mode == "reflect" and max(sides) == n):
-                limit = "<" if mode == "reflect" else "<="
-                raise ShapeRuntimeError(f"pad: {mode} pads must be {limit} the padded side, "
-                                        f"got {pad} for x of shape {shape}")
+    torch_pad_limits(pad, mode, tuple(_shape_of(x)))
     return Pad.apply(x, pad=pad, mode=mode, value=0.0 if value is None else value)
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from minigrad.errors import DTypeError, IndexRangeError, ShapeError, ShapeRuntimeError
 from minigrad.function import Context, Function
+from minigrad.functional.subscripts import _is_basic, _raw_index, _torch_order
 from minigrad.functional.validate import alias, as_array
 from minigrad.tensor import Tensor
 
@@ -176,45 +177,6 @@ class Expand(Function):
         g = dout.sum(axis=tuple(range(lead))) if lead else dout
         axes = tuple(i for i, s in enumerate(ctx.shape) if s == 1 and g.shape[i] != 1)
         return g.sum(axis=axes, keepdims=True) if axes else g
-
-
-def _raw_index(index: Any) -> Any:
-    """The index with Tensors (alone or inside a tuple) replaced by their arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
-
-
-def _is_basic(index: Any) -> bool:
-    """Whether `index` is basic indexing (ints, slices, None, Ellipsis): no repeated elements."""
-    items = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
-               for i in items)
-
-
-def _is_int(i: Any) -> bool:
-    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
-
-
-def _torch_order(index: Any) -> tuple | None:
-    """(ints first, the rest) when `index` mixes ints with index arrays: torch selects with
-    the ints before the advanced indexing, so they do not move the array axes to the front
-    as numpy would. None when plain numpy indexing already agrees."""
-    if not isinstance(index, tuple) or not any(_is_int(i) for i in index):
-        return None
-    items = [np.asarray(i) if isinstance(i, list) else i for i in index]
-    if not any(isinstance(i, np.ndarray) for i in items):
-        return None
-    first: list = []
-    for i in items:
-        if isinstance(i, np.ndarray):
-            first += [slice(None)] * (i.ndim if i.dtype == np.bool_ else 1)
-        else:
-            first.append(i if _is_int(i) or i is None or i is Ellipsis else slice(None))
-    rest = tuple(slice(None) if i is None else i for i in items if not _is_int(i))
-    return tuple(first), rest
 
 
 class GetItem(Function):

@@ -344,26 +344,6 @@ def rad2deg(x: Any) -> Any:
 radians, degrees = deg2rad, rad2deg
 
 
-def _floats(fn: str, x: Any) -> np.ndarray:
-    return np.asarray(as_array(fn, "x", x.data if isinstance(x, Tensor) else x))
-
-
-def isinf(x: Any, detect_positive: bool = True, detect_negative: bool = True) -> Tensor:
-    """Where x is +inf or -inf (each can be left out, as tinygrad), a bool Tensor."""
-    x = _floats("isinf", x)
-    return Tensor(((x == np.inf) & detect_positive) | ((x == -np.inf) & detect_negative))
-
-
-def isnan(x: Any) -> Tensor:
-    """Where x is NaN, a bool Tensor."""
-    return Tensor(np.isnan(_floats("isnan", x)))
-
-
-def isfinite(x: Any) -> Tensor:
-    """Where x is neither NaN nor inf, a bool Tensor."""
-    return Tensor(np.isfinite(_floats("isfinite", x)))
-
-
 def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001
     """x rounded half to even (to `decimals` places), zero gradient."""
     return Round.apply(x, decimals=decimals)
@@ -398,8 +378,7 @@ _UNARY = {"exp": exp, "log": log, "sqrt": sqrt, "rsqrt": rsqrt, "reciprocal": re
           "arctan": atan, "sinh": sinh, "cosh": cosh, "log1p": log1p, "expm1": expm1,
           "exp2": exp2, "log2": log2, "log10": log10, "asinh": asinh, "acosh": acosh,
           "atanh": atanh, "arcsinh": asinh, "arccosh": acosh, "arctanh": atanh, "fabs": abs,
-          "deg2rad": deg2rad, "rad2deg": rad2deg, "radians": deg2rad, "degrees": rad2deg,
-          "isinf": isinf, "isnan": isnan, "isfinite": isfinite}
+          "deg2rad": deg2rad, "rad2deg": rad2deg, "radians": deg2rad, "degrees": rad2deg}
 
 __all__ = ["Exp", "Log", "Sqrt", "Rsqrt", "Reciprocal", "Square", "Abs", "Sign", "Floor", "Ceil",
            "Trunc", "Round", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh",
