@@ -37,6 +37,10 @@ def torch_float(out: Any, *operands: Any) -> Any:
     when no operand is a float array (ints divided, an int tensor times a Python float)."""
     if type(out) is not np.ndarray or out.dtype.kind != "f":
         return out
+    a = operands[0]
+    if type(a) is np.ndarray and a.dtype == out.dtype and len(operands) == 2 and (
+            type(operands[1]) is not np.ndarray or operands[1].dtype.itemsize <= a.itemsize):
+        return out  # the common case: a float array with a number or a no-wider array
     floats = [x.dtype for x in operands if type(x) is np.ndarray and x.dtype.kind == "f"]
     want = np.result_type(*floats) if floats else np.float32
     return out if out.dtype == want else out.astype(want)
