@@ -39,22 +39,6 @@ def functional_op(name: str) -> Callable:
 
 op = functional_op
 
-# ----- ufuncs (method '__call__', no keyword arguments) -----------------------------------------
-UFUNCS = {
-    np.add: "add", np.subtract: "sub", np.multiply: "mul", np.true_divide: "div",
-    np.negative: "neg", np.power: "pow", np.matmul: "matmul", np.exp: "exp", np.log: "log",
-    np.tanh: "tanh", np.sqrt: "sqrt", np.absolute: "abs", np.fabs: "abs", np.sign: "sign",
-    np.square: "square", np.sin: "sin", np.cos: "cos", np.tan: "tan", np.log1p: "log1p",
-    np.expm1: "expm1", np.exp2: "exp2", np.log2: "log2", np.log10: "log10", np.sinh: "sinh",
-    np.cosh: "cosh", np.arcsin: "arcsin", np.arccos: "arccos", np.arctan: "arctan",
-    np.reciprocal: "reciprocal", np.floor: "floor", np.ceil: "ceil", np.rint: "round",
-    np.trunc: "trunc", np.maximum: "maximum", np.minimum: "minimum", np.remainder: "remainder",
-    np.floor_divide: "floor_divide", np.equal: "eq", np.not_equal: "ne", np.less: "lt",
-    np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
-    np.logical_and: "logical_and", np.logical_or: "logical_or", np.logical_not: "logical_not",
-}
-
-
 # ----- array functions: numpy's signature (leading arguments in numpy's order) -> minigrad op ---
 def _ndim(a: Any) -> int:
     return a.data.ndim if isinstance(a, Tensor) else np.ndim(a)
@@ -73,6 +57,13 @@ def _reduction(name: str) -> Callable:
     return lambda a, axis=None, *, keepdims=False: op(name)(a, axis=axis, keepdims=keepdims)
 
 
+def _typed_reduction(name: str) -> Callable:  # numpy's dtype= is torch's: the input is cast first
+    def adapter(a: Any, axis: Any = None, dtype: Any = None, *, keepdims: bool = False) -> Any:
+        kw = {} if dtype is None else {"dtype": dtype}
+        return op(name)(a, axis=axis, keepdims=keepdims, **kw)
+    return adapter
+
+
 def _moments(name: str) -> Callable:  # numpy's ddof defaults to 0 (torch's to 1): always pass it
     return lambda a, axis=None, *, ddof=0, keepdims=False: op(name)(a, axis=axis, ddof=ddof,
                                                                     keepdims=keepdims)
@@ -82,8 +73,11 @@ def _arg(name: str) -> Callable:
     return lambda a, axis=None: op(name)(a, axis=axis)
 
 
-def _cumsum(a: Any, axis: Any = None) -> Any:
-    return op("cumsum")(_flat(a), axis=0) if axis is None else op("cumsum")(a, axis=axis)
+def _scan(name: str) -> Callable:  # numpy's axis=None scans the flattened array
+    def adapter(a: Any, axis: Any = None, dtype: Any = None) -> Any:
+        kw = {} if dtype is None else {"dtype": dtype}
+        return op(name)(_flat(a), axis=0, **kw) if axis is None else op(name)(a, axis=axis, **kw)
+    return adapter
 
 
 def _concatenate(arrays: Any, axis: Any = 0) -> Any:
@@ -135,17 +129,65 @@ def _copy(a: Any, order: str = "K") -> Any:
     return a.clone() if isinstance(a, Tensor) else np.copy(a, order=order)
 
 
+def _identity(x: Any) -> Any:  # np.real / np.conj / np.real_if_close of a real (non-complex) input
+    return x
+
+
+def _sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *,
+          stable: Any = None) -> Any:
+    _require(order is None, "order (structured arrays)")
+    return op("np_sort")(a, axis=axis)
+
+
+def _trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    return op("trace")(a, offset, axis1, axis2)
+
+
+def _diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    return op("diagonal")(a, offset, axis1, axis2)
+
+
+# ----- ufuncs (method '__call__', no keyword arguments): a functional name, or an adapter above --
+UFUNCS: dict[Any, str | Callable] = {
+    np.add: "add", np.subtract: "sub", np.multiply: "mul", np.true_divide: "div",
+    np.negative: "neg", np.power: "pow", np.matmul: "matmul", np.exp: "exp", np.log: "log",
+    np.tanh: "tanh", np.sqrt: "sqrt", np.absolute: "abs", np.fabs: "abs", np.sign: "sign",
+    np.square: "square", np.sin: "sin", np.cos: "cos", np.tan: "tan", np.log1p: "log1p",
+    np.expm1: "expm1", np.exp2: "exp2", np.log2: "log2", np.log10: "log10", np.sinh: "sinh",
+    np.cosh: "cosh", np.arcsin: "arcsin", np.arccos: "arccos", np.arctan: "arctan",
+    np.reciprocal: "reciprocal", np.floor: "floor", np.ceil: "ceil", np.rint: "round",
+    np.trunc: "trunc", np.maximum: "maximum", np.minimum: "minimum", np.remainder: "remainder",
+    np.floor_divide: "floor_divide", np.equal: "eq", np.not_equal: "ne", np.less: "lt",
+    np.less_equal: "le", np.greater: "gt", np.greater_equal: "ge",
+    np.logical_and: "logical_and", np.logical_or: "logical_or", np.logical_not: "logical_not",
+    np.logical_xor: "logical_xor", np.arctan2: "arctan2", np.hypot: "hypot",
+    np.deg2rad: "deg2rad", np.radians: "deg2rad", np.rad2deg: "rad2deg", np.degrees: "rad2deg",
+    np.arcsinh: "arcsinh", np.arccosh: "arccosh", np.arctanh: "arctanh",
+    np.logaddexp: "logaddexp", np.logaddexp2: "logaddexp2", np.copysign: "copysign",
+    np.fmod: "fmod", np.bitwise_and: "bitwise_and", np.bitwise_or: "bitwise_or",
+    np.bitwise_xor: "bitwise_xor", np.invert: "bitwise_not", np.left_shift: "bitwise_left_shift",
+    np.right_shift: "bitwise_right_shift", np.conjugate: _identity, np.positive: _copy,
+}
+
+
 FUNCTIONS: dict[Callable, Callable] = {
-    np.sum: _reduction("sum"), np.mean: _reduction("mean"), np.prod: _reduction("prod"),
+    np.sum: _typed_reduction("sum"), np.mean: _typed_reduction("mean"),
+    np.prod: _typed_reduction("prod"), np.nansum: _typed_reduction("nansum"),
+    np.nanmean: _typed_reduction("nanmean"),
     np.max: _reduction("amax"), np.amax: _reduction("amax"),
     np.min: _reduction("amin"), np.amin: _reduction("amin"),
-    np.var: _moments("var"), np.std: _moments("std"), np.cumsum: _cumsum,
+    np.var: _moments("var"), np.std: _moments("std"),
+    np.cumsum: _scan("cumsum"), np.cumprod: _scan("cumprod"),
     np.argmax: _arg("argmax"), np.argmin: _arg("argmin"),
     np.concatenate: _concatenate, np.stack: lambda arrays, axis=0: op("stack")(list(arrays),
                                                                               axis=axis),
+    np.hstack: lambda tup: op("hstack")(list(tup)), np.vstack: lambda tup: op("vstack")(list(tup)),
+    np.dstack: lambda tup: op("dstack")(list(tup)),
     np.where: _where, np.dot: _dot, np.einsum: _einsum, np.matmul: lambda a, b: op("matmul")(a, b),
     np.tensordot: lambda a, b, axes=2: op("tensordot")(a, b, axes=axes),
     np.outer: lambda a, b: op("outer")(_flat(a), _flat(b)),
+    np.inner: lambda a, b: op("inner")(a, b), np.vdot: lambda a, b: op("vdot")(a, b),
+    np.trace: _trace, np.diagonal: _diagonal, np.diag: lambda v, k=0: op("diag")(v, k=k),
     np.transpose: lambda a, axes=None: op("transpose")(a, axes),
     np.reshape: _reshape, np.ravel: _ravel,
     np.squeeze: lambda a, axis=None: op("squeeze")(a, axis=axis),
@@ -158,21 +200,30 @@ FUNCTIONS: dict[Callable, Callable] = {
     np.tile: lambda A, reps: op("tile")(A, reps),
     np.split: lambda ary, indices_or_sections, axis=0: op("np_split")(ary, indices_or_sections,
                                                                       axis=axis),
+    np.array_split: lambda ary, indices_or_sections, axis=0: op("array_split")(
+        ary, indices_or_sections, axis=axis),
     np.pad: lambda array, pad_width, mode="constant", **kw: op("np_pad")(array, pad_width,
                                                                          mode=mode, **kw),
     np.flip: lambda m, axis=None: op("flip")(m, axis=axis),
     np.roll: lambda a, shift, axis=None: op("roll")(a, shift, axis=axis),
     np.tril: lambda m, k=0: op("tril")(m, k), np.triu: lambda m, k=0: op("triu")(m, k),
+    np.sort: _sort,
+    np.take_along_axis: lambda arr, indices, axis=-1: (
+        op("take_along_axis")(_flat(arr), indices, axis=0) if axis is None
+        else op("take_along_axis")(arr, indices, axis=axis)),
+    np.nan_to_num: lambda x, copy=True, nan=0.0, posinf=None, neginf=None: op("nan_to_num")(
+        x, nan=nan, posinf=posinf, neginf=neginf),
+    np.sinc: lambda x: op("sinc")(x),
 }
-_SIGNATURES = {f: inspect.signature(adapter) for f, adapter in FUNCTIONS.items()}
 
 ARRAY_ONLY = {
     np.shape, np.ndim, np.size, np.result_type, np.array_equal, np.array_equiv, np.allclose,
-    np.isclose, np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero, np.argwhere,
-    np.count_nonzero, np.any, np.all, np.searchsorted, np.shares_memory, np.may_share_memory,
-    np.iscomplexobj, np.isrealobj, np.isfinite, np.isnan, np.isinf, np.signbit, np.equal,
-    np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal, np.logical_and,
-    np.logical_or, np.logical_not,
+    np.isclose, np.argmax, np.argmin, np.argsort, np.argpartition, np.nonzero, np.flatnonzero,
+    np.argwhere, np.count_nonzero, np.any, np.all, np.searchsorted, np.shares_memory,
+    np.may_share_memory, np.iscomplexobj, np.isrealobj, np.iscomplex, np.isreal, np.isfinite,
+    np.isnan, np.isinf, np.signbit, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
+    np.greater_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
+    np.zeros_like, np.ones_like, np.empty_like, np.linalg.matrix_rank,
 }
 
 
@@ -182,16 +233,16 @@ def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     if any(_foreign(x) for x in inputs + tuple(kwargs.get("out", ()))):
         return NotImplemented
     what = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-    name = UFUNCS.get(ufunc)
+    entry = UFUNCS.get(ufunc)
     if method != "__call__":
         reason = f"ufunc method {method!r}"
     elif kwargs:
         reason = f"argument(s) {', '.join(sorted(kwargs))}"
-    elif name is None:
+    elif entry is None:
         reason = "minigrad has no op for it"
     else:
         try:
-            return op(name)(*inputs)
+            return (op(entry) if isinstance(entry, str) else entry)(*inputs)
         except MissingOp as e:
             reason = str(e)
     return _on_arrays(getattr(ufunc, method), what, ufunc in ARRAY_ONLY, inputs, kwargs, reason)
@@ -267,3 +318,12 @@ def _foreign(x: Any) -> bool:
     """Another library's array that overrides ufuncs itself (numpy then asks it next)."""
     return (hasattr(type(x), "__array_ufunc__")
             and not isinstance(x, (Tensor, np.ndarray, np.generic)))
+
+
+# numpy-only composites and np.linalg's conventions live next door (they import the helpers above)
+from minigrad.numpy_composites import COMPOSITES  # noqa: E402
+from minigrad.numpy_linalg import LINALG  # noqa: E402
+
+FUNCTIONS.update(COMPOSITES)
+FUNCTIONS.update(LINALG)
+_SIGNATURES = {f: inspect.signature(adapter) for f, adapter in FUNCTIONS.items()}

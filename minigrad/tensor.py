@@ -295,6 +295,34 @@ class Tensor:
         """The transpose (all axes reversed)."""
         return self.transpose()
 
+    # ----- numpy's spellings of graph ops (numpy code that calls methods keeps working) ----------
+    nbytes = property(lambda self: self.data.nbytes, doc="Bytes taken by the elements.")
+    itemsize = property(lambda self: self.data.itemsize, doc="Bytes per element.")
+    real = property(lambda self: self, doc="The real part of a real tensor: itself.")
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802  (numpy's and torch's name)
+        """The batch of matrices transposed: the last two axes swapped (at least 2-D)."""
+        if self.data.ndim < 2:
+            raise ShapeError(f"mT: the tensor must be at least 2-D, got shape {self.shape}")
+        return _dispatch.functional_op("swapaxes")(self, -1, -2)
+
+    def ravel(self, order: str = "C") -> Tensor:
+        """The elements as a 1-D tensor in C order, through the graph (ndarray.ravel)."""
+        if order != "C":
+            raise ValueError(f"ravel: only order='C' is supported, got {order!r}")
+        return _dispatch.functional_op("reshape")(self, (-1,))
+
+    def copy(self) -> Tensor:
+        """A copy in the graph (ndarray.copy; the same as clone())."""
+        return self.clone()
+
+    def conj(self) -> Tensor:
+        """The complex conjugate of a real tensor: itself (torch.conj, ndarray.conj)."""
+        return self
+
+    conjugate = conj
+
 
 def _raw(x: Any) -> Any:
     """The ndarray behind a Tensor, anything else unchanged."""

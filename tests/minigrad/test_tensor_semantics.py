@@ -314,3 +314,37 @@ def test_numpy_scalars_do_not_promote_float32(name):
     assert isinstance(out, Tensor) and out.dtype == np.float32, out
     out.sum().backward()
     assert t.grad.dtype == np.float32
+
+
+# ----- numpy's method spellings ---------------------------------------------------------------
+def test_ravel_and_copy_are_graph_ops():
+    c = RNG.standard_normal((2, 3, 4))
+    x = leaf(c)
+    r = x.ravel()
+    np.testing.assert_array_equal(r.data, c.ravel())
+    assert r.grad_fn is not None
+    y = x.copy()
+    assert y.data is not x.data and y.grad_fn is not None
+    (r * 2.0).sum().backward()
+    (y * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.full(c.shape, 5.0))
+    with pytest.raises(ValueError, match="order='C'"):
+        x.ravel("F")
+
+
+def test_mT_swaps_the_last_two_axes():
+    c = RNG.standard_normal((2, 3, 4))
+    x = leaf(c)
+    np.testing.assert_array_equal(x.mT.data, c.mT)
+    x.mT.sum(axis=0).backward(np.arange(12.0).reshape(4, 3))
+    np.testing.assert_array_equal(x.grad, np.broadcast_to(np.arange(12.0).reshape(4, 3).T,
+                                                          c.shape))
+    with pytest.raises(ShapeError, match="at least 2-D"):
+        _ = leaf(np.ones(3)).mT
+
+
+def test_real_conj_and_sizes_of_a_real_tensor():
+    x = leaf(A)
+    assert x.real is x and x.conj() is x and x.conjugate() is x
+    assert x.nbytes == A.nbytes == 48 and x.itemsize == 8
+    assert Tensor(A.astype(np.float32)).itemsize == 4
