@@ -14,15 +14,19 @@ import minigrad.functional.elementwise as _elementwise
 import minigrad.functional.embedding as _embedding
 import minigrad.functional.index as _index
 import minigrad.functional.join as _join
+import minigrad.functional.layout as _layout
 import minigrad.functional.linalg as _linalg
 import minigrad.functional.linear as _linear
 import minigrad.functional.loss as _loss
 import minigrad.functional.moments as _moments
 import minigrad.functional.norm as _norm
+import minigrad.functional.pointwise as _pointwise
 import minigrad.functional.pool as _pool
 import minigrad.functional.recurrent as _recurrent
 import minigrad.functional.reduce as _reduce
+import minigrad.functional.resample as _resample
 import minigrad.functional.scan as _scan
+import minigrad.functional.scattering as _scattering
 import minigrad.functional.sequence as _sequence
 import minigrad.functional.shape as _shape
 import minigrad.functional.softmax as _softmax
@@ -37,15 +41,19 @@ from minigrad.functional.elementwise import *
 from minigrad.functional.embedding import *
 from minigrad.functional.index import *
 from minigrad.functional.join import *
+from minigrad.functional.layout import *
 from minigrad.functional.linalg import *
 from minigrad.functional.linear import *
 from minigrad.functional.loss import *
 from minigrad.functional.moments import *
 from minigrad.functional.norm import *
+from minigrad.functional.pointwise import *
 from minigrad.functional.pool import *
 from minigrad.functional.recurrent import *
 from minigrad.functional.reduce import *
+from minigrad.functional.resample import *
 from minigrad.functional.scan import *
+from minigrad.functional.scattering import *
 from minigrad.functional.sequence import *
 from minigrad.functional.shape import *
 from minigrad.functional.softmax import *
@@ -56,7 +64,8 @@ from minigrad.tensor import Tensor
 
 FAMILIES = (_elementwise, _unary, _activation, _reduce, _shape, _index, _join, _linear, _linalg,
             _sort, _conv, _pool, _norm, _dropout, _attention, _loss, _embedding, _recurrent,
-            _sequence, _special, _moments, _scan, _softmax)
+            _sequence, _special, _moments, _scan, _softmax, _resample, _pointwise, _scattering,
+            _layout)
 
 __all__ = [name for family in FAMILIES for name in family.__all__]
 

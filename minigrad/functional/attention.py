@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import DTypeError, RangeError, RangeRuntimeError, ShapeError, ShapeRuntimeError
 from minigrad.function import Context, Function
 from minigrad.functional import validate as v
 
@@ -38,6 +38,30 @@ def _check_qkv(q: Any, k: Any, val: Any) -> tuple:
                          f"together, got query {q.shape}, key {k.shape}, value {val.shape}"
                          ) from None
     return q, k, val, batch
+
+
+def _repeat_heads(q: Any, k: Any, val: Any) -> tuple:
+    """k and v with their heads (axis -3) repeated to q's, as torch's enable_gqa: query
+    (..., Hq, L, E), key (..., Hk, S, E), value (..., Hv, S, Ev) with Hk and Hv dividing Hq."""
+    q, k, val = (np.asarray(v.floating(_FN, n, a)) for n, a in
+                 (("query", q), ("key", k), ("value", val)))
+    if min(q.ndim, k.ndim, val.ndim) < 3:
+        return q, k, val, (1, 1)
+    Hq, reps = q.shape[-3], []
+    for name, a in (("key", k), ("value", val)):
+        if a.shape[-3] == 0 or Hq % a.shape[-3]:
+            raise ShapeRuntimeError(
+                f"{_FN}: with enable_gqa the number of {name} heads (axis -3) must divide the "
+                f"query heads {Hq}, got query {q.shape} and {name} {a.shape}")
+        reps.append(Hq // a.shape[-3])
+    return q, np.repeat(k, reps[0], axis=-3), np.repeat(val, reps[1], axis=-3), tuple(reps)
+
+
+def _fold_heads(g: np.ndarray, rep: int) -> np.ndarray:
+    """The gradient of a head-repeated input summed back over its `rep` copies."""
+    if rep == 1:
+        return g
+    return g.reshape(*g.shape[:-3], g.shape[-3] // rep, rep, *g.shape[-2:]).sum(axis=-3)
 
 
 def _check_mask(mask: Any, scores: tuple, dtype: np.dtype) -> np.ndarray:
@@ -83,18 +107,23 @@ class ScaledDotProductAttention(Function):
 
     A float attn_mask is differentiable (its gradient is the scores'). `scale` defaults to
     1/sqrt(E); `dropout_p` > 0 drops weights with `rng` (a numpy Generator, or an int seed for
-    a repeatable mask) and scales the rest by 1/(1 - p).
+    a repeatable mask) and scales the rest by 1/(1 - p). `enable_gqa` repeats each key and
+    value head (axis -3) to match the query heads (grouped-query attention, as torch).
     """
 
     @staticmethod
     def forward(ctx: Context, query: Any, key: Any, value: Any, attn_mask: Any = None,
                 is_causal: bool = False, scale: float | None = None, dropout_p: float = 0.0,
-                rng: Any = None, need_weights: bool = False) -> Any:
+                rng: Any = None, need_weights: bool = False, enable_gqa: bool = False) -> Any:
+        if attn_mask is not None and is_causal:  # a RuntimeError too, as torch
+            raise RangeRuntimeError(f"{_FN}: give attn_mask or is_causal=True, not both (as "
+                                    "torch)")
+        ctx.reps = (1, 1)
+        if enable_gqa:
+            query, key, value, ctx.reps = _repeat_heads(query, key, value)
         q, k, val, batch = _check_qkv(query, key, value)
         L, S = q.shape[-2], k.shape[-2]
         scores = (*batch, L, S)
-        if attn_mask is not None and is_causal:
-            raise ValueError(f"{_FN}: give attn_mask or is_causal=True, not both (as torch)")
         if not 0.0 <= dropout_p <= 1.0:
             raise RangeError(f"{_FN}: dropout_p must be in [0, 1], got {dropout_p}")
         mask = None if attn_mask is None else _check_mask(attn_mask, scores, q.dtype)
@@ -125,8 +154,8 @@ class ScaledDotProductAttention(Function):
         need = ctx.needs_input_grad
         factor = 0.0 if ctx.dropout_p == 1 else 1.0 / (1.0 - ctx.dropout_p)
         w = p if drop is None else p * drop * factor
-        dv = v.unbroadcast(np.matmul(np.swapaxes(w, -1, -2), dout), val.shape) \
-            if need[2] else None
+        dv = _fold_heads(v.unbroadcast(np.matmul(np.swapaxes(w, -1, -2), dout), val.shape),
+                         ctx.reps[1]) if need[2] else None
         grads: list = [None, None, dv]
         if need[0] or need[1] or (len(need) > 3 and need[3]):
             dp = np.matmul(dout, np.swapaxes(val, -1, -2))  # (..., L, S)
@@ -140,8 +169,8 @@ class ScaledDotProductAttention(Function):
             if need[0]:
                 grads[0] = v.unbroadcast(np.matmul(ds, k), q.shape) * ctx.scale
             if need[1]:
-                grads[1] = v.unbroadcast(np.matmul(np.swapaxes(ds, -1, -2), q), k.shape) \
-                    * ctx.scale
+                grads[1] = _fold_heads(v.unbroadcast(np.matmul(np.swapaxes(ds, -1, -2), q),
+                                                     k.shape) * ctx.scale, ctx.reps[0])
             if len(need) > 3 and need[3] and ctx.mask_shape is not None:
                 grads.append(v.unbroadcast(ds, ctx.mask_shape))
         grads += [None] * (len(need) - len(grads))
@@ -150,14 +179,15 @@ class ScaledDotProductAttention(Function):
 
 def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
                                  dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None, *, rng: Any = None,
-                                 need_weights: bool = False) -> Any:
+                                 scale: float | None = None, enable_gqa: bool = False, *,
+                                 rng: Any = None, need_weights: bool = False) -> Any:
     """torch's signature: (..., L, E), (..., S, E), (..., S, Ev) -> (..., L, Ev); bool
-    attn_mask True = attend, float attn_mask added; `need_weights` also returns (..., L, S)."""
+    attn_mask True = attend, float attn_mask added; `need_weights` also returns (..., L, S);
+    `enable_gqa` shares each key/value head among Hq / Hkv query heads (axis -3)."""
     extra = () if attn_mask is None else (attn_mask,)
     return ScaledDotProductAttention.apply(query, key, value, *extra, is_causal=is_causal,
                                            scale=scale, dropout_p=dropout_p, rng=rng,
-                                           need_weights=need_weights)
+                                           need_weights=need_weights, enable_gqa=enable_gqa)
 
 
 __all__ = ["ScaledDotProductAttention", "scaled_dot_product_attention"]

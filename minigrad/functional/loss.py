@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import DTypeError, RangeError, ShapeError, ShapeRuntimeError
 from minigrad.function import Context, Function
 from minigrad.functional import validate as v
 from minigrad.tensor import Tensor
@@ -122,16 +122,26 @@ def _classes(fn: str, input: Any, target: Any, axis: Any, weight: Any, ignore_in
         v.shape(fn, "weight", w, (C,), "(C,)")
     t = np.asarray(v.as_array(fn, "target", target))
     if t.dtype.kind == "f":
-        v.shape(fn, "target", t, x.shape, "(class probabilities) of input")
+        _target_shape(fn, t, x.shape, "(class probabilities) of input")
         v.same_dtype(fn, ("input", "target"), x, t)
         return xm, np.moveaxis(t, axis, -1), w, axis
     t = v.integer(fn, "target", t)
-    v.shape(fn, "target", t, xm.shape[:-1], "of input without the class axis")
+    _target_shape(fn, t, xm.shape[:-1], "of input without the class axis")
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
     if bad.any():
         raise RangeError(f"{fn}: target values must be in [0, {C}) or ignore_index "
                          f"{ignore_index}, got {t[bad].min()} .. {t[bad].max()} outside")
     return xm, t, w, axis
+
+
+def _target_shape(fn: str, t: np.ndarray, expected: tuple, letters: str) -> None:
+    """Require `t.shape == expected`: a batch-size mismatch is a ShapeError (torch's
+    ValueError), any other a ShapeRuntimeError (torch's RuntimeError)."""
+    if t.shape == tuple(expected):
+        return
+    batch = t.ndim and len(expected) and t.ndim == len(expected) and t.shape[0] != expected[0]
+    error = ShapeError if batch else ShapeRuntimeError
+    raise error(f"{fn}: target must have shape {letters} = {tuple(expected)}, got {t.shape}")
 
 
 def _pick(t: np.ndarray, ignore_index: int, w: np.ndarray | None, dtype: np.dtype) -> tuple:

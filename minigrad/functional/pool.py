@@ -1,27 +1,39 @@
-"""Pooling on (N, C, H, W) images as torch's F.max_pool2d / avg_pool2d / adaptive_avg_pool2d.
+"""Pooling as torch's F.max_pool1d/2d/3d, avg_pool1d/2d/3d, adaptive_avg_pool2d and max_unpool2d
+on (N, C, *spatial) inputs.
 
-Kernel, stride, padding and dilation are ints or (h, w) pairs; the output size floors like
-torch (H' = floor((H + 2 p - d (k - 1) - 1) / s) + 1, windows that do not tile the input are
-cropped) or, with `ceil_mode`, rounds up as torch does. Padding is at most half the kernel
-(torch's rule). Forward and backward loop over the kh·kw kernel offsets (strided slices), never
-over pixels.
+Kernel, stride, padding and dilation are ints or one int per spatial axis; the output size
+floors like torch (L' = floor((L + 2 p - d (k - 1) - 1) / s) + 1, windows that do not tile the
+input are cropped) or, with `ceil_mode`, rounds up as torch does. Padding is at most half the
+kernel (torch's rule; breaking it, or a padding of the wrong length, is a RuntimeError too).
+Forward and backward loop over the kernel offsets (strided slices), never over pixels.
 
-`MaxPool2d` pads with -inf. Tie rule: the gradient of a window goes to its FIRST maximum in
-row-major order within the window (as torch's CPU `max_pool2d`); overlapping windows (stride <
-kernel) accumulate. `AvgPool2d` pads with zeros; its divisor is the window clipped to the padded
-input (`count_include_pad=True`) or to the input itself (False), or `divisor_override`.
+`MaxPool*` takes float inputs with NaN and ±inf, and integer inputs (forward only), as torch.
+Each window's max is found in row-major order with torch's CPU rule: a later value replaces
+the running max when it is larger or NaN, so ties go to the FIRST max and a NaN wins. The
+gradient goes to that position, and `return_indices=True` also returns it as torch's int64
+index into the flattened spatial plane (h W + w), which `max_unpool2d` takes back.
+`AvgPool*` pads with zeros; its divisor is the window clipped to the padded input
+(`count_include_pad=True`) or to the input itself (False), or `divisor_override`.
 `AdaptiveAvgPool2d` averages torch's adaptive windows as two small matrices, Ph x Pw^T.
 """
 from __future__ import annotations
 
+from functools import reduce
 from typing import Any
 
 import numpy as np
 
-from minigrad.errors import ShapeError
+from minigrad.errors import DTypeError, RangeRuntimeError, ShapeError, ShapeRuntimeError
 from minigrad.function import Context, Function
 from minigrad.functional import validate as v
-from minigrad.functional.conv import offsets, out_size, pair
+from minigrad.functional.window import (
+    AXES,
+    LETTERS,
+    kernel_index,
+    ntuple,
+    out_size,
+    pair,
+)
 
 
 def _kernel_arg(fn: str, kernel_size: Any, kernel: Any, default: Any = None) -> tuple[str, Any]:
@@ -42,88 +54,153 @@ def _flag(fn: str, name: str, value: Any) -> bool:
     return bool(value)
 
 
-def _geometry(fn: str, x: Any, kernel_size: Any, kernel: Any, stride: Any, padding: Any,
-              dilation: Any, ceil_mode: Any, default_kernel: Any = None) -> tuple:
-    """Validated x and (k, s, p, d, (Ho, Wo), (extra_h, extra_w)) of one pooling call.
-
-    extra_* is how far the last (ceil_mode) window reaches past the padded input.
-    """
-    x = v.floating(fn, "x", x)
-    v.ndim(fn, "x", x, 4, "(N, C, H, W)")
+def _geometry(fn: str, nd: int, x: np.ndarray, kernel_size: Any, kernel: Any, stride: Any,
+              padding: Any, dilation: Any, ceil_mode: Any, default_kernel: Any = None) -> tuple:
+    """(k, s, p, d, out, extra) of one pooling call on a validated x (N, C, *spatial);
+    extra is how far the last (ceil_mode) window reaches past the padded input per axis."""
+    v.ndim(fn, "x", x, nd + 2, f"(N, C, {LETTERS[nd]})")
     v.nonempty(fn, "x", x)
     kname, kernel_size = _kernel_arg(fn, kernel_size, kernel, default_kernel)
-    k = pair(fn, kname, kernel_size, 1)
-    s = k if stride is None else pair(fn, "stride", stride, 1)
-    p = pair(fn, "padding", padding, 0)
-    d = pair(fn, "dilation", dilation, 1)
+    k = ntuple(fn, kname, kernel_size, 1, nd)
+    s = k if stride is None else ntuple(fn, "stride", stride, 1, nd)
+    p = ntuple(fn, "padding", padding, 0, nd, ShapeRuntimeError)
+    d = ntuple(fn, "dilation", dilation, 1, nd)
     ceil = _flag(fn, "ceil_mode", ceil_mode)
-    for axis, ka, pa in (("height", k[0], p[0]), ("width", k[1], p[1])):
+    for axis, ka, pa in zip(AXES[nd], k, p, strict=True):
         if pa > ka // 2:
-            raise ShapeError(f"{fn}: padding {axis} {pa} must be at most half the kernel {axis} "
-                             f"{ka} (as torch), got padding {padding!r}")
-    H, W = x.shape[2:]
-    out = (out_size(fn, "height", H, k[0], s[0], (p[0], p[0]), d[0], ceil),
-           out_size(fn, "width", W, k[1], s[1], (p[1], p[1]), d[1], ceil))
+            raise ShapeRuntimeError(f"{fn}: padding {axis} {pa} must be at most half the kernel "
+                                    f"{axis} {ka} (as torch), got padding {padding!r}")
+    sizes = x.shape[2:]
+    out = tuple(out_size(fn, ax, n, ka, sa, (pa, pa), da, ceil)
+                for ax, n, ka, sa, pa, da in zip(AXES[nd], sizes, k, s, p, d, strict=True))
     extra = tuple(max(0, (o - 1) * sa + da * (ka - 1) + 1 - (n + 2 * pa))
-                  for o, sa, da, ka, n, pa in zip(out, s, d, k, (H, W), p, strict=True))
-    return x, (k, s, p, d, out, extra)
+                  for o, sa, da, ka, n, pa in zip(out, s, d, k, sizes, p, strict=True))
+    return k, s, p, d, out, extra
 
 
-def _padded(x: np.ndarray, p: tuple, extra: tuple, fill: float) -> np.ndarray:
+def _padded(x: np.ndarray, p: tuple, extra: tuple, fill: Any) -> np.ndarray:
     """x inside a `fill` border of p on each side plus `extra` at the end (x itself if none)."""
-    if p == (0, 0) and extra == (0, 0):
+    if not any(p) and not any(extra):
         return x
-    N, C, H, W = x.shape
-    xp = np.full((N, C, H + 2 * p[0] + extra[0], W + 2 * p[1] + extra[1]), fill, dtype=x.dtype)
-    xp[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = x
+    shape = (*x.shape[:2], *(n + 2 * pa + e for n, pa, e in zip(x.shape[2:], p, extra,
+                                                                  strict=True)))
+    xp = np.full(shape, fill, dtype=x.dtype)
+    xp[(slice(None), slice(None), *(slice(pa, pa + n) for pa, n in zip(p, x.shape[2:],
+                                                                      strict=True)))] = x
     return xp
 
 
-def _window(geo: tuple, i: int, j: int) -> tuple:
-    """Index of kernel offset (i, j) of every window in the padded input."""
-    k, s, p, d, (Ho, Wo), _ = geo
-    return (slice(None), slice(None), offsets(i * d[0], s[0], Ho), offsets(j * d[1], s[1], Wo))
-
-
 def _crop(dxp: np.ndarray, shape: tuple, p: tuple) -> np.ndarray:
-    H, W = shape[2:]
-    return dxp[:, :, p[0]:p[0] + H, p[1]:p[1] + W]
+    return dxp[(slice(None), slice(None), *(slice(pa, pa + n) for pa, n in zip(p, shape[2:],
+                                                                              strict=True)))]
 
 
-class MaxPool2d(Function):
-    """Max over kernel windows as torch's F.max_pool2d: x (N, C, H, W) -> (N, C, H', W'); ties
-    send the gradient to the first max (row-major); `kernel` is an alias of `kernel_size`."""
+def _plane_index(geo: tuple, sizes: tuple, taps: Any) -> np.ndarray:
+    """(*out) flat index into the spatial plane of each window's tap `taps[a]` (an int, or one
+    per window) along every axis a, clamped inside the input."""
+    out, s, p, d = geo[4], geo[1], geo[2], geo[3]
+    strides = np.cumprod((1,) + sizes[:0:-1])[::-1]  # C-order strides of the plane
+    flat = np.zeros(out, dtype=np.int64)
+    for a, (o, sa, pa, da, t, n) in enumerate(zip(out, s, p, d, taps, sizes, strict=True)):
+        pos = np.clip(np.arange(o) * sa - pa + t * da, 0, n - 1)
+        flat = flat + (pos * strides[a]).reshape([-1 if b == a else 1 for b in range(len(out))])
+    return flat
+
+
+def _first_taps(geo: tuple) -> list:
+    """Per axis, the first tap of each window that lies inside the input (torch's start)."""
+    return [(np.maximum(0, pa - np.arange(o) * sa) + da - 1) // da
+            for o, sa, pa, da in zip(geo[4], geo[1], geo[2], geo[3], strict=True)]
+
+
+def _max_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, stride: Any,
+                 padding: Any, dilation: Any, ceil_mode: Any, return_indices: Any, kernel: Any,
+                 default_kernel: Any = None) -> Any:
+    x = np.asarray(v.as_array(fn, "x", x))
+    if x.dtype.kind not in "fiu":
+        raise DTypeError(f"{fn}: x must be a float or integer array, got dtype {x.dtype}")
+    geo = _geometry(fn, nd, x, kernel_size, kernel, stride, padding, dilation, ceil_mode,
+                    default_kernel)
+    k, s, p, d, out, extra = geo
+    isfloat = x.dtype.kind == "f"
+    fill = -np.inf if isfloat else np.iinfo(x.dtype).min
+    xp = _padded(x, p, extra, fill)
+    indices = _flag(fn, "return_indices", return_indices)
+    if not indices and not (isfloat and ctx.needs_input_grad[0]):
+        best = None
+        for off in np.ndindex(*k):
+            win = xp[kernel_index(off, s, d, out)]
+            best = win.copy() if best is None else np.maximum(best, win, out=best)
+        return best  # (N, C, *out)
+    best = np.full((*x.shape[:2], *out), fill, dtype=x.dtype)  # (N, C, *out)
+    arg = np.broadcast_to(_plane_index(geo, x.shape[2:], _first_taps(geo)), best.shape)
+    for off in np.ndindex(*k):
+        win = xp[kernel_index(off, s, d, out)]
+        hit = win > best
+        if isfloat:
+            hit |= np.isnan(win)
+        np.copyto(best, win, where=hit)
+        arg = np.where(hit, _plane_index(geo, x.shape[2:], off), arg)
+    ctx.save_for_backward(arg)
+    ctx.x_shape = x.shape
+    return (best, np.ascontiguousarray(arg)) if indices else best
+
+
+def _max_backward(ctx: Context, dout: np.ndarray, *_: Any) -> np.ndarray:
+    (arg,) = ctx.saved_tensors
+    shape = ctx.x_shape
+    planes, size = shape[0] * shape[1], int(np.prod(shape[2:]))
+    flat = arg.reshape(planes, -1) + (np.arange(planes) * size)[:, None]
+    dx = np.bincount(flat.ravel(), weights=dout.ravel(), minlength=planes * size)
+    return dx.astype(dout.dtype, copy=False).reshape(shape)
+
+
+class MaxPool1d(Function):
+    """Max over kernel windows as torch's F.max_pool1d: x (N, C, L) -> (N, C, L'), or
+    (values, int64 indices) with return_indices=True."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
                 padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
-                kernel: Any = None) -> np.ndarray:
-        x, geo = _geometry("MaxPool2d", x, kernel_size, kernel, stride, padding, dilation,
-                           ceil_mode, default_kernel=2)
-        xp = _padded(x, geo[2], geo[5], -np.inf)
-        (kh, kw), out = geo[0], None
-        for i, j in np.ndindex(kh, kw):
-            win = xp[_window(geo, i, j)]
-            out = win.copy() if out is None else np.maximum(out, win, out=out)  # (N, C, Ho, Wo)
-        ctx.save_for_backward(x, out)
-        ctx.geo = geo
-        return out
+                return_indices: bool = False) -> Any:
+        return _max_forward(ctx, "MaxPool1d", 1, x, kernel_size, stride, padding, dilation,
+                            ceil_mode, return_indices, None)
 
     @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        x, out = ctx.saved_tensors
-        geo = ctx.geo
-        xp = _padded(x, geo[2], geo[5], -np.inf)
-        dxp = np.zeros(xp.shape, dtype=dout.dtype)  # (N, C, Hp, Wp)
-        taken = np.zeros(out.shape, dtype=bool)  # window already sent its gradient
-        zero = np.zeros((), dtype=dout.dtype)
-        for i, j in np.ndindex(*geo[0]):  # row-major: the first max in a window wins a tie
-            idx = _window(geo, i, j)
-            hit = xp[idx] == out
-            hit &= ~taken
-            taken |= hit
-            dxp[idx] += np.where(hit, dout, zero)
-        return _crop(dxp, x.shape, geo[2])
+    def backward(ctx: Context, dout: np.ndarray, *_: Any) -> np.ndarray:
+        return _max_backward(ctx, dout)
+
+
+class MaxPool2d(Function):
+    """Max over kernel windows as torch's F.max_pool2d: x (N, C, H, W) -> (N, C, H', W'), or
+    (values, int64 indices h W + w) with return_indices=True; `kernel` aliases `kernel_size`."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
+                padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                kernel: Any = None, return_indices: bool = False) -> Any:
+        return _max_forward(ctx, "MaxPool2d", 2, x, kernel_size, stride, padding, dilation,
+                            ceil_mode, return_indices, kernel, default_kernel=2)
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray, *_: Any) -> np.ndarray:
+        return _max_backward(ctx, dout)
+
+
+class MaxPool3d(Function):
+    """Max over kernel windows as torch's F.max_pool3d: x (N, C, D, H, W) -> (N, C, D', H', W'),
+    or (values, int64 indices (d H + h) W + w) with return_indices=True."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
+                padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                return_indices: bool = False) -> Any:
+        return _max_forward(ctx, "MaxPool3d", 3, x, kernel_size, stride, padding, dilation,
+                            ceil_mode, return_indices, None)
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray, *_: Any) -> np.ndarray:
+        return _max_backward(ctx, dout)
 
 
 def _counts(size: int, k: int, s: int, p: int, n: int, include_pad: bool) -> np.ndarray:
@@ -135,6 +212,58 @@ def _counts(size: int, k: int, s: int, p: int, n: int, include_pad: bool) -> np.
     return np.minimum(end, size) - np.maximum(start, 0)
 
 
+def _avg_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, stride: Any,
+                 padding: Any, ceil_mode: Any, count_include_pad: Any, divisor_override: Any,
+                 kernel: Any) -> np.ndarray:
+    x = v.floating(fn, "x", x)
+    geo = _geometry(fn, nd, x, kernel_size, kernel, stride, padding, 1, ceil_mode)
+    include = _flag(fn, "count_include_pad", count_include_pad)
+    if divisor_override is not None and (
+            not isinstance(divisor_override, (int, np.integer))
+            or isinstance(divisor_override, bool) or divisor_override == 0):
+        raise ShapeError(f"{fn}: divisor_override must be a nonzero int or None, got "
+                         f"{divisor_override!r}")
+    k, s, p, _, out, extra = geo
+    if divisor_override is not None:
+        div = np.asarray(divisor_override, dtype=x.dtype)
+    else:
+        div = reduce(np.multiply.outer, [_counts(n, ka, sa, pa, o, include) for n, ka, sa, pa, o
+                                         in zip(x.shape[2:], k, s, p, out, strict=True)])
+        div = np.asarray(div).astype(x.dtype)  # (*out)
+    xp = _padded(x, p, extra, 0.0)
+    y = None
+    for off in np.ndindex(*k):
+        win = xp[kernel_index(off, s, (1,) * nd, out)]
+        y = win.copy() if y is None else np.add(y, win, out=y)  # (N, C, *out)
+    y /= div
+    ctx.geo, ctx.div, ctx.x_meta = geo, div, (x.shape, xp.shape)
+    return y
+
+
+def _avg_backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
+    (k, s, p, _, out, _), div, (shape, padded) = ctx.geo, ctx.div, ctx.x_meta
+    g = dout / div  # (N, C, *out)
+    dxp = np.zeros(padded, dtype=dout.dtype)  # (N, C, *padded)
+    for off in np.ndindex(*k):
+        dxp[kernel_index(off, s, (1,) * len(k), out)] += g
+    return _crop(dxp, shape, p)
+
+
+class AvgPool1d(Function):
+    """Mean over kernel windows as torch's F.avg_pool1d: x (N, C, L) -> (N, C, L')."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
+                padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                divisor_override: int | None = None) -> np.ndarray:
+        return _avg_forward(ctx, "AvgPool1d", 1, x, kernel_size, stride, padding, ceil_mode,
+                            count_include_pad, divisor_override, None)
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
+        return _avg_backward(ctx, dout)
+
+
 class AvgPool2d(Function):
     """Mean over kernel windows as torch's F.avg_pool2d: x (N, C, H, W) -> (N, C, H', W')."""
 
@@ -142,38 +271,28 @@ class AvgPool2d(Function):
     def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
                 padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                 divisor_override: int | None = None, kernel: Any = None) -> np.ndarray:
-        fn = "AvgPool2d"
-        x, geo = _geometry(fn, x, kernel_size, kernel, stride, padding, 1, ceil_mode)
-        include = _flag(fn, "count_include_pad", count_include_pad)
-        if divisor_override is not None and (
-                not isinstance(divisor_override, (int, np.integer))
-                or isinstance(divisor_override, bool) or divisor_override == 0):
-            raise ShapeError(f"{fn}: divisor_override must be a nonzero int or None, got "
-                             f"{divisor_override!r}")
-        k, s, p, _, (Ho, Wo), extra = geo
-        if divisor_override is not None:
-            div = np.asarray(divisor_override, dtype=x.dtype)
-        else:
-            div = np.multiply.outer(_counts(x.shape[2], k[0], s[0], p[0], Ho, include),
-                                    _counts(x.shape[3], k[1], s[1], p[1], Wo, include))
-            div = div.astype(x.dtype)  # (Ho, Wo)
-        xp = _padded(x, p, extra, 0.0)
-        out = None
-        for i, j in np.ndindex(*k):
-            win = xp[_window(geo, i, j)]
-            out = win.copy() if out is None else np.add(out, win, out=out)  # (N, C, Ho, Wo)
-        out /= div
-        ctx.geo, ctx.div, ctx.x_meta = geo, div, (x.shape, xp.shape)
-        return out
+        return _avg_forward(ctx, "AvgPool2d", 2, x, kernel_size, stride, padding, ceil_mode,
+                            count_include_pad, divisor_override, kernel)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        geo, div, (shape, padded) = ctx.geo, ctx.div, ctx.x_meta
-        g = dout / div  # (N, C, Ho, Wo)
-        dxp = np.zeros(padded, dtype=dout.dtype)  # (N, C, Hp, Wp)
-        for i, j in np.ndindex(*geo[0]):
-            dxp[_window(geo, i, j)] += g
-        return _crop(dxp, shape, geo[2])
+        return _avg_backward(ctx, dout)
+
+
+class AvgPool3d(Function):
+    """Mean over kernel windows as torch's F.avg_pool3d: x (N, C, D, H, W) ->
+    (N, C, D', H', W')."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
+                padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                divisor_override: int | None = None) -> np.ndarray:
+        return _avg_forward(ctx, "AvgPool3d", 3, x, kernel_size, stride, padding, ceil_mode,
+                            count_include_pad, divisor_override, None)
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
+        return _avg_backward(ctx, dout)
 
 
 def _adaptive_matrix(size: int, n: int, dtype: np.dtype) -> np.ndarray:
@@ -210,11 +329,81 @@ class AdaptiveAvgPool2d(Function):
         return ph.T @ dout @ pw  # (N, C, H, W)
 
 
+class MaxUnpool2d(Function):
+    """Inverse of max_pool2d as torch's F.max_unpool2d: x (N, C, H, W) and int indices of its
+    shape (flat h W + w into the output plane) -> zeros (N, C, H', W') with x put at the
+    indices; H' = (H - 1) s - 2 p + k, or `output_size` ((H', W') or (N, C, H', W'))."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, indices: Any, kernel_size: Any = None, stride: Any = None,
+                padding: Any = 0, output_size: Any = None) -> np.ndarray:
+        fn = "MaxUnpool2d"
+        x = v.floating(fn, "x", x, finite=False)
+        v.ndim(fn, "x", x, 4, "(N, C, H, W)")
+        idx = v.integer(fn, "indices", indices)
+        v.shape(fn, "indices", idx, x.shape, "of x")
+        if kernel_size is None:
+            raise TypeError(f"{fn}: kernel_size is required")
+        k = pair(fn, "kernel_size", kernel_size, 1)
+        s = k if stride is None else pair(fn, "stride", stride, 1)
+        p = pair(fn, "padding", padding, 0)
+        out = tuple((n - 1) * sa - 2 * pa + ka for n, sa, pa, ka in zip(x.shape[2:], s, p, k,
+                                                                          strict=True))
+        if output_size is not None:
+            size = tuple(output_size)[-2:] if isinstance(output_size, (tuple, list)) else ()
+            if len(size) != 2 or any(not o - sa < n < o + sa
+                                     for n, o, sa in zip(size, out, s, strict=True)):
+                raise ShapeError(f"{fn}: output_size must be (H', W') or (N, C, H', W') with "
+                                 f"each side within the stride of the default {out} (as torch), "
+                                 f"got {output_size!r}")
+            out = tuple(int(n) for n in size)
+        planes, size = x.shape[0] * x.shape[1], out[0] * out[1]
+        if idx.size and (idx.min() < 0 or idx.max() >= size):
+            raise RangeRuntimeError(f"{fn}: indices must be in [0, {size}) (the output plane "
+                                    f"{out}), got min {idx.min()} max {idx.max()}")
+        rows = np.arange(planes)[:, None]
+        y = np.zeros((planes, size), dtype=x.dtype)
+        y[rows, idx.reshape(planes, -1)] = x.reshape(planes, -1)
+        ctx.save_for_backward(idx)
+        return y.reshape(*x.shape[:2], *out)  # (N, C, H', W')
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> tuple:
+        (idx,) = ctx.saved_tensors
+        planes = idx.shape[0] * idx.shape[1]
+        dx = dout.reshape(planes, -1)[np.arange(planes)[:, None], idx.reshape(planes, -1)]
+        return (dx.reshape(idx.shape),) + (None,) * (len(ctx.needs_input_grad) - 1)
+
+
+def max_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """torch's F.max_pool1d: (N, C, L) -> (N, C, L') (and int64 indices)."""
+    return MaxPool1d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
+                           dilation=dilation, ceil_mode=ceil_mode, return_indices=return_indices)
+
+
 def max_pool2d(x: Any, kernel_size: Any = None, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, *, kernel: Any = None) -> Any:
-    """torch's F.max_pool2d (kernel_size defaults to 2): (N, C, H, W) -> (N, C, H', W')."""
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False, *,
+               kernel: Any = None) -> Any:
+    """torch's F.max_pool2d (kernel_size defaults to 2): (N, C, H, W) -> (N, C, H', W') (and
+    int64 indices)."""
     return MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
-                           dilation=dilation, ceil_mode=ceil_mode, kernel=kernel)
+                           dilation=dilation, ceil_mode=ceil_mode, kernel=kernel,
+                           return_indices=return_indices)
+
+
+def max_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """torch's F.max_pool3d: (N, C, D, H, W) -> (N, C, D', H', W') (and int64 indices)."""
+    return MaxPool3d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
+                           dilation=dilation, ceil_mode=ceil_mode, return_indices=return_indices)
+
+
+def avg_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Any:
+    """torch's F.avg_pool1d: (N, C, L) -> (N, C, L')."""
+    return AvgPool1d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
+                           ceil_mode=ceil_mode, count_include_pad=count_include_pad)
 
 
 def avg_pool2d(x: Any, kernel_size: Any = None, stride: Any = None, padding: Any = 0,
@@ -226,12 +415,29 @@ def avg_pool2d(x: Any, kernel_size: Any = None, stride: Any = None, padding: Any
                            divisor_override=divisor_override, kernel=kernel)
 
 
+def avg_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Any:
+    """torch's F.avg_pool3d: (N, C, D, H, W) -> (N, C, D', H', W')."""
+    return AvgPool3d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
+                           ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+                           divisor_override=divisor_override)
+
+
 def adaptive_avg_pool2d(x: Any, output_size: Any) -> Any:
     """torch's F.adaptive_avg_pool2d: (N, C, H, W) -> (N, C, *output_size)."""
     return AdaptiveAvgPool2d.apply(x, output_size=output_size)
 
 
-__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "max_pool2d", "avg_pool2d",
-           "adaptive_avg_pool2d"]
+def max_unpool2d(x: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Any:
+    """torch's F.max_unpool2d: (N, C, H, W) values and indices -> (N, C, H', W')."""
+    return MaxUnpool2d.apply(x, indices, kernel_size=kernel_size, stride=stride,
+                             padding=padding, output_size=output_size)
+
+
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "AdaptiveAvgPool2d", "MaxUnpool2d", "max_pool1d", "max_pool2d", "max_pool3d",
+           "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool2d", "max_unpool2d"]
 
 TENSOR_METHODS: dict = {}

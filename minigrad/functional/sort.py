@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import DTypeError, IndexRangeError, RangeError, ShapeError
 from minigrad.function import Context, Function
 from minigrad.functional.shape import getitem, reshape, unsqueeze
 from minigrad.functional.validate import alias, as_array
@@ -30,8 +30,8 @@ def _axis(fn: str, x: np.ndarray, axis: Any) -> int:
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise DTypeError(f"{fn}: axis must be an int, got {type(axis).__name__}")
     n = builtins.max(x.ndim, 1)
-    if not -n <= axis < n:
-        raise ShapeError(f"{fn}: axis {axis} is out of range for x of shape {x.shape}")
+    if not -n <= axis < n:  # an IndexError too, as torch's "Dimension out of range"
+        raise IndexRangeError(f"{fn}: axis {axis} is out of range for x of shape {x.shape}")
     return int(axis) % n
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from minigrad.errors import ShapeError
 from minigrad.functional import conv as _conv
 from minigrad.functional import pool as _pool
+from minigrad.functional import window as _win
 from minigrad.nn import init
 from minigrad.nn.layers import _positive, _rng
 from minigrad.nn.module import Module, Parameter
@@ -42,11 +43,11 @@ class Conv2d(Module):
             raise TypeError(f"{fn}: bias must be a bool, got {type(bias).__name__}")
         pname, padding = _conv._padding_arg(fn, padding, pad)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _conv.pair(fn, "kernel_size", kernel_size, 1)
-        self.stride = _conv.pair(fn, "stride", stride, 1)
-        self.dilation = _conv.pair(fn, "dilation", dilation, 1)
+        self.kernel_size = _win.pair(fn, "kernel_size", kernel_size, 1)
+        self.stride = _win.pair(fn, "stride", stride, 1)
+        self.dilation = _win.pair(fn, "dilation", dilation, 1)
         _conv._padding(fn, pname, padding, self.kernel_size, self.dilation, self.stride)
-        self.padding = padding if isinstance(padding, str) else _conv.pair(fn, pname, padding, 0)
+        self.padding = padding if isinstance(padding, str) else _win.pair(fn, pname, padding, 0)
         self.padding_mode = padding_mode
         rng = _rng(rng)
         kh, kw = self.kernel_size
@@ -77,7 +78,7 @@ class Conv2d(Module):
 
 def _kernel(layer: str, kernel_size: Any, kernel: Any) -> Any:
     name, value = _pool._kernel_arg(layer, kernel_size, kernel)
-    _conv.pair(layer, name, value, 1)
+    _win.pair(layer, name, value, 1)
     return value
 
 
@@ -93,9 +94,9 @@ class MaxPool2d(Module):
             raise NotImplementedError("MaxPool2d: return_indices=True is not supported")
         self.kernel_size = _kernel("MaxPool2d", kernel_size, kernel)
         self.stride = self.kernel_size if stride is None else stride
-        _conv.pair("MaxPool2d", "stride", self.stride, 1)
-        _conv.pair("MaxPool2d", "padding", padding, 0)
-        _conv.pair("MaxPool2d", "dilation", dilation, 1)
+        _win.pair("MaxPool2d", "stride", self.stride, 1)
+        _win.pair("MaxPool2d", "padding", padding, 0)
+        _win.pair("MaxPool2d", "dilation", dilation, 1)
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
 
     def forward(self, x: Any) -> Tensor:
@@ -118,8 +119,8 @@ class AvgPool2d(Module):
         super().__init__()
         self.kernel_size = _kernel("AvgPool2d", kernel_size, kernel)
         self.stride = self.kernel_size if stride is None else stride
-        _conv.pair("AvgPool2d", "stride", self.stride, 1)
-        _conv.pair("AvgPool2d", "padding", padding, 0)
+        _win.pair("AvgPool2d", "stride", self.stride, 1)
+        _win.pair("AvgPool2d", "padding", padding, 0)
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
@@ -143,7 +144,7 @@ class AdaptiveAvgPool2d(Module):
         super().__init__()
         pair = isinstance(output_size, (tuple, list))
         sizes = output_size if pair else (output_size,)
-        bad = [s for s in sizes if s is not None and (not _conv._is_int(s) or s < 1)]
+        bad = [s for s in sizes if s is not None and (not _win._is_int(s) or s < 1)]
         if (pair and len(sizes) != 2) or (not pair and sizes[0] is None) or bad:
             raise ShapeError(f"AdaptiveAvgPool2d: output_size must be an int >= 1 or an (h, w) "
                              f"pair of them (or None), got {output_size!r}")

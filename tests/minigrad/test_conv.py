@@ -249,8 +249,7 @@ def test_conv_padding_makes_a_large_kernel_fit():
     (np.zeros((4, 4)), {}, ShapeError, "x must be 4-D"),
     (np.zeros((1, 1, 2, 2)), {"kernel": 3, "stride": 1}, ShapeError, "larger than the padded"),
     (np.zeros((1, 1, 4, 4)), {"kernel": 0}, ShapeError, "kernel must be an int >= 1"),
-    (np.zeros((1, 1, 4, 4), dtype=np.int32), {}, DTypeError, "float array"),
-    (np.full((1, 1, 4, 4), np.nan), {}, RangeError, "x must be finite"),
+    (np.zeros((1, 1, 4, 4), dtype=bool), {}, DTypeError, "float or integer array"),
     (np.zeros((0, 1, 4, 4)), {}, ShapeError, "non-empty"),
 ])
 def test_pool_bad_inputs_raise_named_errors(x, kwargs, error, words):

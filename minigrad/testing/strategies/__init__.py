@@ -292,15 +292,19 @@ from minigrad.testing.strategies import dropout as _dropout  # noqa: E402
 from minigrad.testing.strategies import elementwise as _elementwise  # noqa: E402
 from minigrad.testing.strategies import index as _index  # noqa: E402
 from minigrad.testing.strategies import join as _join  # noqa: E402
+from minigrad.testing.strategies import layout as _layout  # noqa: E402
 from minigrad.testing.strategies import linalg as _linalg  # noqa: E402
 from minigrad.testing.strategies import linear as _linear  # noqa: E402
 from minigrad.testing.strategies import loss as _loss  # noqa: E402
 from minigrad.testing.strategies import moments as _moments  # noqa: E402
 from minigrad.testing.strategies import norm as _norm  # noqa: E402
+from minigrad.testing.strategies import pointwise as _pointwise  # noqa: E402
 from minigrad.testing.strategies import pool as _pool  # noqa: E402
 from minigrad.testing.strategies import recurrent as _recurrent  # noqa: E402
 from minigrad.testing.strategies import reduce as _reduce  # noqa: E402
+from minigrad.testing.strategies import resample as _resample  # noqa: E402
 from minigrad.testing.strategies import scan as _scan  # noqa: E402
+from minigrad.testing.strategies import scattering as _scattering  # noqa: E402
 from minigrad.testing.strategies import shape as _shape  # noqa: E402
 from minigrad.testing.strategies import softmax as _softmax  # noqa: E402
 from minigrad.testing.strategies import sort as _sort  # noqa: E402
@@ -309,7 +313,7 @@ from minigrad.testing.strategies import unary as _unary  # noqa: E402
 
 for _family in (_activation, _attention, _conv, _dropout, _elementwise, _index, _join, _linalg,
                 _linear, _loss, _moments, _norm, _pool, _recurrent, _reduce, _scan, _shape,
-                _softmax, _sort, _special, _unary):
+                _softmax, _sort, _special, _unary, _resample, _pointwise, _scattering, _layout):
     for _name, _build in _family.INPUTS.items():
         if _name in BUILTIN_INPUTS:
             raise RuntimeError(f"strategies: {_name} is registered twice")

@@ -17,8 +17,9 @@ def sdpa_inputs(draw: Callable) -> tuple:
     B, L, S, E = draw(_dims(4, 1, 3))
     Ev = draw(st.integers(1, 3))
     kb = draw(st.sampled_from([B, 1]))
-    args = [draw(float_arrays((B, L, E))), draw(float_arrays((kb, S, E))),
-            draw(float_arrays((kb, S, Ev)))]
+    # equal keys make d query exactly 0, equal values d key (relative errors of rounding noise)
+    args = [draw(float_arrays((B, L, E))), draw(float_arrays((kb, S, E), distinct=True)),
+            draw(float_arrays((kb, S, Ev), distinct=True))]
     kwargs = {"need_weights": draw(st.booleans())}
     kind = draw(st.sampled_from(["none", "bool", "float", "causal", "dropout"]))
     if kind == "bool":
@@ -34,6 +35,22 @@ def sdpa_inputs(draw: Callable) -> tuple:
     return tuple(args), kwargs
 
 
+@st.composite
+def sdpa_gqa_inputs(draw: Callable) -> tuple:
+    """Grouped-query attention: q (B, Hq, L, E), k (B, Hk, S, E), v (B, Hv, S, Ev) with Hk and
+    Hv dividing Hq, enable_gqa=True, optionally causal."""
+    B, L, S, E = draw(_dims(4, 1, 2))
+    Hk, Hv = draw(_dims(2, 1, 2))
+    Hq = Hk * Hv * draw(st.integers(1, 2))
+    args = (draw(float_arrays((B, Hq, L, E))), draw(float_arrays((B, Hk, S, E), distinct=True)),
+            draw(float_arrays((B, Hv, S, draw(st.integers(1, 2))), distinct=True)))
+    return args, {"enable_gqa": True, "is_causal": draw(st.booleans())}
+
+
+def _sdpa_any() -> SearchStrategy:
+    return st.one_of(sdpa_inputs(), sdpa_inputs(), sdpa_gqa_inputs())
+
+
 INPUTS: dict[str, Callable[[], SearchStrategy]] = {
-    "ScaledDotProductAttention": sdpa_inputs,
+    "ScaledDotProductAttention": _sdpa_any,
 }

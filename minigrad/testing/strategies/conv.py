@@ -80,6 +80,49 @@ def conv_transpose2d_inputs(draw: Callable) -> tuple:
     return args, kwargs
 
 
+@st.composite
+def conv3d_inputs(draw: Callable) -> tuple:
+    """x (N, C, D, H, W), w (F, C / groups, kd, kh, kw), b (F,) or None; stride, padding (an
+    int, a triple or 'same' at stride 1), dilation, groups; small sides (the Jacobian is full)."""
+    groups = draw(st.sampled_from([1, 2]))
+    N, Cg, Fg = 1, 1, draw(st.integers(1, 2))
+    k, s, d = draw(_dims(3, 1, 2)), draw(_dims(3, 1, 2)), draw(_dims(3, 1, 2))
+    same = s == (1, 1, 1) and draw(st.booleans())
+    p = (0, 0, 0) if same else draw(_dims(3, 0, 1))
+    tot = [da * (ka - 1) if same else 2 * pa for ka, da, pa in zip(k, d, p, strict=True)]
+    sp = tuple(max(1, da * (ka - 1) + 1 - t) + draw(st.integers(0, 1))
+               for ka, da, t in zip(k, d, tot, strict=True))
+    C, F = Cg * groups, Fg * groups
+    b = draw(st.one_of(st.none(), _weights((F,))))
+    args = (draw(float_arrays((N, C, *sp))), draw(_weights((F, Cg, *k))), b)
+    kwargs = {"stride": s, "padding": "same" if same else p, "dilation": d, "groups": groups}
+    return args, kwargs
+
+
+@st.composite
+def conv_transpose_nd_inputs(draw: Callable, nd: int) -> tuple:
+    """x (N, C, *spatial), w (C, F / groups, *k), b (F,) or None with nd = 1 or 3 spatial axes;
+    stride, padding, output_padding (< stride or dilation), dilation, groups."""
+    groups = draw(st.sampled_from([1, 2]))
+    N, Cg, Fg = 1, draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    hi = 3 if nd == 1 else 2
+    sp, k = draw(_dims(nd, 1, hi)), draw(_dims(nd, 1, hi))
+    s, d = draw(_dims(nd, 1, hi)), draw(_dims(nd, 1, 2))
+    op = tuple(draw(st.integers(0, max(sa, da) - 1)) for sa, da in zip(s, d, strict=True))
+    full = [(n - 1) * sa + da * (ka - 1) + 1 + o
+            for n, sa, da, ka, o in zip(sp, s, d, k, op, strict=True)]
+    p = tuple(draw(st.integers(0, min(1, (f - 1) // 2))) for f in full)
+    C, F = Cg * groups, Fg * groups
+    b = draw(st.one_of(st.none(), _weights((F,))))
+    args = (draw(float_arrays((N, C, *sp))), draw(_weights((C, Fg, *k))), b)
+    one = (lambda t: t[0]) if nd == 1 else (lambda t: t)
+    kwargs = {"stride": one(s), "padding": one(p), "output_padding": one(op), "groups": groups,
+              "dilation": one(d)}
+    return args, kwargs
+
+
 INPUTS: dict[str, Callable[[], SearchStrategy]] = {
-    "Conv2d": conv2d_inputs, "Conv1d": conv1d_inputs,
-    "ConvTranspose2d": conv_transpose2d_inputs}
+    "Conv2d": conv2d_inputs, "Conv1d": conv1d_inputs, "Conv3d": conv3d_inputs,
+    "ConvTranspose2d": conv_transpose2d_inputs,
+    "ConvTranspose1d": lambda: conv_transpose_nd_inputs(1),
+    "ConvTranspose3d": lambda: conv_transpose_nd_inputs(3)}

@@ -7,7 +7,13 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import Tensor
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import (
+    DTypeError,
+    RangeError,
+    RangeRuntimeError,
+    ShapeError,
+    ShapeRuntimeError,
+)
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 
 sdpa = F.scaled_dot_product_attention
@@ -50,8 +56,11 @@ ERROR_CASES = [
     ("ScaledDotProductAttention", "mask float32", lambda: sdpa(*_qkv(), attn_mask=np.zeros(
         (3, 4), np.float32)), DTypeError, ["attn_mask float32"]),
     ("ScaledDotProductAttention", "causal and mask", lambda: sdpa(
-        *_qkv(), attn_mask=np.ones((3, 4), bool), is_causal=True), ValueError,
+        *_qkv(), attn_mask=np.ones((3, 4), bool), is_causal=True), RangeRuntimeError,
      ["give attn_mask or is_causal=True, not both"]),
+    ("ScaledDotProductAttention", "gqa heads", lambda: sdpa(
+        r(2, 6, 3, 4), r(2, 4, 5, 4), r(2, 2, 5, 3), enable_gqa=True), ShapeRuntimeError,
+     ["number of key heads (axis -3) must divide the query heads 6", "key (2, 4, 5, 4)"]),
     ("ScaledDotProductAttention", "dropout_p", lambda: sdpa(*_qkv(), dropout_p=1.5), RangeError,
      ["dropout_p must be in [0, 1], got 1.5"]),
     ("ScaledDotProductAttention", "empty", lambda: sdpa(r(2, 0, 5), *_qkv()[1:]), ShapeError,
@@ -167,3 +176,27 @@ def test_float32_and_tensor_inputs_keep_their_dtype() -> None:
     q, k, v = _qkv(dtype=np.float32)
     out, w = sdpa(Tensor(q), k, v, attn_mask=np.zeros((3, 4), np.float32), need_weights=True)
     assert out.dtype == np.float32 and w.dtype == np.float32 and out.shape == (2, 3, 2)
+
+
+def test_enable_gqa_repeats_each_key_value_head_for_its_query_group() -> None:
+    q, k, val = r(2, 6, 3, 4), r(2, 2, 5, 4, seed=1), r(2, 3, 5, 2, seed=2)
+    tq, tk, tv = (Tensor(a, requires_grad=True) for a in (q, k, val))
+    out = sdpa(tq, tk, tv, enable_gqa=True)
+    kr, vr = np.repeat(k, 3, axis=1), np.repeat(val, 2, axis=1)  # head h uses k[h // 3]
+    np.testing.assert_allclose(out.data, _np_attention(q, kr, vr)[0], rtol=1e-12, atol=1e-14)
+    g = r(*out.shape, seed=3)
+    out.backward(g)
+    rq, rk, rv = (Tensor(a, requires_grad=True) for a in (q, kr, vr))
+    sdpa(rq, rk, rv).backward(g)
+    np.testing.assert_allclose(tq.grad, rq.grad, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tk.grad, rk.grad.reshape(2, 2, 3, 5, 4).sum(2), rtol=1e-12,
+                               atol=1e-14)
+    np.testing.assert_allclose(tv.grad, rv.grad.reshape(2, 3, 2, 5, 2).sum(2), rtol=1e-12,
+                               atol=1e-14)
+    same = sdpa(q, kr, vr, enable_gqa=True)  # equal head counts: unchanged
+    np.testing.assert_array_equal(same.data, sdpa(q, kr, vr).data)
+
+
+def test_causal_with_a_mask_is_a_runtime_error_as_torch() -> None:
+    with pytest.raises(RuntimeError, match="not both"):
+        sdpa(*_qkv(L=4), attn_mask=np.ones((4, 4), bool), is_causal=True)

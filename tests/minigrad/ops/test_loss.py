@@ -7,7 +7,7 @@ import pytest
 
 import minigrad.functional as F
 from minigrad import Tensor
-from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.errors import DTypeError, RangeError, ShapeError, ShapeRuntimeError
 from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
 
 Y = np.array([0, 2, 1, 2])  # class ids for (4, 3) scores
@@ -29,6 +29,8 @@ ERROR_CASES = [
      RangeError, ["[0, 3)", "ignore_index -100", "-1 .. 3"]),
     ("CrossEntropy", "target shape", lambda: F.cross_entropy(r(4, 3), np.zeros(3, int)),
      ShapeError, ["target", "(4,)", "(3,)"]),
+    ("CrossEntropy", "target ndim", lambda: F.cross_entropy(r(4, 3), np.zeros((4, 1), int)),
+     ShapeRuntimeError, ["target", "(4,)", "(4, 1)"]),
     ("CrossEntropy", "reduction", lambda: F.cross_entropy(r(4, 3), Y, reduction="avg"),
      RangeError, ["reduction", "'avg'"]),
     ("CrossEntropy", "smoothing", lambda: F.cross_entropy(r(4, 3), Y, label_smoothing=1.5),
@@ -37,7 +39,7 @@ ERROR_CASES = [
      ["axis 2", "out of range", "(4, 3)"]),
     ("CrossEntropy", "weight", lambda: F.cross_entropy(r(4, 3), Y, weight=r(4)), ShapeError,
      ["weight", "(3,)", "(4,)"]),
-    ("CrossEntropy", "probs shape", lambda: F.cross_entropy(r(4, 3), r(4, 2)), ShapeError,
+    ("CrossEntropy", "probs shape", lambda: F.cross_entropy(r(4, 3), r(4, 2)), ShapeRuntimeError,
      ["target", "(4, 3)", "(4, 2)"]),
     ("CrossEntropy", "int input", lambda: F.cross_entropy(np.ones((4, 3), int), Y), DTypeError,
      ["input", "float", "int64"]),

@@ -258,15 +258,19 @@ from vis.parity.cases import dropout as _dropout  # noqa: E402
 from vis.parity.cases import elementwise as _elementwise  # noqa: E402
 from vis.parity.cases import index as _index  # noqa: E402
 from vis.parity.cases import join as _join  # noqa: E402
+from vis.parity.cases import layout as _layout  # noqa: E402
 from vis.parity.cases import linalg as _linalg  # noqa: E402
 from vis.parity.cases import linear as _linear  # noqa: E402
 from vis.parity.cases import loss as _loss  # noqa: E402
 from vis.parity.cases import moments as _moments  # noqa: E402
 from vis.parity.cases import norm as _norm  # noqa: E402
+from vis.parity.cases import pointwise as _pointwise  # noqa: E402
 from vis.parity.cases import pool as _pool  # noqa: E402
 from vis.parity.cases import recurrent as _recurrent  # noqa: E402
 from vis.parity.cases import reduce as _reduce  # noqa: E402
+from vis.parity.cases import resample as _resample  # noqa: E402
 from vis.parity.cases import scan as _scan  # noqa: E402
+from vis.parity.cases import scattering as _scattering  # noqa: E402
 from vis.parity.cases import shape as _shape  # noqa: E402
 from vis.parity.cases import softmax as _softmax  # noqa: E402
 from vis.parity.cases import sort as _sort  # noqa: E402
@@ -278,4 +282,6 @@ CASES: list[ParityCase] = [*CORE_CASES, *_activation.CASES, *_attention.CASES, *
                            *_linalg.CASES, *_linear.CASES, *_loss.CASES, *_moments.CASES,
                            *_norm.CASES, *_pool.CASES, *_recurrent.CASES, *_reduce.CASES,
                            *_scan.CASES, *_shape.CASES, *_softmax.CASES, *_sort.CASES,
-                           *_special.CASES, *_unary.CASES]
+                           *_special.CASES, *_unary.CASES,
+                           *_resample.CASES, *_pointwise.CASES, *_scattering.CASES,
+                           *_layout.CASES]

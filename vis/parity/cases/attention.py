@@ -90,6 +90,13 @@ CASES: list[ParityCase] = [
                                                  .to(q.dtype), **kw),
                note="need_weights=True: (out, weights) against softmax(q kᵀ/√E + mask) v in "
                     "torch ops"),
+    ParityCase("ScaledDotProductAttention[gqa]", mf.ScaledDotProductAttention,
+               lambda rng: Inputs({"query": _normal(rng, 2, 6, 4, 5),
+                                   "key": _normal(rng, 2, 2, 6, 5),
+                                   "value": _normal(rng, 2, 3, 6, 3)},
+                                  {"enable_gqa": True, "is_causal": True}), _sdpa,
+               note="enable_gqa=True: 6 query heads share 2 key heads and 3 value heads; the "
+                    "key/value gradients sum over the sharing heads"),
     ParityCase("ScaledDotProductAttention[dropout]", mf.ScaledDotProductAttention,
                _qkv(dropout_p=0.3, rng=7, need_weights=True), _by_hand,
                note="dropout_p=0.3 with keep mask from np.random.default_rng(7), in torch ops"),

@@ -37,6 +37,18 @@ def _torch_conv_t(x, w, b=None, **kwargs):
     return F.conv_transpose2d(x, w, b, **kwargs)
 
 
+def _torch_conv3d(x, w, b=None, **kwargs):
+    return F.conv3d(x, w, b, **kwargs)
+
+
+def _torch_conv_t1d(x, w, b=None, **kwargs):
+    return F.conv_transpose1d(x, w, b, **kwargs)
+
+
+def _torch_conv_t3d(x, w, b=None, **kwargs):
+    return F.conv_transpose3d(x, w, b, **kwargs)
+
+
 def _case(label: str, build, note: str = "") -> ParityCase:
     return ParityCase(label, mf.Conv2d, build, _torch_conv, note=note)
 
@@ -77,4 +89,19 @@ CASES: list[ParityCase] = [
     ParityCase("ConvTranspose2d[no bias]", mf.ConvTranspose2d,
                _conv((1, 2, 5, 5), (2, 3, 4, 4), bias=False, stride=2, padding=1),
                _torch_conv_t),
+    ParityCase("Conv3d", mf.Conv3d,
+               _conv((2, 4, 5, 6, 7), (6, 2, 3, 2, 3), stride=(1, 2, 1), padding=(1, 0, 2),
+                     dilation=(1, 1, 2), groups=2),
+               _torch_conv3d, note="triples of stride, padding, dilation; groups 2"),
+    ParityCase("Conv3d[same, no bias]", mf.Conv3d,
+               _conv((1, 3, 4, 5, 4), (2, 3, 2, 3, 2), bias=False, padding="same"),
+               _torch_conv3d, note="even kernel extents: the extra zero at the end"),
+    ParityCase("ConvTranspose1d", mf.ConvTranspose1d,
+               _conv((2, 4, 6), (4, 3, 3), transposed=True, stride=2, padding=1,
+                     output_padding=1, groups=2, dilation=1),
+               _torch_conv_t1d, note="w (C, F / groups, k) as torch"),
+    ParityCase("ConvTranspose3d", mf.ConvTranspose3d,
+               _conv((1, 4, 3, 4, 3), (4, 2, 2, 3, 2), transposed=True, stride=(2, 1, 2),
+                     padding=(1, 0, 1), output_padding=(1, 0, 0), groups=2, dilation=(1, 2, 1)),
+               _torch_conv_t3d, note="w (C, F / groups, kd, kh, kw) as torch"),
 ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 import torch.nn.functional as F
 
 import minigrad.functional as mf
@@ -22,6 +23,32 @@ def _torch_avg(x, **kwargs):
 
 def _torch_adaptive(x, output_size):
     return F.adaptive_avg_pool2d(x, output_size)
+
+
+def _torch_max_nd(nd: int):
+    fn = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[nd]
+    return lambda x, **kwargs: fn(x, **kwargs)
+
+
+def _torch_avg_nd(nd: int):
+    fn = {1: F.avg_pool1d, 3: F.avg_pool3d}[nd]
+    return lambda x, **kwargs: fn(x, **kwargs)
+
+
+def _unpool(rng: np.random.Generator) -> Inputs:
+    """Values and the indices max_pool2d gives for a (2, 3, 10, 11) image, stride 6 x 7."""
+    image = _normal(rng, 2, 3, 10, 11)
+    _, idx = F.max_pool2d(torch.from_numpy(image), 3, (6, 7), 1, return_indices=True)
+    return Inputs({"x": _normal(rng, *idx.shape), "indices": idx.numpy()},
+                  {"kernel_size": 3, "stride": (6, 7), "padding": 1, "output_size": (10, 11)})
+
+
+def _minus_inf(rng: np.random.Generator) -> Inputs:
+    x = _normal(rng, 2, 2, 6, 7)
+    x[0, 0, :2, 1:3] = -np.inf  # inside windows that also hold finite values
+    x[1, 1, 5, :] = -np.inf
+    return Inputs({"x": x}, {"kernel_size": 3, "stride": 2, "padding": 1,
+                             "return_indices": True})
 
 
 def _pool(*shape: int, **consts):
@@ -69,6 +96,30 @@ CASES: list[ParityCase] = [
          _pool(2, 2, 7, 9, kernel_size=3, stride=2, padding=1, ceil_mode=True)),
     _avg("AvgPool2d[divisor_override]",
          _pool(2, 2, 6, 6, kernel_size=3, stride=2, padding=1, divisor_override=5)),
+    _max("MaxPool2d[return_indices]",
+         _pool(2, 3, 10, 11, kernel_size=(3, 2), dilation=(2, 3), padding=1,
+               return_indices=True),
+         note="the int64 indices (h W + w) are compared too"),
+    _max("MaxPool2d[-inf]", _minus_inf, note="-inf inputs (allowed, as torch) never win"),
+    ParityCase("MaxPool1d", mf.MaxPool1d,
+               _pool(2, 3, 9, kernel_size=3, stride=2, padding=1, return_indices=True),
+               _torch_max_nd(1), note="values and int64 indices"),
+    ParityCase("MaxPool3d", mf.MaxPool3d,
+               _pool(2, 2, 5, 6, 7, kernel_size=(3, 2, 3), stride=2, padding=1,
+                     dilation=(1, 2, 1), ceil_mode=True, return_indices=True),
+               _torch_max_nd(3), note="values and int64 indices (d H + h) W + w"),
+    ParityCase("AvgPool1d", mf.AvgPool1d,
+               _pool(2, 3, 9, kernel_size=3, stride=2, padding=1, count_include_pad=False),
+               _torch_avg_nd(1)),
+    ParityCase("AvgPool3d", mf.AvgPool3d,
+               _pool(2, 2, 5, 6, 7, kernel_size=(3, 2, 3), stride=2, padding=1, ceil_mode=True,
+                     count_include_pad=False),
+               _torch_avg_nd(3), note="ceil_mode with clipped divisors"),
+    ParityCase("AvgPool3d[divisor_override]", mf.AvgPool3d,
+               _pool(1, 2, 4, 4, 4, kernel_size=2, divisor_override=3), _torch_avg_nd(3)),
+    ParityCase("MaxUnpool2d", mf.MaxUnpool2d, _unpool,
+               lambda x, indices, **kw: F.max_unpool2d(x, indices, **kw),
+               note="indices from torch's max_pool2d; output_size given"),
     ParityCase("AdaptiveAvgPool2d", mf.AdaptiveAvgPool2d, _pool(2, 3, 7, 10, output_size=(3, 4)),
                _torch_adaptive, note="uneven, overlapping windows (7 -> 3, 10 -> 4)"),
     ParityCase("AdaptiveAvgPool2d[upsample, None]", mf.AdaptiveAvgPool2d,
