@@ -99,7 +99,10 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if self.requires_grad and _state.enabled:
+        """The values for numpy; refused while recording for a tensor that requires grad, except
+        as integers or bools (`np.int64(t)`), which have no gradient (as torch's `t.long()`)."""
+        if self.requires_grad and _state.enabled and (
+                dtype is None or np.dtype(dtype).kind not in "biu"):
             raise TypeError("can't convert a Tensor that requires grad to a numpy array while grad "
                             "is enabled: the array would leave the autograd graph silently. Use "
                             "t.detach().numpy() (or t.data) for the values, or a minigrad op to "
@@ -295,7 +298,7 @@ class Tensor:
         """The transpose (all axes reversed)."""
         return self.transpose()
 
-    # ----- numpy's spellings of graph ops (numpy code that calls methods keeps working) ----------
+    # ----- numpy's spellings (ravel and conj come from the layout / pointwise families) -------
     nbytes = property(lambda self: self.data.nbytes, doc="Bytes taken by the elements.")
     itemsize = property(lambda self: self.data.itemsize, doc="Bytes per element.")
     real = property(lambda self: self, doc="The real part of a real tensor: itself.")
@@ -307,21 +310,13 @@ class Tensor:
             raise ShapeError(f"mT: the tensor must be at least 2-D, got shape {self.shape}")
         return _dispatch.functional_op("swapaxes")(self, -1, -2)
 
-    def ravel(self, order: str = "C") -> Tensor:
-        """The elements as a 1-D tensor in C order, through the graph (ndarray.ravel)."""
-        if order != "C":
-            raise ValueError(f"ravel: only order='C' is supported, got {order!r}")
-        return _dispatch.functional_op("reshape")(self, (-1,))
-
     def copy(self) -> Tensor:
         """A copy in the graph (ndarray.copy; the same as clone())."""
         return self.clone()
 
-    def conj(self) -> Tensor:
-        """The complex conjugate of a real tensor: itself (torch.conj, ndarray.conj)."""
+    def conjugate(self) -> Tensor:
+        """The complex conjugate of a real tensor: itself (ndarray.conjugate; see conj)."""
         return self
-
-    conjugate = conj
 
 
 def _raw(x: Any) -> Any:

@@ -555,3 +555,15 @@ def test_new_table_entries():
                np.linalg.eigh, np.linalg.svd, np.linalg.multi_dot):
         assert fn in FUNCTIONS
     assert np.argpartition in ARRAY_ONLY and np.zeros_like in ARRAY_ONLY
+
+
+@pytest.mark.parametrize("convert", [np.int64, lambda t: np.asarray(t, dtype=int),
+                                     lambda t: np.array(t, dtype=bool)])
+def test_integer_and_bool_conversions_have_no_gradient_to_drop(convert):
+    x = np.array([[0.0, 2.0, 1.0], [2.0, 0.0, 1.0]])
+    t = Tensor(x, requires_grad=True)
+    np.testing.assert_array_equal(convert(t), convert(x))
+    rows = np.int64(t[:, -1])  # HIPS's test_cast_to_int: indices taken from a graph tensor
+    out = t[rows].sum()
+    out.backward()
+    np.testing.assert_array_equal(t.grad, [[0.0] * 3, [2.0] * 3])
