@@ -18,6 +18,7 @@ import minigrad.functional.layout as _layout
 import minigrad.functional.linalg as _linalg
 import minigrad.functional.linear as _linear
 import minigrad.functional.loss as _loss
+import minigrad.functional.loss_pointwise as _loss_pointwise
 import minigrad.functional.moments as _moments
 import minigrad.functional.norm as _norm
 import minigrad.functional.pointwise as _pointwise
@@ -45,6 +46,7 @@ from minigrad.functional.layout import *
 from minigrad.functional.linalg import *
 from minigrad.functional.linear import *
 from minigrad.functional.loss import *
+from minigrad.functional.loss_pointwise import *
 from minigrad.functional.moments import *
 from minigrad.functional.norm import *
 from minigrad.functional.pointwise import *
@@ -65,7 +67,7 @@ from minigrad.tensor import Tensor
 FAMILIES = (_elementwise, _unary, _activation, _reduce, _shape, _index, _join, _linear, _linalg,
             _sort, _conv, _pool, _norm, _dropout, _attention, _loss, _embedding, _recurrent,
             _sequence, _special, _moments, _scan, _softmax, _resample, _pointwise, _scattering,
-            _layout)
+            _layout, _loss_pointwise)
 
 __all__ = [name for family in FAMILIES for name in family.__all__]
 

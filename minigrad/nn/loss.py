@@ -11,15 +11,13 @@ from typing import Any
 import numpy as np
 
 from minigrad.functional import validate as v
-from minigrad.functional.loss import (
-    _reduction,
+from minigrad.functional.loss import _reduction, cross_entropy, nll_loss
+from minigrad.functional.loss_pointwise import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    cross_entropy,
     huber_loss,
     l1_loss,
     mse_loss,
-    nll_loss,
     smooth_l1_loss,
 )
 from minigrad.nn.module import Module

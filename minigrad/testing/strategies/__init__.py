@@ -296,6 +296,7 @@ from minigrad.testing.strategies import layout as _layout  # noqa: E402
 from minigrad.testing.strategies import linalg as _linalg  # noqa: E402
 from minigrad.testing.strategies import linear as _linear  # noqa: E402
 from minigrad.testing.strategies import loss as _loss  # noqa: E402
+from minigrad.testing.strategies import loss_pointwise as _loss_pointwise  # noqa: E402
 from minigrad.testing.strategies import moments as _moments  # noqa: E402
 from minigrad.testing.strategies import norm as _norm  # noqa: E402
 from minigrad.testing.strategies import pointwise as _pointwise  # noqa: E402
@@ -313,7 +314,8 @@ from minigrad.testing.strategies import unary as _unary  # noqa: E402
 
 for _family in (_activation, _attention, _conv, _dropout, _elementwise, _index, _join, _linalg,
                 _linear, _loss, _moments, _norm, _pool, _recurrent, _reduce, _scan, _shape,
-                _softmax, _sort, _special, _unary, _resample, _pointwise, _scattering, _layout):
+                _softmax, _sort, _special, _unary, _resample, _pointwise, _scattering, _layout,
+                _loss_pointwise):
     for _name, _build in _family.INPUTS.items():
         if _name in BUILTIN_INPUTS:
             raise RuntimeError(f"strategies: {_name} is registered twice")

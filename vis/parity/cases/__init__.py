@@ -262,6 +262,7 @@ from vis.parity.cases import layout as _layout  # noqa: E402
 from vis.parity.cases import linalg as _linalg  # noqa: E402
 from vis.parity.cases import linear as _linear  # noqa: E402
 from vis.parity.cases import loss as _loss  # noqa: E402
+from vis.parity.cases import loss_pointwise as _loss_pointwise  # noqa: E402
 from vis.parity.cases import moments as _moments  # noqa: E402
 from vis.parity.cases import norm as _norm  # noqa: E402
 from vis.parity.cases import pointwise as _pointwise  # noqa: E402
@@ -284,4 +285,5 @@ CASES: list[ParityCase] = [*CORE_CASES, *_activation.CASES, *_attention.CASES, *
                            *_scan.CASES, *_shape.CASES, *_softmax.CASES, *_sort.CASES,
                            *_special.CASES, *_unary.CASES,
                            *_resample.CASES, *_pointwise.CASES, *_scattering.CASES,
-                           *_layout.CASES]
+                           *_layout.CASES,
+                           *_loss_pointwise.CASES]
