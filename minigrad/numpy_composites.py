@@ -1,7 +1,8 @@
 """numpy functions minigrad has no single op for, built from minigrad.functional calls (so their
 gradients come from tested Functions) with numpy's own definitions: median, partition, diff,
-rot90, fliplr/flipud, atleast_1d/2d/3d, append, linspace with Tensor ends, and real/imag/angle
-of real input. numpy_dispatch merges COMPOSITES into its FUNCTIONS table.
+rot90, fliplr/flipud, atleast_1d/2d/3d, append, linspace with Tensor ends, take, ptp, meshgrid
+(numpy's 'xy' default, sparse) and real/imag/angle of real input. numpy_dispatch merges
+COMPOSITES into its FUNCTIONS table.
 """
 from __future__ import annotations
 
@@ -126,7 +127,7 @@ def _linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     y = op("add")(op("mul")(ramp, step if div > 0 else delta), start)
     if endpoint and num > 1:
         last = (np.arange(num) == num - 1).reshape(ramp.shape)
-        y = op("where")(last, op("broadcast_to")(stop, y.shape), y)
+        y = op("where")(last, stop, y)
     if axis != 0:
         y = op("moveaxis")(y, 0, axis)
     if dtype is not None and np.dtype(dtype) != y.dtype:
@@ -134,7 +135,35 @@ def _linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     return (y, step) if retstep else y
 
 
+def _take(a: Any, indices: Any, axis: Any = None, out: Any = None, mode: str = "raise") -> Any:
+    _require(out is None and mode == "raise", "out / mode")
+    if axis is None:
+        a, axis = _flat(a), 0
+    pre = (slice(None),) * (int(axis) % max(_ndim(a), 1))
+    return op("getitem")(a, pre + (np.asarray(_arrays(indices)),))
+
+
+def _ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    _require(out is None, "out")
+    return op("sub")(op("amax")(a, axis=axis, keepdims=keepdims),
+                     op("amin")(a, axis=axis, keepdims=keepdims))
+
+
+def _meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> tuple:
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    xi = tuple(_flat(x) for x in xi)  # numpy flattens N-d inputs
+    if not sparse:
+        return tuple(op("meshgrid")(*xi, indexing=indexing))
+    n, out = len(xi), []
+    for k, x in enumerate(xi):
+        at = (1 - k if k < 2 and n > 1 else k) if indexing == "xy" else k
+        out.append(op("reshape")(x, tuple(-1 if j == at else 1 for j in range(n))))
+    return tuple(out)
+
+
 COMPOSITES: dict[Callable, Callable] = {
+    np.take: _take, np.ptp: _ptp, np.meshgrid: _meshgrid,
     np.median: _median, np.partition: _partition, np.diff: _diff,
     np.fliplr: _flipped(1, 2), np.flipud: _flipped(0, 1), np.rot90: _rot90,
     np.atleast_1d: _at_least(1), np.atleast_2d: _at_least(2), np.atleast_3d: _at_least(3),

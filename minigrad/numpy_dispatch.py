@@ -223,7 +223,7 @@ ARRAY_ONLY = {
     np.may_share_memory, np.iscomplexobj, np.isrealobj, np.iscomplex, np.isreal, np.isfinite,
     np.isnan, np.isinf, np.signbit, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
     np.greater_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
-    np.zeros_like, np.ones_like, np.empty_like, np.linalg.matrix_rank,
+    np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.linalg.matrix_rank,
 }
 
 

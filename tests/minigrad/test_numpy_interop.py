@@ -196,6 +196,14 @@ CASES = {
     "imag": (lambda x: np.imag(x) + x, (X,), ("where", "add")),
     "angle": (lambda x: np.angle(x) + x, (X,), ("where", "add")),
     "angle deg": (lambda x: np.angle(x, deg=True) * x, (X,), ("where", "mul")),
+    "take": (lambda x: np.take(x, [[3, 0], [-1, 2]], axis=1), (X,), ("getitem",)),
+    "take flat": (lambda x: np.take(x, [5, 0, 5]), (X,), ("getitem", "reshape")),
+    "ptp": (lambda x: np.ptp(x, axis=1, keepdims=True), (X,), ("amax", "amin", "sub")),
+    "meshgrid": (lambda v, u: np.meshgrid(v, u), (V, V[:3].copy()), ("meshgrid",)),
+    "meshgrid ij 3": (lambda v, x, u: np.meshgrid(v, x, u, indexing="ij"),
+                      (V, X, V[:2].copy()), ("meshgrid",)),
+    "meshgrid sparse": (lambda v, u, w: np.meshgrid(v, u, w, sparse=True),
+                        (V, V[:3].copy(), V[:2].copy()), ("reshape",)),
     # np.linalg
     "linalg.inv": (lambda a: np.linalg.inv(a), (SQ,), ("inv",)),
     "linalg.det": (lambda a: np.linalg.det(a), (SQ,), ("det",)),
@@ -332,7 +340,7 @@ def test_parameters_dispatch_too():
 # ----- unsupported numpy calls ----------------------------------------------------------------
 UNSUPPORTED = {
     "numpy.percentile": lambda t: np.percentile(t, 30),
-    "numpy.ptp": lambda t: np.ptp(t, axis=0),
+    "numpy.cov": lambda t: np.cov(t),
     "numpy.kron": lambda t: np.kron(t, t),
     "numpy.linalg.eigvals": lambda t: np.linalg.eigvals(t[:, :3]),
     "numpy.add.reduce": lambda t: np.add.reduce(t),
@@ -391,6 +399,10 @@ def test_functions_without_gradient_run_on_the_arrays():
                                   np.nonzero(X > 0)[0])
     np.testing.assert_array_equal(np.where(COND), np.nonzero(COND))
     assert int(np.count_nonzero(t)) == 12
+    for like in (np.zeros_like(t), np.ones_like(t), np.full_like(t, 2.5), np.empty_like(t)):
+        assert type(like) is np.ndarray and like.shape == X.shape and like.dtype == X.dtype
+    assert np.array_equal(np.argpartition(t, 1, axis=None), np.argpartition(X, 1, axis=None))
+    assert np.linalg.matrix_rank(t) == 3 and not np.iscomplex(t).any()
 
 
 def test_a_name_is_looked_up_when_called(monkeypatch):
@@ -533,6 +545,9 @@ def test_linspace_with_tensor_ends():
     assert isinstance(empty, Tensor) and empty.shape == (0,)
     f32 = np.linspace(Tensor(np.float32(0.0)), Tensor(np.float32(1.0)), 5)
     assert f32.dtype == np.float32
+    mixed = np.linspace(Tensor(np.float32([0.0, 1.0]), requires_grad=True), np.float32(2.0), 3)
+    assert mixed.dtype == np.float32 and mixed.shape == (3, 2)
+    np.testing.assert_array_equal(mixed.data, np.linspace(np.float32([0, 1]), np.float32(2), 3))
     with pytest.raises(ValueError, match="non-negative"):
         np.linspace(a, b, -1)
 
