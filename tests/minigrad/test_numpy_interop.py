@@ -582,3 +582,17 @@ def test_integer_and_bool_conversions_have_no_gradient_to_drop(convert):
     out = t[rows].sum()
     out.backward()
     np.testing.assert_array_equal(t.grad, [[0.0] * 3, [2.0] * 3])
+
+
+def test_integer_and_bool_ufuncs_give_tensors():
+    a, b = np.array([5, 6, -7]), np.array([3, 1, 2])
+    ta = Tensor(a)
+    for fn in (np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.left_shift, np.right_shift):
+        out = fn(ta, b)
+        assert isinstance(out, Tensor)
+        np.testing.assert_array_equal(out.data, fn(a, b))
+    np.testing.assert_array_equal(np.invert(ta).data, np.invert(a))
+    out = np.logical_xor(ta > 0, Tensor(b) > 1)
+    assert isinstance(out, Tensor) and out.dtype == bool
+    np.testing.assert_array_equal(out.data, np.logical_xor(a > 0, b > 1))
+    np.testing.assert_array_equal(np.fmod(Tensor(a * 1.0), 4.0).data, np.fmod(a * 1.0, 4.0))
