@@ -23,76 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, RangeRuntimeError, ShapeError, ShapeRuntimeError
+from minigrad.errors import DTypeError, RangeRuntimeError, ShapeError
 from minigrad.function import Context, Function
 from minigrad.functional import validate as v
 from minigrad.functional.window import (
-    AXES,
-    LETTERS,
+    crop,
+    flag,
     kernel_index,
-    ntuple,
-    out_size,
+    padded,
     pair,
+    pool_geometry,
 )
-
-
-def _kernel_arg(fn: str, kernel_size: Any, kernel: Any, default: Any = None) -> tuple[str, Any]:
-    """(the name the caller used, the value) from torch's `kernel_size` and CS231n's `kernel`."""
-    if kernel is None:
-        if kernel_size is None and default is None:
-            raise TypeError(f"{fn}: kernel_size is required")
-        return "kernel_size", (default if kernel_size is None else kernel_size)
-    if kernel_size is not None:
-        raise TypeError(f"{fn}: give kernel_size or kernel, not both (got kernel_size="
-                        f"{kernel_size!r} and kernel={kernel!r})")
-    return "kernel", kernel
-
-
-def _flag(fn: str, name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ShapeError(f"{fn}: {name} must be a bool, got {value!r}")
-    return bool(value)
-
-
-def _geometry(fn: str, nd: int, x: np.ndarray, kernel_size: Any, kernel: Any, stride: Any,
-              padding: Any, dilation: Any, ceil_mode: Any, default_kernel: Any = None) -> tuple:
-    """(k, s, p, d, out, extra) of one pooling call on a validated x (N, C, *spatial);
-    extra is how far the last (ceil_mode) window reaches past the padded input per axis."""
-    v.ndim(fn, "x", x, nd + 2, f"(N, C, {LETTERS[nd]})")
-    v.nonempty(fn, "x", x)
-    kname, kernel_size = _kernel_arg(fn, kernel_size, kernel, default_kernel)
-    k = ntuple(fn, kname, kernel_size, 1, nd)
-    s = k if stride is None else ntuple(fn, "stride", stride, 1, nd)
-    p = ntuple(fn, "padding", padding, 0, nd, ShapeRuntimeError)
-    d = ntuple(fn, "dilation", dilation, 1, nd)
-    ceil = _flag(fn, "ceil_mode", ceil_mode)
-    for axis, ka, pa in zip(AXES[nd], k, p, strict=True):
-        if pa > ka // 2:
-            raise ShapeRuntimeError(f"{fn}: padding {axis} {pa} must be at most half the kernel "
-                                    f"{axis} {ka} (as torch), got padding {padding!r}")
-    sizes = x.shape[2:]
-    out = tuple(out_size(fn, ax, n, ka, sa, (pa, pa), da, ceil)
-                for ax, n, ka, sa, pa, da in zip(AXES[nd], sizes, k, s, p, d, strict=True))
-    extra = tuple(max(0, (o - 1) * sa + da * (ka - 1) + 1 - (n + 2 * pa))
-                  for o, sa, da, ka, n, pa in zip(out, s, d, k, sizes, p, strict=True))
-    return k, s, p, d, out, extra
-
-
-def _padded(x: np.ndarray, p: tuple, extra: tuple, fill: Any) -> np.ndarray:
-    """x inside a `fill` border of p on each side plus `extra` at the end (x itself if none)."""
-    if not any(p) and not any(extra):
-        return x
-    shape = (*x.shape[:2], *(n + 2 * pa + e for n, pa, e in zip(x.shape[2:], p, extra,
-                                                                  strict=True)))
-    xp = np.full(shape, fill, dtype=x.dtype)
-    xp[(slice(None), slice(None), *(slice(pa, pa + n) for pa, n in zip(p, x.shape[2:],
-                                                                      strict=True)))] = x
-    return xp
-
-
-def _crop(dxp: np.ndarray, shape: tuple, p: tuple) -> np.ndarray:
-    return dxp[(slice(None), slice(None), *(slice(pa, pa + n) for pa, n in zip(p, shape[2:],
-                                                                              strict=True)))]
 
 
 def _plane_index(geo: tuple, sizes: tuple, taps: Any) -> np.ndarray:
@@ -119,13 +60,13 @@ def _max_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, strid
     x = np.asarray(v.as_array(fn, "x", x))
     if x.dtype.kind not in "fiu":
         raise DTypeError(f"{fn}: x must be a float or integer array, got dtype {x.dtype}")
-    geo = _geometry(fn, nd, x, kernel_size, kernel, stride, padding, dilation, ceil_mode,
+    geo = pool_geometry(fn, nd, x, kernel_size, kernel, stride, padding, dilation, ceil_mode,
                     default_kernel)
     k, s, p, d, out, extra = geo
     isfloat = x.dtype.kind == "f"
     fill = -np.inf if isfloat else np.iinfo(x.dtype).min
-    xp = _padded(x, p, extra, fill)
-    indices = _flag(fn, "return_indices", return_indices)
+    xp = padded(x, p, extra, fill)
+    indices = flag(fn, "return_indices", return_indices)
     if not indices and not (isfloat and ctx.needs_input_grad[0]):
         best = None
         for off in np.ndindex(*k):
@@ -216,8 +157,8 @@ def _avg_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, strid
                  padding: Any, ceil_mode: Any, count_include_pad: Any, divisor_override: Any,
                  kernel: Any) -> np.ndarray:
     x = v.floating(fn, "x", x)
-    geo = _geometry(fn, nd, x, kernel_size, kernel, stride, padding, 1, ceil_mode)
-    include = _flag(fn, "count_include_pad", count_include_pad)
+    geo = pool_geometry(fn, nd, x, kernel_size, kernel, stride, padding, 1, ceil_mode)
+    include = flag(fn, "count_include_pad", count_include_pad)
     if divisor_override is not None and (
             not isinstance(divisor_override, (int, np.integer))
             or isinstance(divisor_override, bool) or divisor_override == 0):
@@ -230,7 +171,7 @@ def _avg_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, strid
         div = reduce(np.multiply.outer, [_counts(n, ka, sa, pa, o, include) for n, ka, sa, pa, o
                                          in zip(x.shape[2:], k, s, p, out, strict=True)])
         div = np.asarray(div).astype(x.dtype)  # (*out)
-    xp = _padded(x, p, extra, 0.0)
+    xp = padded(x, p, extra, 0.0)
     y = None
     for off in np.ndindex(*k):
         win = xp[kernel_index(off, s, (1,) * nd, out)]
@@ -246,7 +187,7 @@ def _avg_backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
     dxp = np.zeros(padded, dtype=dout.dtype)  # (N, C, *padded)
     for off in np.ndindex(*k):
         dxp[kernel_index(off, s, (1,) * len(k), out)] += g
-    return _crop(dxp, shape, p)
+    return crop(dxp, shape, p)
 
 
 class AvgPool1d(Function):

@@ -1,5 +1,5 @@
-"""Sliding-window geometry and the im2col / col2im kernels shared by the conv and pool families,
-for 1, 2 or 3 spatial dimensions (torch's conv1d/2d/3d, pool1d/2d/3d layouts).
+"""Sliding-window geometry, the im2col / col2im kernels and the pooling arguments shared by the
+conv and pool families, for 1, 2 or 3 spatial dimensions (torch's conv1d/2d/3d, pool1d/2d/3d).
 
 Spatial arguments (kernel, stride, padding, dilation) are an int or one int per spatial axis.
 Output sizes floor like torch, L' = floor((L + p0 + p1 - d (k - 1) - 1) / s) + 1. The im2col
@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import ShapeError
+from minigrad.errors import ShapeError, ShapeRuntimeError
+from minigrad.functional import validate as v
 
 _windows = np.lib.stride_tricks.sliding_window_view
 _TUPLE = {1: "(or a 1-tuple)", 2: "or an (h, w) pair of them", 3: "or a (d, h, w) triple of them"}
@@ -161,3 +162,64 @@ def channels_last(x: np.ndarray) -> np.ndarray:
 def channels_first(x: np.ndarray) -> np.ndarray:
     """(N, *spatial, C) -> (N, C, *spatial) view."""
     return x.transpose(0, x.ndim - 1, *range(1, x.ndim - 1))
+
+
+# ----- pooling geometry ------------------------------------------------------------------------
+def kernel_arg(fn: str, kernel_size: Any, kernel: Any, default: Any = None) -> tuple[str, Any]:
+    """(the name the caller used, the value) from torch's `kernel_size` and CS231n's `kernel`."""
+    if kernel is None:
+        if kernel_size is None and default is None:
+            raise TypeError(f"{fn}: kernel_size is required")
+        return "kernel_size", (default if kernel_size is None else kernel_size)
+    if kernel_size is not None:
+        raise TypeError(f"{fn}: give kernel_size or kernel, not both (got kernel_size="
+                        f"{kernel_size!r} and kernel={kernel!r})")
+    return "kernel", kernel
+
+
+def flag(fn: str, name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ShapeError(f"{fn}: {name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def pool_geometry(fn: str, nd: int, x: np.ndarray, kernel_size: Any, kernel: Any, stride: Any,
+                  padding: Any, dilation: Any, ceil_mode: Any,
+                  default_kernel: Any = None) -> tuple:
+    """(k, s, p, d, out, extra) of one pooling call on a validated x (N, C, *spatial);
+    extra is how far the last (ceil_mode) window reaches past the padded input per axis."""
+    v.ndim(fn, "x", x, nd + 2, f"(N, C, {LETTERS[nd]})")
+    v.nonempty(fn, "x", x)
+    kname, kernel_size = kernel_arg(fn, kernel_size, kernel, default_kernel)
+    k = ntuple(fn, kname, kernel_size, 1, nd)
+    s = k if stride is None else ntuple(fn, "stride", stride, 1, nd)
+    p = ntuple(fn, "padding", padding, 0, nd, ShapeRuntimeError)
+    d = ntuple(fn, "dilation", dilation, 1, nd)
+    ceil = flag(fn, "ceil_mode", ceil_mode)
+    for axis, ka, pa in zip(AXES[nd], k, p, strict=True):
+        if pa > ka // 2:
+            raise ShapeRuntimeError(f"{fn}: padding {axis} {pa} must be at most half the kernel "
+                                    f"{axis} {ka} (as torch), got padding {padding!r}")
+    sizes = x.shape[2:]
+    out = tuple(out_size(fn, ax, n, ka, sa, (pa, pa), da, ceil)
+                for ax, n, ka, sa, pa, da in zip(AXES[nd], sizes, k, s, p, d, strict=True))
+    extra = tuple(max(0, (o - 1) * sa + da * (ka - 1) + 1 - (n + 2 * pa))
+                  for o, sa, da, ka, n, pa in zip(out, s, d, k, sizes, p, strict=True))
+    return k, s, p, d, out, extra
+
+
+def padded(x: np.ndarray, p: tuple, extra: tuple, fill: Any) -> np.ndarray:
+    """x inside a `fill` border of p on each side plus `extra` at the end (x itself if none)."""
+    if not any(p) and not any(extra):
+        return x
+    shape = (*x.shape[:2], *(n + 2 * pa + e for n, pa, e in zip(x.shape[2:], p, extra,
+                                                                  strict=True)))
+    xp = np.full(shape, fill, dtype=x.dtype)
+    xp[(slice(None), slice(None), *(slice(pa, pa + n) for pa, n in zip(p, x.shape[2:],
+                                                                      strict=True)))] = x
+    return xp
+
+
+def crop(dxp: np.ndarray, shape: tuple, p: tuple) -> np.ndarray:
+    return dxp[(slice(None), slice(None), *(slice(pa, pa + n) for pa, n in zip(p, shape[2:],
+                                                                              strict=True)))]

@@ -1,4 +1,5 @@
-"""Convolution and pooling layers on (N, C, H, W) images, with torch's names and reprs."""
+"""Convolution, pooling and upsampling layers on (N, C, H, W) images, with torch's names and
+reprs."""
 from __future__ import annotations
 
 import math
@@ -9,6 +10,7 @@ import numpy as np
 from minigrad.errors import ShapeError
 from minigrad.functional import conv as _conv
 from minigrad.functional import pool as _pool
+from minigrad.functional import resample as _resample
 from minigrad.functional import window as _win
 from minigrad.nn import init
 from minigrad.nn.layers import _positive, _rng
@@ -77,7 +79,7 @@ class Conv2d(Module):
 
 
 def _kernel(layer: str, kernel_size: Any, kernel: Any) -> Any:
-    name, value = _pool._kernel_arg(layer, kernel_size, kernel)
+    name, value = _win.kernel_arg(layer, kernel_size, kernel)
     _win.pair(layer, name, value, 1)
     return value
 
@@ -90,8 +92,7 @@ class MaxPool2d(Module):
                  dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False, *,
                  kernel: Any = None) -> None:
         super().__init__()
-        if return_indices:
-            raise NotImplementedError("MaxPool2d: return_indices=True is not supported")
+        self.return_indices = _win.flag("MaxPool2d", "return_indices", return_indices)
         self.kernel_size = _kernel("MaxPool2d", kernel_size, kernel)
         self.stride = self.kernel_size if stride is None else stride
         _win.pair("MaxPool2d", "stride", self.stride, 1)
@@ -99,11 +100,12 @@ class MaxPool2d(Module):
         _win.pair("MaxPool2d", "dilation", dilation, 1)
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
 
-    def forward(self, x: Any) -> Tensor:
-        """(N, C, H, W) -> (N, C, H', W')."""
+    def forward(self, x: Any) -> Any:
+        """(N, C, H, W) -> (N, C, H', W'), and int64 indices with return_indices=True."""
         return _pool.MaxPool2d.apply(x, kernel_size=self.kernel_size, stride=self.stride,
                                      padding=self.padding, dilation=self.dilation,
-                                     ceil_mode=self.ceil_mode)
+                                     ceil_mode=self.ceil_mode,
+                                     return_indices=self.return_indices)
 
     def __repr__(self) -> str:
         return (f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride}, "
@@ -158,4 +160,31 @@ class AdaptiveAvgPool2d(Module):
         return f"AdaptiveAvgPool2d(output_size={self.output_size})"
 
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+class Upsample(Module):
+    """Resampling as torch's nn.Upsample: x (N, C, *spatial) -> (N, C, *size), by `size` or
+    `scale_factor` with mode 'nearest', 'nearest-exact', 'linear', 'bilinear' or 'trilinear'."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
+        super().__init__()
+        self.size = size
+        if isinstance(scale_factor, (tuple, list)):
+            self.scale_factor: Any = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, x: Any) -> Tensor:
+        """(N, C, *spatial) -> (N, C, *size)."""
+        return _resample.interpolate(x, self.size, self.scale_factor, self.mode,
+                                     self.align_corners, self.recompute_scale_factor)
+
+    def __repr__(self) -> str:
+        what = (f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None
+                else f"size={self.size!r}")
+        return f"Upsample({what}, mode={self.mode!r})"
+
+
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample"]

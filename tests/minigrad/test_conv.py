@@ -326,12 +326,32 @@ def test_pool_layers_take_torch_names_and_print_like_torch():
     np.testing.assert_allclose(ada(x).data, x.mean(axis=2, keepdims=True), atol=1e-15)
     np.testing.assert_allclose(adaptive_avg_pool2d(x, 1).data, x.mean(axis=(2, 3), keepdims=True),
                                atol=1e-15)
-    with pytest.raises(NotImplementedError, match="return_indices"):
-        MaxPool2d(2, return_indices=True)
+    vals, idx = MaxPool2d(2, return_indices=True)(x)
+    ref_v, ref_i = max_pool2d(x, 2, return_indices=True)
+    np.testing.assert_array_equal(vals.data, ref_v.data)
+    np.testing.assert_array_equal(idx.data, ref_i.data)
+    with pytest.raises(ShapeError, match="^MaxPool2d: return_indices must be a bool"):
+        MaxPool2d(2, return_indices="yes")
     with pytest.raises(TypeError, match="^AvgPool2d: kernel_size is required"):
         AvgPool2d()
     with pytest.raises(ShapeError, match="^AdaptiveAvgPool2d: output_size"):
         AdaptiveAvgPool2d((2, 0))
+
+
+def test_upsample_layer_is_interpolate_and_prints_like_torch():
+    from minigrad.functional import interpolate
+    from minigrad.nn import Upsample
+
+    x = np.random.default_rng(2).standard_normal((1, 2, 3, 4))
+    up = Upsample(scale_factor=2)
+    assert repr(up) == "Upsample(scale_factor=2.0, mode='nearest')"
+    np.testing.assert_array_equal(up(x).data, np.repeat(np.repeat(x, 2, axis=2), 2, axis=3))
+    bil = Upsample(size=(5, 7), mode="bilinear", align_corners=True)
+    assert repr(bil) == "Upsample(size=(5, 7), mode='bilinear')"
+    np.testing.assert_array_equal(bil(x).data, interpolate(x, (5, 7), mode="bilinear",
+                                                           align_corners=True).data)
+    assert repr(Upsample(scale_factor=(2, 1.5))) == "Upsample(scale_factor=(2.0, 1.5), " \
+                                                     "mode='nearest')"
 
 
 # ----- conv1d, conv_transpose2d: pixel loops from torch's definitions ---------------------------
