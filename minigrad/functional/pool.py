@@ -36,22 +36,29 @@ from minigrad.functional.window import (
 )
 
 
-def _plane_index(geo: tuple, sizes: tuple, taps: Any) -> np.ndarray:
-    """(*out) flat index into the spatial plane of each window's tap `taps[a]` (an int, or one
-    per window) along every axis a, clamped inside the input."""
-    out, s, p, d = geo[4], geo[1], geo[2], geo[3]
+def _starts(geo: tuple) -> list:
+    """Per axis, the (o,) input position of each window's first tap (negative in padding)."""
+    return [np.arange(o) * sa - pa for o, sa, pa in zip(geo[4], geo[1], geo[2], strict=True)]
+
+
+def _first_inside(geo: tuple) -> np.ndarray:
+    """(*out) row-major number of each window's first tap inside the input (torch's start)."""
+    k, d = geo[0], geo[3]
+    taps = [np.minimum((np.maximum(0, -st) + da - 1) // da, ka - 1)
+            for st, da, ka in zip(_starts(geo), d, k, strict=True)]
+    return np.ravel_multi_index(np.ix_(*taps), k)
+
+
+def _flat_index(geo: tuple, sizes: tuple, which: np.ndarray) -> np.ndarray:
+    """Flat plane index (torch's) of tap number `which` (row-major in the kernel) of each
+    window: the window's first-tap position plus the tap's offset."""
+    k, d, nd = geo[0], geo[3], len(sizes)
     strides = np.cumprod((1,) + sizes[:0:-1])[::-1]  # C-order strides of the plane
-    flat = np.zeros(out, dtype=np.int64)
-    for a, (o, sa, pa, da, t, n) in enumerate(zip(out, s, p, d, taps, sizes, strict=True)):
-        pos = np.clip(np.arange(o) * sa - pa + t * da, 0, n - 1)
-        flat = flat + (pos * strides[a]).reshape([-1 if b == a else 1 for b in range(len(out))])
-    return flat
-
-
-def _first_taps(geo: tuple) -> list:
-    """Per axis, the first tap of each window that lies inside the input (torch's start)."""
-    return [(np.maximum(0, pa - np.arange(o) * sa) + da - 1) // da
-            for o, sa, pa, da in zip(geo[4], geo[1], geo[2], geo[3], strict=True)]
+    base = sum(st.reshape([-1 if b == a else 1 for b in range(nd)]) * strides[a]
+               for a, st in enumerate(_starts(geo)))  # (*out), negative in padding
+    taps = np.indices(k).reshape(nd, -1)  # (nd, prod(k))
+    offset = (taps * (np.array(d) * strides)[:, None]).sum(axis=0)  # (prod(k),)
+    return base + offset[which]
 
 
 def _max_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, stride: Any,
@@ -61,7 +68,7 @@ def _max_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, strid
     if x.dtype.kind not in "fiu":
         raise DTypeError(f"{fn}: x must be a float or integer array, got dtype {x.dtype}")
     geo = pool_geometry(fn, nd, x, kernel_size, kernel, stride, padding, dilation, ceil_mode,
-                    default_kernel)
+                        default_kernel)
     k, s, p, d, out, extra = geo
     isfloat = x.dtype.kind == "f"
     fill = -np.inf if isfloat else np.iinfo(x.dtype).min
@@ -73,18 +80,24 @@ def _max_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, strid
             win = xp[kernel_index(off, s, d, out)]
             best = win.copy() if best is None else np.maximum(best, win, out=best)
         return best  # (N, C, *out)
+    # running max and the row-major number of the tap it came from; a later tap wins when it is
+    # larger or NaN, and tap numbers only grow, so "which = where(hit, i, which)" is a maximum
     best = np.full((*x.shape[:2], *out), fill, dtype=x.dtype)  # (N, C, *out)
-    arg = np.broadcast_to(_plane_index(geo, x.shape[2:], _first_taps(geo)), best.shape)
-    for off in np.ndindex(*k):
+    which = np.empty(best.shape, dtype=np.min_scalar_type(int(np.prod(k))))  # (N, C, *out)
+    which[...] = _first_inside(geo)
+    hit, tap = np.empty(best.shape, dtype=bool), np.empty(best.shape, dtype=which.dtype)
+    nan = isfloat and bool(np.isnan(x).any())
+    for i, off in enumerate(np.ndindex(*k)):
         win = xp[kernel_index(off, s, d, out)]
-        hit = win > best
-        if isfloat:
+        np.greater(win, best, out=hit)
+        if nan:
             hit |= np.isnan(win)
-        np.copyto(best, win, where=hit)
-        arg = np.where(hit, _plane_index(geo, x.shape[2:], off), arg)
+        np.maximum(best, win, out=best)
+        np.maximum(which, np.multiply(hit, which.dtype.type(i), out=tap), out=which)
+    arg = _flat_index(geo, x.shape[2:], which)  # (N, C, *out) int64
     ctx.save_for_backward(arg)
     ctx.x_shape = x.shape
-    return (best, np.ascontiguousarray(arg)) if indices else best
+    return (best, arg) if indices else best
 
 
 def _max_backward(ctx: Context, dout: np.ndarray, *_: Any) -> np.ndarray:
