@@ -8,8 +8,8 @@ when a scale_factor is given (unless recompute_scale_factor=True), or (in - 1) /
 align_corners=True. The nearest modes index in float32 as torch's CPU kernels do, so both pick
 the same pixels; linear modes blend the two neighbours floor(src) and floor(src) + 1 (clamped)
 with weights computed in x's dtype. Forward gathers, backward scatter-adds (bincount), so an
-inf only reaches the outputs that read it. Integer inputs work with the nearest modes (forward
-only), as torch's uint8 images do.
+inf only reaches the outputs that read it. Integer inputs work with the nearest modes and uint8
+images with 'bilinear' (forward only), the latter in torch's int16 fixed-point arithmetic.
 """
 from __future__ import annotations
 
@@ -90,6 +90,34 @@ def _linear(n: int, o: int, factor: float | None, align: bool, dtype: np.dtype) 
     return [(i0, (1 - w1).astype(dtype)), (i1, w1)]
 
 
+def _uint8_linear(x: np.ndarray, axis: int, o: int, factor: float | None,
+                  align: bool) -> np.ndarray:
+    """One linear pass over a uint8 axis as torch's CPU uint8 kernel: double weights rounded
+    to int16 fixed point (the most bits the largest weight allows), an integer dot product
+    rounded half up and clamped to [0, 255]; o = n is no pass."""
+    n = x.shape[axis]
+    if o == n:
+        return x
+    if align:
+        scale = (n - 1) / (o - 1) if o > 1 else 0.0
+    else:
+        scale = 1.0 / factor if factor else n / o
+    dst = np.arange(o, dtype=np.float64)
+    src = dst * scale if align else np.maximum(scale * (dst + 0.5) - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n - 1)
+    lam = np.clip(src - i0, 0.0, 1.0)
+    inside = i0 + 1 < n  # a right neighbour exists: weights (1 - lam, lam), else (1,)
+    ws = (np.where(inside, 1 - lam, 1.0), np.where(inside, lam, 0.0))
+    wmax, prec = max(w.max() for w in ws), 0
+    while prec < 22 and int(0.5 + wmax * (1 << (prec + 1))) < 1 << 15:
+        prec += 1
+    acc = np.full(1, 1 << (prec - 1), dtype=np.int64)
+    for idx, w in zip((i0, np.minimum(i0 + 1, n - 1)), ws, strict=True):
+        wq = np.trunc(w * (1 << prec) + 0.5).astype(np.int64)  # weights are >= 0
+        acc = acc + np.take(x, idx, axis=axis).astype(np.int64) * _shape_along(wq, axis, x.ndim)
+    return np.clip(acc >> prec, 0, 255).astype(np.uint8)
+
+
 def _shape_along(w: np.ndarray, axis: int, ndim: int) -> np.ndarray:
     return w.reshape([-1 if b == axis else 1 for b in range(ndim)])
 
@@ -118,11 +146,15 @@ class Interpolate(Function):
         if align_corners is not None and not linear:
             raise RangeError(f"{_FN}: align_corners can only be set with the linear modes, got "
                              f"mode {mode!r}")
-        if x.dtype.kind not in "fiu" or (linear and x.dtype.kind != "f"):
+        u8 = mode == "bilinear" and x.dtype == np.uint8  # torch's uint8 image kernel
+        if x.dtype.kind not in "fiu" or (linear and x.dtype.kind != "f" and not u8):
             raise DTypeError(f"{_FN}: x must be a float array{'' if linear else ' or ints'} "
-                             f"for mode {mode!r}, got dtype {x.dtype}")
+                             f"for mode {mode!r} (or uint8 for 'bilinear'), got dtype {x.dtype}")
         v.nonempty(_FN, "x", x)
         out, scales = _sizes(x, nd, size, scale_factor, recompute_scale_factor)
+        if u8:  # width first, then height, each pass rounded to uint8
+            y = _uint8_linear(x, 3, out[1], scales[1], bool(align_corners))
+            return _uint8_linear(y, 2, out[0], scales[0], bool(align_corners))
         taps = []  # per spatial axis: [(index, weight or None), ...]
         for n, o, f in zip(x.shape[2:], out, scales, strict=True):
             if linear:

@@ -136,6 +136,19 @@ def test_integer_images_resample_with_the_nearest_modes() -> None:
     np.testing.assert_array_equal(out.data[0, 0], img[0, 0][np.ix_(rows, cols)])
 
 
+def test_uint8_bilinear_rounds_each_pass_as_torch() -> None:
+    x = np.array([[[[0, 255], [255, 0]]]], np.uint8)
+    out = F.interpolate(x[:, :, :1], size=(1, 4), mode="bilinear")  # 0 + (0.25, 0.75) * 255
+    assert out.dtype == np.uint8 and out.data.tolist() == [[[[0, 64, 191, 255]]]]
+    torch = pytest.importorskip("torch")
+    img = np.random.default_rng(0).integers(0, 256, (2, 3, 64, 61)).astype(np.uint8)
+    for kw in ({"size": (10, 10)}, {"size": (100, 37), "align_corners": True},
+               {"scale_factor": (0.37, 1.9)}, {"size": (64, 20)}):
+        ref = torch.nn.functional.interpolate(torch.from_numpy(img), mode="bilinear", **kw)
+        np.testing.assert_array_equal(F.interpolate(img, mode="bilinear", **kw).data,
+                                      ref.numpy())
+
+
 def test_gradient_is_the_transpose_of_the_forward() -> None:
     for kw in ({"size": (7, 3), "mode": "bilinear"}, {"size": (5, 9), "mode": "nearest"},
                {"scale_factor": (2.5, 0.5), "mode": "nearest-exact"},
