@@ -1,13 +1,16 @@
-"""Shared runners for the per-family op tests in tests/minigrad/ops/.
+"""Shared helpers and case registries for the per-family op tests in tests/minigrad/ops/.
 
 Every family test module `test_<family>.py` defines
-- `F32_CASES = {FunctionName: thunk}`; the thunk returns `(Fn, arrays, diff)` where `diff`
-  are the indices of the float32 inputs that require grad (run by `check_float32`);
+- `F32_CASES = {FunctionName: thunk}`; the thunk returns `(Fn, arrays, diff)` or
+  `(Fn, arrays, diff, kwargs)`: `diff` are the indices of the float32 inputs that require grad
+  and `kwargs` the keyword constants passed to `Fn.apply` (run by `run_f32_case`). A Function
+  has its F32 case in one family only;
 - `ERROR_CASES = [(FunctionName, case, thunk, error class, [message parts])]`: the thunk must
   raise `error` whose message starts with 'FunctionName: ' and contains every part
   (run by `check_named_error`).
-`all_f32_cases()` and `all_error_cases()` gather them so that the coverage tests in
-test_tensor.py and test_errors.py see every family.
+test_registry.py runs every family's cases (`family_f32_cases()`, `family_error_cases()`, ids
+qualified by the family); `all_f32_cases()` and `all_error_cases()` serve the coverage tests in
+test_tensor.py and test_errors.py.
 """
 from __future__ import annotations
 
@@ -62,21 +65,39 @@ def check_named_error(fn: str, thunk: Any, error: type, parts: list) -> None:
         assert part in msg, (part, msg)
 
 
+def run_f32_case(thunk: Any) -> None:
+    """Run one F32_CASES thunk, `(Fn, arrays, diff)` or `(Fn, arrays, diff, kwargs)`."""
+    fn, arrays, diff, *rest = thunk()
+    assert len(rest) <= 1, f"{fn.__name__}: an F32 case has 3 or 4 entries, got {3 + len(rest)}"
+    check_float32(fn, arrays, diff, **(rest[0] if rest else {}))
+
+
 def _family_modules() -> list:
+    """[(family, module)] for every test_<family>.py that may hold registries."""
     import tests.minigrad.ops as pkg
 
-    return [importlib.import_module(f"{pkg.__name__}.{m.name}")
-            for m in pkgutil.iter_modules(pkg.__path__) if m.name.startswith("test_")]
+    names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)
+                   if m.name.startswith("test_") and m.name != "test_registry")
+    return [(n.removeprefix("test_"), importlib.import_module(f"{pkg.__name__}.{n}"))
+            for n in names]
+
+
+def family_f32_cases() -> list:
+    """[(family, FunctionName, thunk)] over every family test module, in file order."""
+    return [(fam, name, thunk) for fam, mod in _family_modules()
+            for name, thunk in getattr(mod, "F32_CASES", {}).items()]
+
+
+def family_error_cases() -> list:
+    """[(family, error case)] over every family test module, in file order."""
+    return [(fam, c) for fam, mod in _family_modules() for c in getattr(mod, "ERROR_CASES", [])]
 
 
 def all_f32_cases() -> dict:
     """{FunctionName: thunk} over every family test module."""
-    out: dict = {}
-    for mod in _family_modules():
-        out.update(getattr(mod, "F32_CASES", {}))
-    return out
+    return {name: thunk for _, name, thunk in family_f32_cases()}
 
 
 def all_error_cases() -> list:
     """Every family's ERROR_CASES, concatenated."""
-    return [c for mod in _family_modules() for c in getattr(mod, "ERROR_CASES", [])]
+    return [c for _, c in family_error_cases()]

@@ -12,7 +12,7 @@ from minigrad import Tensor
 from minigrad.errors import DTypeError, RangeRuntimeError, ShapeError
 from minigrad.function import Context, Function
 from minigrad.functional.elementwise import fit_grad
-from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
+from tests.minigrad.ops.common import f32, r
 
 
 def _away(*shape: int, seed: int = 2) -> np.ndarray:
@@ -48,18 +48,6 @@ ERROR_CASES = [
      ["rounding_mode", "'trunc'", "'floor'", "'typo'"]),
     ("idiv", "str", lambda: F.idiv(np.array([1]), "a"), DTypeError, ["b", "array", "str"]),
 ]
-
-
-@pytest.mark.parametrize("name", sorted(F32_CASES))
-def test_float32_in_float32_out(name):
-    fn, arrays, diff = F32_CASES[name]()
-    check_float32(fn, arrays, diff)
-
-
-@pytest.mark.parametrize("name, case, thunk, error, parts", ERROR_CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in ERROR_CASES])
-def test_named_errors(name, case, thunk, error, parts):
-    check_named_error(name, thunk, error, parts)
 
 
 # ----- broadcast gradients are reduced by the Functions themselves ----------------------------

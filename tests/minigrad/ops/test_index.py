@@ -19,7 +19,7 @@ from minigrad.errors import (
     ShapeRuntimeError,
 )
 from minigrad.nn import Parameter
-from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
+from tests.minigrad.ops.common import f32, r
 
 MASK = np.array([[True, False, True], [False, False, True]])
 IDX = np.array([[0, 2], [1, 1]])
@@ -74,18 +74,6 @@ ERROR_CASES = [
     ("isclose", "shapes", lambda: F.isclose(r(2, 3), r(2)), ShapeError,
      ["a and b", "(2, 3)", "(2,)"]),
 ]
-
-
-@pytest.mark.parametrize("name", sorted(F32_CASES))
-def test_float32_in_float32_out(name):
-    fn, arrays, diff = F32_CASES[name]()
-    check_float32(fn, arrays, diff)
-
-
-@pytest.mark.parametrize("name, case, thunk, error, parts", ERROR_CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in ERROR_CASES])
-def test_named_errors(name, case, thunk, error, parts):
-    check_named_error(name, thunk, error, parts)
 
 
 # ----- where / masked_fill --------------------------------------------------------------------

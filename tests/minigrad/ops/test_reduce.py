@@ -19,7 +19,7 @@ from minigrad.errors import (
     ShapeError,
     UnknownDTypeError,
 )
-from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
+from tests.minigrad.ops.common import check_float32, f32, r
 
 F32_CASES = {
     "Min": lambda: (F.Min, (f32(3, 4),), (0,)),
@@ -63,12 +63,6 @@ ERROR_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name", sorted(F32_CASES))
-def test_float32_in_float32_out(name):
-    fn, arrays, diff = F32_CASES[name]()
-    check_float32(fn, arrays, diff)
-
-
 @pytest.mark.parametrize("fn, kwargs", [
     (F.Min, {"axis": 1, "keepdims": True}), (F.Prod, {"axis": (0, 1)}), (F.LogSumExp, {"axis": -1}),
     (F.Sum, {"axis": (), "dtype": np.float32}), (F.NanSum, {"axis": 0, "keepdims": True})])
@@ -87,12 +81,6 @@ def test_dtype_float64_of_float32_x_gives_a_float32_gradient(fn):
     np.testing.assert_allclose(out.data, ref(x.astype(np.float64), axis=1), rtol=1e-14)
     out.backward(np.ones(3))
     assert t.grad.dtype == np.float32 and t.grad.shape == (3, 4)
-
-
-@pytest.mark.parametrize("fn, case, thunk, error, parts", ERROR_CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in ERROR_CASES])
-def test_named_errors(fn, case, thunk, error, parts):
-    check_named_error(fn, thunk, error, parts)
 
 
 def _grad(fn, x, *args, **kwargs):  # (value, d sum(g * fn(x)) / dx, g)

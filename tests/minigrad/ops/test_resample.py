@@ -18,10 +18,11 @@ from minigrad.errors import (
     UnsupportedError,
 )
 from minigrad.testing import gradcheck
-from tests.minigrad.ops.common import check_float32, check_named_error, f32, r
+from tests.minigrad.ops.common import check_float32, f32, r
 
 F32_CASES = {
-    "Interpolate": lambda: (F.Interpolate, (f32(2, 3, 5, 4),), (0,)),
+    "Interpolate": lambda: (F.Interpolate, (f32(2, 3, 5, 4),), (0,),
+                            {"size": (7, 3), "mode": "bilinear"}),
 }
 
 ERROR_CASES = [
@@ -50,16 +51,8 @@ ERROR_CASES = [
 ]
 
 
-def test_float32() -> None:
-    fn, arrays, diff = F32_CASES["Interpolate"]()
-    check_float32(fn, arrays, diff, size=(7, 3), mode="bilinear")
-    check_float32(fn, arrays, diff, scale_factor=1.5)
-
-
-@pytest.mark.parametrize("case", ERROR_CASES, ids=[f"{c[0]}-{c[1]}" for c in ERROR_CASES])
-def test_named_error(case: tuple) -> None:
-    fn, _, thunk, error, parts = case
-    check_named_error(fn, thunk, error, parts)
+def test_float32_with_scale_factor() -> None:  # F32_CASES covers size= with bilinear
+    check_float32(F.Interpolate, (f32(2, 3, 5, 4),), (0,), scale_factor=1.5)
 
 
 def _linear_1d(x, out, align):
