@@ -132,39 +132,46 @@ def _conv(ctx: Context, fn: str, nd: int, x: Any, w: Any, b: Any, stride: Any, p
     return channels_first(y.reshape(N, *out, w.shape[0]))  # (N, F, *out), channels-last memory
 
 
-def _conv_backward(ctx: Context, dout: np.ndarray) -> tuple:
-    cols, w = ctx.saved_tensors
-    shape, s, d, pads, g, out = ctx.meta
-    N, C, sp = shape[0], shape[1], shape[2:]
-    needs = ctx.needs_input_grad
-    d2 = channels_last(dout).reshape(-1, dout.shape[1])  # (N*prod(out), F)
-    dw = dweight(d2, cols, w.shape) if needs[1] else None
-    db = d2.sum(axis=0) if len(needs) > 2 and needs[2] else None  # (F,)
-    dx = None
-    if needs[0]:
-        dc = dcols(d2, wmat(w, g), (N, *out, *w.shape[2:], C))
-        padded = (N, C, *(n + sum(p) for n, p in zip(sp, pads, strict=True)))
-        dx = col2im(dc, padded, s, d, out)[_inside(pads, sp)]  # (N, C, *spatial)
-    return (dx, dw, db)[:len(needs)]
+class _ConvNd(Function):
+    """Shared forward/backward of Conv1d/2d/3d (not public): a subclass sets `nd`, the number
+    of spatial axes; the Function's name in errors is the subclass's."""
 
-
-class Conv1d(Function):
-    """Cross-correlation as torch's F.conv1d: x (N, C, L), w (F, C / groups, k), b (F,) or
-    None -> (N, F, L'), L' = floor((L + 2 p - d (k - 1) - 1) / s) + 1."""
+    nd = 0
 
     @staticmethod
     def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
                 dilation: Any = 1, groups: int = 1) -> np.ndarray:
-        return _conv(ctx, "Conv1d", 1, x, w, b, stride, padding, dilation, groups)
+        return _conv(ctx, ctx.fn.__name__, ctx.fn.nd, x, w, b, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        return _conv_backward(ctx, dout)
+        cols, w = ctx.saved_tensors
+        shape, s, d, pads, g, out = ctx.meta
+        N, C, sp = shape[0], shape[1], shape[2:]
+        needs = ctx.needs_input_grad
+        d2 = channels_last(dout).reshape(-1, dout.shape[1])  # (N*prod(out), F)
+        dw = dweight(d2, cols, w.shape) if needs[1] else None
+        db = d2.sum(axis=0) if len(needs) > 2 and needs[2] else None  # (F,)
+        dx = None
+        if needs[0]:
+            dc = dcols(d2, wmat(w, g), (N, *out, *w.shape[2:], C))
+            padded = (N, C, *(n + sum(p) for n, p in zip(sp, pads, strict=True)))
+            dx = col2im(dc, padded, s, d, out)[_inside(pads, sp)]  # (N, C, *spatial)
+        return (dx, dw, db)[:len(needs)]
 
 
-class Conv2d(Function):
+class Conv1d(_ConvNd):
+    """Cross-correlation as torch's F.conv1d: x (N, C, L), w (F, C / groups, k), b (F,) or
+    None -> (N, F, L'), L' = floor((L + 2 p - d (k - 1) - 1) / s) + 1."""
+
+    nd = 1
+
+
+class Conv2d(_ConvNd):
     """Cross-correlation as torch's F.conv2d: x (N, C, H, W), w (F, C / groups, kh, kw), b (F,)
     or None -> (N, F, H', W'); `pad` is an alias of `padding`."""
+
+    nd = 2
 
     @staticmethod
     def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
@@ -172,23 +179,12 @@ class Conv2d(Function):
         pname, padding = _padding_arg("Conv2d", padding, pad)
         return _conv(ctx, "Conv2d", 2, x, w, b, stride, padding, dilation, groups, pname)
 
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        return _conv_backward(ctx, dout)
 
-
-class Conv3d(Function):
+class Conv3d(_ConvNd):
     """Cross-correlation as torch's F.conv3d: x (N, C, D, H, W), w (F, C / groups, kd, kh, kw),
     b (F,) or None -> (N, F, D', H', W')."""
 
-    @staticmethod
-    def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
-                dilation: Any = 1, groups: int = 1) -> np.ndarray:
-        return _conv(ctx, "Conv3d", 3, x, w, b, stride, padding, dilation, groups)
-
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        return _conv_backward(ctx, dout)
+    nd = 3
 
 
 def _conv_t(ctx: Context, fn: str, nd: int, x: Any, w: Any, b: Any, stride: Any,
@@ -224,67 +220,56 @@ def _conv_t(ctx: Context, fn: str, nd: int, x: Any, w: Any, b: Any, stride: Any,
     return y  # (N, F, *out)
 
 
-def _conv_t_backward(ctx: Context, dout: np.ndarray) -> tuple:
-    x, w = ctx.saved_tensors
-    s, d, p, full, g = ctx.meta
-    nd, (N, C), sp = x.ndim - 2, x.shape[:2], x.shape[2:]
-    needs = ctx.needs_input_grad
-    dfull = np.zeros((N, *full, dout.shape[1]), dtype=dout.dtype)  # (N, *full, F)
-    dfull[_inside(tuple((pa, pa) for pa in p), dout.shape[2:], lead=1)] = channels_last(dout)
-    cols = im2col(dfull, w.shape[2:], s, d, sp, g)  # (g, N*prod(spatial), prod(k)*F/g)
-    dx = dw = None
-    if needs[0]:
-        dx = channels_first(gemm(cols, wmat(w, g)).reshape(N, *sp, C))
-    if needs[1]:
-        dw = dweight(channels_last(x).reshape(-1, C), cols, w.shape)
-    db = dout.sum(axis=(0, *range(2, nd + 2))) if len(needs) > 2 and needs[2] else None
-    return (dx, dw, db)[:len(needs)]
+class _ConvTransposeNd(Function):
+    """Shared forward/backward of ConvTranspose1d/2d/3d (not public): a subclass sets `nd`,
+    the number of spatial axes; backward is im2col of dout, one GEMM per gradient and group."""
 
-
-class ConvTranspose1d(Function):
-    """Transposed convolution as torch's F.conv_transpose1d: x (N, C, L), w (C, F / groups, k),
-    b (F,) or None -> (N, F, L'), L' = (L - 1) s - 2 p + d (k - 1) + output_padding + 1."""
+    nd = 0
 
     @staticmethod
     def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
                 output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> np.ndarray:
-        return _conv_t(ctx, "ConvTranspose1d", 1, x, w, b, stride, padding, output_padding,
-                       groups, dilation)
+        return _conv_t(ctx, ctx.fn.__name__, ctx.fn.nd, x, w, b, stride, padding,
+                       output_padding, groups, dilation)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        return _conv_t_backward(ctx, dout)
+        x, w = ctx.saved_tensors
+        s, d, p, full, g = ctx.meta
+        nd, (N, C), sp = x.ndim - 2, x.shape[:2], x.shape[2:]
+        needs = ctx.needs_input_grad
+        dfull = np.zeros((N, *full, dout.shape[1]), dtype=dout.dtype)  # (N, *full, F)
+        dfull[_inside(tuple((pa, pa) for pa in p), dout.shape[2:], lead=1)] = channels_last(dout)
+        cols = im2col(dfull, w.shape[2:], s, d, sp, g)  # (g, N*prod(spatial), prod(k)*F/g)
+        dx = dw = None
+        if needs[0]:
+            dx = channels_first(gemm(cols, wmat(w, g)).reshape(N, *sp, C))
+        if needs[1]:
+            dw = dweight(channels_last(x).reshape(-1, C), cols, w.shape)
+        db = dout.sum(axis=(0, *range(2, nd + 2))) if len(needs) > 2 and needs[2] else None
+        return (dx, dw, db)[:len(needs)]
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed convolution as torch's F.conv_transpose1d: x (N, C, L), w (C, F / groups, k),
+    b (F,) or None -> (N, F, L'), L' = (L - 1) s - 2 p + d (k - 1) + output_padding + 1."""
+
+    nd = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
     """Transposed convolution as torch's F.conv_transpose2d: x (N, C, H, W),
     w (C, F / groups, kh, kw), b (F,) or None -> (N, F, H', W'),
     H' = (H - 1) s - 2 p + d (kh - 1) + output_padding + 1."""
 
-    @staticmethod
-    def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
-                output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> np.ndarray:
-        return _conv_t(ctx, "ConvTranspose2d", 2, x, w, b, stride, padding, output_padding,
-                       groups, dilation)
-
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        return _conv_t_backward(ctx, dout)
+    nd = 2
 
 
-class ConvTranspose3d(Function):
+class ConvTranspose3d(_ConvTransposeNd):
     """Transposed convolution as torch's F.conv_transpose3d: x (N, C, D, H, W),
     w (C, F / groups, kd, kh, kw), b (F,) or None -> (N, F, D', H', W')."""
 
-    @staticmethod
-    def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
-                output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> np.ndarray:
-        return _conv_t(ctx, "ConvTranspose3d", 3, x, w, b, stride, padding, output_padding,
-                       groups, dilation)
-
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        return _conv_t_backward(ctx, dout)
+    nd = 3
 
 
 def conv1d(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
