@@ -100,34 +100,41 @@ def _max_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, strid
     return (best, arg) if indices else best
 
 
-def _max_backward(ctx: Context, dout: np.ndarray, *_: Any) -> np.ndarray:
-    (arg,) = ctx.saved_tensors
-    shape = ctx.x_shape
-    planes, size = shape[0] * shape[1], int(np.prod(shape[2:]))
-    flat = arg.reshape(planes, -1) + (np.arange(planes) * size)[:, None]
-    dx = np.bincount(flat.ravel(), weights=dout.ravel(), minlength=planes * size)
-    return dx.astype(dout.dtype, copy=False).reshape(shape)
+class _MaxPoolNd(Function):
+    """Shared forward/backward of MaxPool1d/2d/3d (not public): a subclass sets `nd`, the number
+    of spatial axes; the gradient goes to each window's max (bincount over the flat indices)."""
 
-
-class MaxPool1d(Function):
-    """Max over kernel windows as torch's F.max_pool1d: x (N, C, L) -> (N, C, L'), or
-    (values, int64 indices) with return_indices=True."""
+    nd = 0
 
     @staticmethod
     def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
                 padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
                 return_indices: bool = False) -> Any:
-        return _max_forward(ctx, "MaxPool1d", 1, x, kernel_size, stride, padding, dilation,
-                            ceil_mode, return_indices, None)
+        return _max_forward(ctx, ctx.fn.__name__, ctx.fn.nd, x, kernel_size, stride, padding,
+                            dilation, ceil_mode, return_indices, None)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray, *_: Any) -> np.ndarray:
-        return _max_backward(ctx, dout)
+        (arg,) = ctx.saved_tensors
+        shape = ctx.x_shape
+        planes, size = shape[0] * shape[1], int(np.prod(shape[2:]))
+        flat = arg.reshape(planes, -1) + (np.arange(planes) * size)[:, None]
+        dx = np.bincount(flat.ravel(), weights=dout.ravel(), minlength=planes * size)
+        return dx.astype(dout.dtype, copy=False).reshape(shape)
 
 
-class MaxPool2d(Function):
+class MaxPool1d(_MaxPoolNd):
+    """Max over kernel windows as torch's F.max_pool1d: x (N, C, L) -> (N, C, L'), or
+    (values, int64 indices) with return_indices=True."""
+
+    nd = 1
+
+
+class MaxPool2d(_MaxPoolNd):
     """Max over kernel windows as torch's F.max_pool2d: x (N, C, H, W) -> (N, C, H', W'), or
     (values, int64 indices h W + w) with return_indices=True; `kernel` aliases `kernel_size`."""
+
+    nd = 2
 
     @staticmethod
     def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
@@ -136,25 +143,12 @@ class MaxPool2d(Function):
         return _max_forward(ctx, "MaxPool2d", 2, x, kernel_size, stride, padding, dilation,
                             ceil_mode, return_indices, kernel, default_kernel=2)
 
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray, *_: Any) -> np.ndarray:
-        return _max_backward(ctx, dout)
 
-
-class MaxPool3d(Function):
+class MaxPool3d(_MaxPoolNd):
     """Max over kernel windows as torch's F.max_pool3d: x (N, C, D, H, W) -> (N, C, D', H', W'),
     or (values, int64 indices (d H + h) W + w) with return_indices=True."""
 
-    @staticmethod
-    def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
-                padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
-                return_indices: bool = False) -> Any:
-        return _max_forward(ctx, "MaxPool3d", 3, x, kernel_size, stride, padding, dilation,
-                            ceil_mode, return_indices, None)
-
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray, *_: Any) -> np.ndarray:
-        return _max_backward(ctx, dout)
+    nd = 3
 
 
 def _counts(size: int, k: int, s: int, p: int, n: int, include_pad: bool) -> np.ndarray:
@@ -194,32 +188,39 @@ def _avg_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, strid
     return y
 
 
-def _avg_backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-    (k, s, p, _, out, _), div, (shape, padded) = ctx.geo, ctx.div, ctx.x_meta
-    g = dout / div  # (N, C, *out)
-    dxp = np.zeros(padded, dtype=dout.dtype)  # (N, C, *padded)
-    for off in np.ndindex(*k):
-        dxp[kernel_index(off, s, (1,) * len(k), out)] += g
-    return crop(dxp, shape, p)
+class _AvgPoolNd(Function):
+    """Shared forward/backward of AvgPool1d/2d/3d (not public): a subclass sets `nd`, the number
+    of spatial axes; backward spreads dout / divisor over each window."""
 
-
-class AvgPool1d(Function):
-    """Mean over kernel windows as torch's F.avg_pool1d: x (N, C, L) -> (N, C, L')."""
+    nd = 0
 
     @staticmethod
     def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
                 padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                 divisor_override: int | None = None) -> np.ndarray:
-        return _avg_forward(ctx, "AvgPool1d", 1, x, kernel_size, stride, padding, ceil_mode,
-                            count_include_pad, divisor_override, None)
+        return _avg_forward(ctx, ctx.fn.__name__, ctx.fn.nd, x, kernel_size, stride, padding,
+                            ceil_mode, count_include_pad, divisor_override, None)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        return _avg_backward(ctx, dout)
+        (k, s, p, _, out, _), div, (shape, padded) = ctx.geo, ctx.div, ctx.x_meta
+        g = dout / div  # (N, C, *out)
+        dxp = np.zeros(padded, dtype=dout.dtype)  # (N, C, *padded)
+        for off in np.ndindex(*k):
+            dxp[kernel_index(off, s, (1,) * len(k), out)] += g
+        return crop(dxp, shape, p)
 
 
-class AvgPool2d(Function):
+class AvgPool1d(_AvgPoolNd):
+    """Mean over kernel windows as torch's F.avg_pool1d: x (N, C, L) -> (N, C, L')."""
+
+    nd = 1
+
+
+class AvgPool2d(_AvgPoolNd):
     """Mean over kernel windows as torch's F.avg_pool2d: x (N, C, H, W) -> (N, C, H', W')."""
+
+    nd = 2
 
     @staticmethod
     def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
@@ -228,25 +229,12 @@ class AvgPool2d(Function):
         return _avg_forward(ctx, "AvgPool2d", 2, x, kernel_size, stride, padding, ceil_mode,
                             count_include_pad, divisor_override, kernel)
 
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        return _avg_backward(ctx, dout)
 
-
-class AvgPool3d(Function):
+class AvgPool3d(_AvgPoolNd):
     """Mean over kernel windows as torch's F.avg_pool3d: x (N, C, D, H, W) ->
     (N, C, D', H', W')."""
 
-    @staticmethod
-    def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
-                padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
-                divisor_override: int | None = None) -> np.ndarray:
-        return _avg_forward(ctx, "AvgPool3d", 3, x, kernel_size, stride, padding, ceil_mode,
-                            count_include_pad, divisor_override, None)
-
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        return _avg_backward(ctx, dout)
+    nd = 3
 
 
 def _adaptive_matrix(size: int, n: int, dtype: np.dtype) -> np.ndarray:
