@@ -71,17 +71,24 @@ def _scatter_diag(shape: tuple, dtype: Any, offset: int, axes: tuple, vals: Any)
     return g
 
 
+def _diagonal_args(ctx: Context, fn: str, x: Any, offset: Any, axis1: Any,
+                   axis2: Any) -> np.ndarray:
+    """x as an at least 2-D array; its shape, the int `offset` and the two distinct axes on ctx."""
+    x = np.asarray(v.as_array(fn, "x", x))
+    if x.ndim < 2:
+        raise ShapeError(f"{fn}: x must be at least 2-D, got shape {x.shape}")
+    ctx.offset = _int(fn, "offset", offset)
+    ctx.axes, ctx.shape = _two_axes(fn, x, axis1, axis2), x.shape
+    return x
+
+
 class Trace(Function):
     """Sum of diagonal `offset` over axes (axis1, axis2) (np.trace): x -> x without those axes."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, offset: int = 0, axis1: int = 0,
                 axis2: int = 1) -> np.ndarray:
-        x = np.asarray(v.as_array("Trace", "x", x))
-        if x.ndim < 2:
-            raise ShapeError(f"Trace: x must be at least 2-D, got shape {x.shape}")
-        ctx.offset = _int("Trace", "offset", offset)
-        ctx.axes, ctx.shape = _two_axes("Trace", x, axis1, axis2), x.shape
+        x = _diagonal_args(ctx, "Trace", x, offset, axis1, axis2)
         return np.asarray(np.trace(x, ctx.offset, *ctx.axes))
 
     @staticmethod
@@ -96,11 +103,7 @@ class Diagonal(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, offset: int = 0, axis1: int = 0,
                 axis2: int = 1) -> np.ndarray:
-        x = np.asarray(v.as_array("Diagonal", "x", x))
-        if x.ndim < 2:
-            raise ShapeError(f"Diagonal: x must be at least 2-D, got shape {x.shape}")
-        ctx.offset = _int("Diagonal", "offset", offset)
-        ctx.axes, ctx.shape = _two_axes("Diagonal", x, axis1, axis2), x.shape
+        x = _diagonal_args(ctx, "Diagonal", x, offset, axis1, axis2)
         return np.diagonal(x, ctx.offset, *ctx.axes).copy()
 
     @staticmethod
