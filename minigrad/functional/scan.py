@@ -22,6 +22,20 @@ def _scan_axis(fn: str, x: np.ndarray, axis: Any) -> tuple:
     return x.reshape(x.shape or (1,)), one_axis(fn, x, axis, "None or an int")
 
 
+def _scan_input(ctx: Context, fn: str, x: Any, axis: Any, dtype: Any = None,
+                floats: bool = False) -> np.ndarray:
+    """x as scanned: a float array if `floats`, else numeric in `dtype` (x's own dtype kept on
+    ctx for the gradient); x's shape and the scan axis on ctx."""
+    if floats:
+        x = float_input(fn, x)
+    else:
+        ctx.in_dtype = np.asarray(x).dtype
+        x = numeric(fn, x, dtype)
+    ctx.shape = x.shape
+    xs, ctx.axis = _scan_axis(fn, x, axis)
+    return xs
+
+
 def _rev_cumsum(g: np.ndarray, axis: int) -> np.ndarray:
     return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
 
@@ -31,12 +45,9 @@ class CumSum(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, axis: Any = None, dtype: Any = None) -> np.ndarray:
-        ctx.in_dtype = np.asarray(x).dtype
-        x = numeric("CumSum", x, dtype)
-        ctx.shape = x.shape
-        xs, ctx.axis = _scan_axis("CumSum", x, axis)
+        xs = _scan_input(ctx, "CumSum", x, axis, dtype)
         out = np.cumsum(xs, axis=ctx.axis)
-        return out if axis is None else out.reshape(x.shape)
+        return out if axis is None else out.reshape(ctx.shape)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
@@ -49,13 +60,10 @@ class CumProd(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, axis: Any = None, dtype: Any = None) -> np.ndarray:
-        ctx.in_dtype = np.asarray(x).dtype
-        x = numeric("CumProd", x, dtype)
-        ctx.shape = x.shape
-        xs, ctx.axis = _scan_axis("CumProd", x, axis)
+        xs = _scan_input(ctx, "CumProd", x, axis, dtype)
         out = np.cumprod(xs, axis=ctx.axis)
         ctx.save_for_backward(xs, out)
-        return out if axis is None else out.reshape(x.shape)
+        return out if axis is None else out.reshape(ctx.shape)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
@@ -85,12 +93,10 @@ class LogCumSumExp(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, axis: Any = None) -> np.ndarray:
-        x = float_input("LogCumSumExp", x)
-        ctx.shape = x.shape
-        xs, ctx.axis = _scan_axis("LogCumSumExp", x, axis)
+        xs = _scan_input(ctx, "LogCumSumExp", x, axis, floats=True)
         out = np.logaddexp.accumulate(xs, axis=ctx.axis)
         ctx.save_for_backward(xs, out)
-        return out if axis is None else out.reshape(x.shape)
+        return out if axis is None else out.reshape(ctx.shape)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
