@@ -115,6 +115,14 @@ def _running(fn: str, name: str, a: Any, x: np.ndarray, C: int) -> np.ndarray:
     return a
 
 
+def _channels_input(fn: str, x: Any) -> np.ndarray:
+    """x as a float array of at least 2-D, (N, C, *spatial)."""
+    x = np.asarray(v.floating(fn, "x", x))
+    if x.ndim < 2:
+        raise ShapeError(f"{fn}: x must be at least 2-D (N, C, *spatial), got shape {x.shape}")
+    return x
+
+
 class BatchNorm(Function):
     """Per-channel normalisation with batch statistics (training) or running ones (eval):
     x (N, C, *spatial), weight (C,) or None, bias (C,) or None -> x's shape.
@@ -128,10 +136,7 @@ class BatchNorm(Function):
                 running_mean: Any = None, running_var: Any = None, training: bool = True,
                 momentum: float = 0.1, eps: float = 1e-5) -> np.ndarray:
         fn = "BatchNorm"
-        x = np.asarray(v.floating(fn, "x", x))
-        if x.ndim < 2:
-            raise ShapeError(f"{fn}: x must be at least 2-D (N, C, *spatial), got shape "
-                             f"{x.shape}")
+        x = _channels_input(fn, x)
         C = x.shape[1]
         w, b = _affine(fn, x, weight, bias, (C,), "(C,)")
         eps = _eps(fn, eps)
@@ -186,10 +191,7 @@ class GroupNorm(Function):
     def forward(ctx: Context, x: Any, weight: Any = None, bias: Any = None, *,
                 num_groups: int = 1, eps: float = 1e-5) -> np.ndarray:
         fn = "GroupNorm"
-        x = np.asarray(v.floating(fn, "x", x))
-        if x.ndim < 2:
-            raise ShapeError(f"{fn}: x must be at least 2-D (N, C, *spatial), got shape "
-                             f"{x.shape}")
+        x = _channels_input(fn, x)
         N, C = x.shape[:2]
         G = num_groups
         if not isinstance(G, (int, np.integer)) or G <= 0 or C % G:
