@@ -75,11 +75,7 @@ def _check_mask(mask: Any, scores: tuple, dtype: np.dtype) -> np.ndarray:
     elif mask.dtype != np.bool_:
         raise DTypeError(f"{_FN}: attn_mask must be a bool mask (True = attend) or a float "
                          f"additive mask, got dtype {mask.dtype}")
-    try:
-        ok = np.broadcast_shapes(mask.shape, scores) == scores
-    except ValueError:
-        ok = False
-    if not ok:
+    if not v.broadcasts_to(mask.shape, scores):
         raise ShapeError(f"{_FN}: attn_mask must broadcast to the scores' shape (..., L, S) = "
                          f"{scores}, got {mask.shape}")
     return mask

@@ -127,14 +127,8 @@ class HuberLoss(_Difference):
 
 def _weight(fn: str, name: str, w: Any, x: np.ndarray, shape: tuple) -> np.ndarray | None:
     w = _const(fn, name, w, x.dtype)
-    if w is not None:
-        try:
-            ok = np.broadcast_shapes(w.shape, shape) == shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ShapeError(f"{fn}: {name} must broadcast to the loss shape {shape}, got "
-                             f"{w.shape}")
+    if w is not None and not v.broadcasts_to(w.shape, shape):
+        raise ShapeError(f"{fn}: {name} must broadcast to the loss shape {shape}, got {w.shape}")
     return w
 
 

@@ -121,6 +121,14 @@ def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     return g
 
 
+def broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of `shape` broadcasts to exactly `target` (as np.broadcast_to allows)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def alias(fn: str, name: str, value: Any, other: str, other_value: Any, default: Any = None) -> Any:
     """One value from numpy's and torch's spellings of an argument (axis/dim, keepdims/keepdim).
 
