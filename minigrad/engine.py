@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import GradientError, GraphError, ShapeError
-from minigrad.function import _writes, parents, written_since
+from minigrad.function import parents
+from minigrad.versions import any_writes, written_since
 
 
 def backward(root: Any, grad: Any = None, retain_graph: bool = False,
@@ -123,7 +124,7 @@ def _check_usable(ctx: Any) -> None:
                 f"{ctx.fn.__name__}: an array it saved for backward (shape {t.data.shape}) was "
                 f"modified in place after forward (version {version} -> {t._version}); "
                 "gradients would be wrong. Clone it before modifying, or redo the forward.")
-        if _writes and written_since(t.data, ctx._saved_at):
+        if any_writes() and written_since(t.data, ctx._saved_at):
             raise GraphError(
                 f"{ctx.fn.__name__}: an array it saved for backward (shape {t.data.shape}) was "
                 "modified in place after forward through a tensor sharing its memory (a view); "
@@ -210,3 +211,13 @@ def _held_by(ctx: Any, g: np.ndarray) -> bool:
     """Whether `g` is an array the graph still holds (saved for backward, or an input's data)."""
     return (any(g is a for a in ctx._saved)
             or any(g is getattr(x, "data", None) for x in ctx.inputs))
+
+
+def _tensor_backward(self: Any, grad: Any = None, retain_graph: bool = False,
+                     create_graph: bool = False) -> None:
+    """Accumulate d(self)/d(leaf) into every leaf's `.grad` (grad defaults to 1 for scalars)."""
+    backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+
+TENSOR_METHODS = {"backward": _tensor_backward}
+

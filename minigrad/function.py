@@ -9,6 +9,7 @@ import numpy as np
 from minigrad.errors import DTypeError, GraphError
 from minigrad.grad_mode import _state
 from minigrad.tensor import Tensor
+from minigrad.versions import memory_owner, write_count
 
 
 class Context:
@@ -38,12 +39,12 @@ class Context:
         for a in arrays:
             if not isinstance(a, np.ndarray):
                 continue
-            owner = _owner(a)
+            owner = memory_owner(a)
             for t in self.inputs:
-                if isinstance(t, Tensor) and (t.data is a or _owner(t.data) is owner):
+                if isinstance(t, Tensor) and (t.data is a or memory_owner(t.data) is owner):
                     versions.append((t, t._version))
         self._saved_versions = tuple(versions)
-        self._saved_at = _write_count[0]
+        self._saved_at = write_count()
 
     @property
     def saved_tensors(self) -> tuple:
@@ -126,48 +127,12 @@ class _Edge:
         self.shape, self.dtype = t.data.shape, t.data.dtype
 
 
-def _owner(a: np.ndarray) -> Any:
-    """The object that owns `a`'s memory, so a saved view (e.g. `x.reshape(N, -1)`) maps to `x`."""
-    while isinstance(a, np.ndarray) and a.base is not None:
-        a = a.base
-    return a
-
-
-# Buffers edited in place by Tensor methods: id(owner) -> [number of the last edit, weakref].
-# A tensor's own version counter misses edits made through another tensor that views the same
-# memory (y = x.T; x += 1); the engine also compares these numbers with `Context._saved_at`.
-_writes: dict[int, list] = {}
-_write_count = [0]
-
-
-def note_inplace_write(a: np.ndarray) -> None:
-    """Record that `a`'s memory was just edited in place (anything saved from it is stale)."""
-    owner = _owner(a)
-    key = id(owner)
-    _write_count[0] += 1
-    entry = _writes.get(key)
-    if entry is not None:
-        entry[0] = _write_count[0]
-        return
-    try:
-        ref = weakref.ref(owner, lambda r, k=key: _writes.pop(k, None) if _writes.get(
-            k, (0, None))[1] is r else None)
-    except TypeError:  # memory owned by a non-ndarray (bytes, mmap): not tracked
-        return
-    _writes[key] = [_write_count[0], ref]
-
-
-def written_since(a: np.ndarray, count: int) -> bool:
-    """Whether `a`'s memory was edited in place by a Tensor method after write number `count`."""
-    entry = _writes.get(id(_owner(a)))
-    return entry is not None and entry[0] > count
-
-
 def _saved_outputs(saved: tuple, outs: Any) -> tuple:
     """(weakref, version) of each output whose memory was saved (tanh keeps its own output)."""
-    owners = {id(_owner(a)) for a in saved if isinstance(a, np.ndarray)}
+    owners = {id(memory_owner(a)) for a in saved if isinstance(a, np.ndarray)}
     outs = outs if type(outs) is tuple else (outs,)
-    return tuple([(weakref.ref(t), t._version) for t in outs if id(_owner(t.data)) in owners])
+    return tuple([(weakref.ref(t), t._version) for t in outs
+                  if id(memory_owner(t.data)) in owners])
 
 
 def _wrap(out: Any, ctx: Context | None, idx: int, fn: type) -> Tensor:

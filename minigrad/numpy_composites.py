@@ -11,7 +11,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from minigrad.numpy_dispatch import _arrays, _flat, _identity, _ndim, _require, op
+from minigrad.numpy_common import arrays as _arrays
+from minigrad.numpy_common import flat as _flat
+from minigrad.numpy_common import identity as _identity
+from minigrad.numpy_common import ndim as _ndim
+from minigrad.numpy_common import op
+from minigrad.numpy_common import require as _require
 from minigrad.tensor import Tensor
 
 

@@ -16,43 +16,19 @@ from typing import Any, Callable
 import numpy as np
 
 from minigrad.grad_mode import _state
+from minigrad.numpy_common import MissingOp, op
+from minigrad.numpy_common import Unsupported as _Unsupported
+from minigrad.numpy_common import arrays as _arrays
+from minigrad.numpy_common import flat as _flat
+from minigrad.numpy_common import identity as _identity
+from minigrad.numpy_common import ndim as _ndim
+from minigrad.numpy_common import require as _require
+from minigrad.numpy_composites import COMPOSITES
+from minigrad.numpy_linalg import LINALG
 from minigrad.tensor import Tensor
 
 
-class MissingOp(NotImplementedError):
-    """minigrad.functional has no function of that name (yet)."""
-
-
-class _Unsupported(Exception):
-    """An argument the minigrad op does not take (e.g. np.round with decimals=2)."""
-
-
-def functional_op(name: str) -> Callable:
-    """`minigrad.functional.<name>`, looked up now; MissingOp if there is none."""
-    import minigrad.functional as F
-
-    fn = getattr(F, name, None)
-    if fn is None:
-        raise MissingOp(f"minigrad.functional has no {name!r}")
-    return fn
-
-
-op = functional_op
-
 # ----- array functions: numpy's signature (leading arguments in numpy's order) -> minigrad op ---
-def _ndim(a: Any) -> int:
-    return a.data.ndim if isinstance(a, Tensor) else np.ndim(a)
-
-
-def _flat(a: Any) -> Any:
-    return a if _ndim(a) == 1 else op("reshape")(a, (-1,))
-
-
-def _require(ok: bool, what: str) -> None:
-    if not ok:
-        raise _Unsupported(what)
-
-
 def _reduction(name: str) -> Callable:
     return lambda a, axis=None, *, keepdims=False: op(name)(a, axis=axis, keepdims=keepdims)
 
@@ -127,10 +103,6 @@ def _round(a: Any, decimals: int = 0) -> Any:
 
 def _copy(a: Any, order: str = "K") -> Any:
     return a.clone() if isinstance(a, Tensor) else np.copy(a, order=order)
-
-
-def _identity(x: Any) -> Any:  # np.real / np.conj / np.real_if_close of a real (non-complex) input
-    return x
 
 
 def _sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *,
@@ -301,29 +273,29 @@ def _needs_graph(obj: Any) -> bool:
     return False
 
 
-def _arrays(obj: Any) -> Any:
-    """`obj` with every Tensor (also inside lists, tuples and dicts) replaced by its array."""
-    if isinstance(obj, Tensor):
-        return obj.data
-    if isinstance(obj, list):
-        return [_arrays(o) for o in obj]
-    if isinstance(obj, tuple):
-        return tuple(_arrays(o) for o in obj)
-    if isinstance(obj, dict):
-        return {k: _arrays(v) for k, v in obj.items()}
-    return obj
-
-
 def _foreign(x: Any) -> bool:
     """Another library's array that overrides ufuncs itself (numpy then asks it next)."""
     return (hasattr(type(x), "__array_ufunc__")
             and not isinstance(x, (Tensor, np.ndarray, np.generic)))
 
 
-# numpy-only composites and np.linalg's conventions live next door (they import the helpers above)
-from minigrad.numpy_composites import COMPOSITES  # noqa: E402
-from minigrad.numpy_linalg import LINALG  # noqa: E402
-
+# numpy-only composites and np.linalg's conventions live next door
 FUNCTIONS.update(COMPOSITES)
 FUNCTIONS.update(LINALG)
 _SIGNATURES = {f: inspect.signature(adapter) for f, adapter in FUNCTIONS.items()}
+
+
+def _tensor_array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any,
+                        **kwargs: Any) -> Any:
+    """`np.exp(t)`, `ndarray + t` ... run minigrad Functions."""
+    return array_ufunc(ufunc, method, inputs, kwargs)
+
+
+def _tensor_array_function(self: Tensor, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+    """`np.sum(t)`, `np.concatenate([t, u])` ... run minigrad Functions."""
+    return array_function(func, types, args, kwargs)
+
+
+TENSOR_METHODS = {"__array_ufunc__": _tensor_array_ufunc,
+                  "__array_function__": _tensor_array_function}
+

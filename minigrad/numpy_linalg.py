@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.numpy_dispatch import _arrays, _require, op
+from minigrad.numpy_common import arrays as _arrays
+from minigrad.numpy_common import op
+from minigrad.numpy_common import require as _require
 
 try:  # numpy >= 2 returns named tuples
     from numpy.linalg._linalg import EighResult, SlogdetResult, SVDResult

@@ -7,6 +7,7 @@ import numpy as np
 
 from minigrad.errors import DTypeError, GraphError, ShapeError
 from minigrad.grad_mode import _state
+from minigrad.versions import note_inplace_write
 
 
 class Tensor:
@@ -110,43 +111,8 @@ class Tensor:
         a = self.data if dtype is None else self.data.astype(dtype, copy=False)
         return a.copy() if copy and a is self.data else a
 
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """`np.exp(t)`, `ndarray + t` ... run minigrad Functions (see minigrad.numpy_dispatch)."""
-        return _dispatch.array_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        """`np.sum(t)`, `np.concatenate([t, u])` ... run minigrad Functions (numpy_dispatch)."""
-        return _dispatch.array_function(func, types, args, kwargs)
-
-    # ----- differentiable copies and casts ---------------------------------------------------
-    def to(self, dtype: Any) -> Tensor:
-        """This tensor cast to `dtype` through the graph (itself if it already has it)."""
-        dtype = np.dtype(dtype)
-        return self if dtype == self.data.dtype else _dispatch.functional_op("cast")(self, dtype)
-
-    def double(self) -> Tensor:
-        """`to(float64)`."""
-        return self.to(np.float64)
-
-    def float(self) -> Tensor:  # noqa: A003
-        """`to(float32)`."""
-        return self.to(np.float32)
-
-    def half(self) -> Tensor:
-        """`to(float16)`."""
-        return self.to(np.float16)
-
-    def clone(self) -> Tensor:
-        """A copy of the data that stays in the graph (gradients flow back to this tensor)."""
-        return _dispatch.functional_op("cast")(self, self.data.dtype)
-
     # ----- autograd ----------------------------------------------------------------------
-    def backward(self, grad: Any = None, retain_graph: bool = False,
-                 create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (grad defaults to 1 for scalars)."""
-        from minigrad.engine import backward
-
-        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+    # backward(grad=None, retain_graph=False) comes from minigrad.engine's TENSOR_METHODS.
 
     def detach(self) -> Tensor:
         """A tensor sharing this data, cut from the graph."""
@@ -191,83 +157,7 @@ class Tensor:
     def _bump(self) -> None:
         """Count an in-place edit of `.data` (on this tensor and on its memory, for views)."""
         self._version += 1
-        _function.note_inplace_write(self.data)
-
-    def _records(self, op: str, other: Any) -> bool:
-        """Whether `op` in place must be recorded; a leaf that requires grad is refused."""
-        if not _state.enabled:
-            return False
-        if self.requires_grad:
-            if self._ctx is None or any(
-                    isinstance(t, Tensor) and t.requires_grad
-                    and np.may_share_memory(t.data, self.data) for t in self._ctx.inputs):
-                raise GraphError(f"{op}: in-place operation on a leaf tensor that requires grad "
-                                 "(or a view of one) while recording; write it out of place "
-                                 "(x = x + y) or under no_grad()")
-            return True
-        return isinstance(other, Tensor) and other.requires_grad
-
-    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        """self += alpha * other, in place."""
-        if self._records("add_", other):
-            return self._record("add", other if alpha == 1.0 else (
-                other * alpha if isinstance(other, Tensor) else alpha * np.asarray(other)))
-        o = _raw(other)
-        self.data += o if alpha == 1.0 else alpha * o
-        self._bump()
-        return self
-
-    def sub_(self, other: Any) -> Tensor:
-        """self -= other, in place."""
-        if self._records("sub_", other):
-            return self._record("sub", other)
-        self.data -= _raw(other)
-        self._bump()
-        return self
-
-    def mul_(self, other: Any) -> Tensor:
-        """self *= other, in place."""
-        if self._records("mul_", other):
-            return self._record("mul", other)
-        self.data *= _raw(other)
-        self._bump()
-        return self
-
-    def div_(self, other: Any) -> Tensor:
-        """self /= other, in place."""
-        if self._records("div_", other):
-            return self._record("div", other)
-        self.data /= _raw(other)
-        self._bump()
-        return self
-
-    def _record(self, fn: str, other: Any) -> Tensor:
-        """self = fn(self, other) recorded in the graph, written into self's buffer."""
-        old = _snapshot(self)  # the old value for the new node, never overwritten
-        if other is self:
-            other = old
-        elif isinstance(other, (Tensor, np.ndarray)) and np.may_share_memory(_raw(other),
-                                                                            self.data):
-            other = _snapshot(other) if isinstance(other, Tensor) else other.copy()
-        out = _dispatch.functional_op(fn)(old, other)
-        if out.data.shape != self.data.shape:
-            raise ShapeError(f"{fn}_: the result of shape {out.data.shape} does not fit in place "
-                             f"into a tensor of shape {self.data.shape}")
-        if out.data.dtype != self.data.dtype:
-            if self.data.dtype.kind != "f":
-                raise DTypeError(f"{fn}_: the result of dtype {out.data.dtype} can't be written "
-                                 f"in place into a tensor of dtype {self.data.dtype}")
-            out = _dispatch.functional_op("cast")(out, self.data.dtype)
-        retained = self._ctx is not None and self._ctx._retained and (
-            self._ctx._retained.get(self._out_idx) is self)
-        if retained:
-            del self._ctx._retained[self._out_idx]
-        self.data[...] = out.data
-        self._bump()
-        self._ctx, self._out_idx, self.requires_grad = out._ctx, out._out_idx, True
-        if retained:
-            self.retain_grad()
-        return self
+        note_inplace_write(self.data)
 
     def copy_(self, other: Any) -> Tensor:
         """Overwrite the values with `other`'s (broadcast), in place."""
@@ -285,11 +175,6 @@ class Tensor:
         self._inplace("__setitem__")
         self.data[_raw(index)] = _raw(value)
 
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
-
     # Differentiable operators and methods (+, *, @, [], .sum(), .exp(), ...) are bound from the
     # families' TENSOR_METHODS tables when minigrad.functional is imported (see its __init__).
 
@@ -303,17 +188,6 @@ class Tensor:
     itemsize = property(lambda self: self.data.itemsize, doc="Bytes per element.")
     real = property(lambda self: self, doc="The real part of a real tensor: itself.")
 
-    @property
-    def mT(self) -> Tensor:  # noqa: N802  (numpy's and torch's name)
-        """The batch of matrices transposed: the last two axes swapped (at least 2-D)."""
-        if self.data.ndim < 2:
-            raise ShapeError(f"mT: the tensor must be at least 2-D, got shape {self.shape}")
-        return _dispatch.functional_op("swapaxes")(self, -1, -2)
-
-    def copy(self) -> Tensor:
-        """A copy in the graph (ndarray.copy; the same as clone())."""
-        return self.clone()
-
     def conjugate(self) -> Tensor:
         """The complex conjugate of a real tensor: itself (ndarray.conjugate; see conj)."""
         return self
@@ -324,14 +198,21 @@ def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-def _snapshot(t: Tensor) -> Tensor:
-    """A tensor at `t`'s place in the graph holding a private copy of its current values."""
-    s = Tensor.__new__(Tensor)
-    s.data, s.grad, s.requires_grad, s._ctx, s._out_idx, s._version, s.name = (
-        t.data.copy(), None, t.requires_grad, t._ctx, t._out_idx, 0, None)
-    return s
+_BOUND: dict[str, str] = {}  # method name -> the module whose table bound it
 
 
-# These two import Tensor, defined above.
-from minigrad import function as _function  # noqa: E402
-from minigrad import numpy_dispatch as _dispatch  # noqa: E402
+def bind_methods(owner: str, table: dict) -> None:
+    """Set `table`'s methods on Tensor (called once per table when minigrad is imported).
+
+    The ops, the engine's `backward` and numpy's protocols live above this module and attach
+    themselves here, so tensor.py imports none of them. A name bound twice, or one that
+    Tensor defines itself, is a bug and raises.
+    """
+    for name, fn in table.items():
+        if name in _BOUND and _BOUND[name] != owner:
+            raise RuntimeError(f"Tensor.{name} is bound by both {_BOUND[name]} and {owner}")
+        if name not in _BOUND and name in Tensor.__dict__:
+            raise RuntimeError(f"Tensor.{name} is defined in tensor.py; {owner} may not rebind it")
+        _BOUND[name] = owner
+        setattr(Tensor, name, fn)
+

@@ -19,6 +19,7 @@ import minigrad.functional.linalg as _linalg
 import minigrad.functional.linear as _linear
 import minigrad.functional.loss as _loss
 import minigrad.functional.loss_pointwise as _loss_pointwise
+import minigrad.functional.methods as _methods
 import minigrad.functional.moments as _moments
 import minigrad.functional.norm as _norm
 import minigrad.functional.pointwise as _pointwise
@@ -62,7 +63,7 @@ from minigrad.functional.softmax import *
 from minigrad.functional.sort import *
 from minigrad.functional.special import *
 from minigrad.functional.unary import *
-from minigrad.tensor import Tensor
+from minigrad.tensor import bind_methods
 
 FAMILIES = (_elementwise, _unary, _activation, _reduce, _shape, _index, _join, _linear, _linalg,
             _sort, _conv, _pool, _norm, _dropout, _attention, _loss, _embedding, _recurrent,
@@ -72,16 +73,5 @@ FAMILIES = (_elementwise, _unary, _activation, _reduce, _shape, _index, _join, _
 __all__ = [name for family in FAMILIES for name in family.__all__]
 
 
-def _bind_tensor_methods() -> None:
-    """Set every family's TENSOR_METHODS on Tensor; a name bound twice is a bug."""
-    seen: dict[str, str] = {}
-    for family in FAMILIES:
-        for name, fn in family.TENSOR_METHODS.items():
-            if name in seen:
-                raise RuntimeError(f"Tensor.{name} is bound by both {seen[name]} and "
-                                   f"{family.__name__}")
-            seen[name] = family.__name__
-            setattr(Tensor, name, fn)
-
-
-_bind_tensor_methods()
+for _family in (*FAMILIES, _methods):
+    bind_methods(_family.__name__, _family.TENSOR_METHODS)

@@ -184,6 +184,17 @@ class FloorDivide(_BinaryOp):
         return zeros, zeros
 
 
+def _trunc_divide(a: Any, b: Any) -> np.ndarray:
+    return np.trunc(np.true_divide(a, b))
+
+
+class _TruncDivide(FloorDivide):
+    """trunc(a / b) for the float path of idiv / div(rounding_mode='trunc'); zero gradients
+    as FloorDivide (torch's rounded divisions have zero derivatives)."""
+
+    op = staticmethod(_trunc_divide)
+
+
 class Atan2(_BinaryOp):
     """atan2(a, b), the angle of the point (b, a) in [-pi, pi]; grads dout b / (a^2 + b^2) and
     -dout a / (a^2 + b^2), 0 at the origin. a, b broadcast to the output shape."""
@@ -342,8 +353,7 @@ def idiv(a: Any, b: Any) -> Any:
         q = _binary("idiv", np.floor_divide, ra, rb)
         inexact = (q * rb != ra) & ((np.asarray(ra) < 0) != (np.asarray(rb) < 0))
         return Tensor(q + inexact.astype(np.asarray(q).dtype))
-    from minigrad.functional.unary import Trunc  # unary imports this module
-    return Trunc.apply(Div.apply(a, b))
+    return _TruncDivide.apply(Div.apply(a, b), 1)  # trunc(a / b), Div's dtype rules
 
 
 def cast(x: Any, dtype: Any) -> Any:
