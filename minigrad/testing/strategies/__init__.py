@@ -126,12 +126,16 @@ def cast_inputs(draw: Callable) -> tuple:
     return (x,), {"dtype": draw(st.sampled_from([np.float64, _wide_float()]))}
 
 
+def axis_or_axes(ndim: int) -> SearchStrategy:
+    """An `axis` argument: None, one axis (negative too) or a tuple of distinct axes."""
+    return st.one_of(st.none(), st.integers(-ndim, ndim - 1),
+                     st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim,
+                              unique=True).map(tuple))
+
+
 @st.composite
 def _axis_kwargs(draw: Callable, ndim: int) -> dict:
-    axis = draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1),
-                          st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim,
-                                   unique=True).map(tuple)))
-    return {"axis": axis, "keepdims": draw(st.booleans())}
+    return {"axis": draw(axis_or_axes(ndim)), "keepdims": draw(st.booleans())}
 
 
 @st.composite

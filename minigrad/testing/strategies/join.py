@@ -6,7 +6,7 @@ from typing import Callable
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from minigrad.testing.strategies import float_arrays, shapes
+from minigrad.testing.strategies import axis_or_axes, float_arrays, shapes
 
 
 @st.composite
@@ -42,10 +42,7 @@ def pad_inputs(draw: Callable) -> tuple:
 def flip_inputs(draw: Callable) -> tuple:
     """x and axis: None, an int or a tuple of distinct axes."""
     x = draw(float_arrays(shapes()))
-    axis = draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1),
-                          st.lists(st.integers(0, x.ndim - 1), min_size=1, max_size=x.ndim,
-                                   unique=True).map(tuple)))
-    return (x,), {"axis": axis}
+    return (x,), {"axis": draw(axis_or_axes(x.ndim))}
 
 
 @st.composite

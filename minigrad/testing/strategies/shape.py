@@ -6,7 +6,7 @@ from typing import Callable
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from minigrad.testing.strategies import float_arrays, shapes
+from minigrad.testing.strategies import axis_or_axes, float_arrays, shapes
 
 
 def _axis(ndim: int) -> SearchStrategy:
@@ -37,10 +37,7 @@ def squeeze_inputs(draw: Callable) -> tuple:
     """x with some sides of 1, and axis None, an int or a tuple (sides != 1 included)."""
     x = draw(float_arrays(shapes(max_dims=4, max_side=3).map(
         lambda s: tuple(1 if v == 3 else v for v in s))))
-    axis = draw(st.one_of(st.none(), _axis(x.ndim),
-                          st.lists(st.integers(0, x.ndim - 1), min_size=1, max_size=x.ndim,
-                                   unique=True).map(tuple)))
-    return (x,), {"axis": axis}
+    return (x,), {"axis": draw(axis_or_axes(x.ndim))}
 
 
 @st.composite
