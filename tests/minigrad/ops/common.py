@@ -54,6 +54,15 @@ def check_float32(fn: type, arrays: tuple, diff: tuple, **kwargs: Any) -> None:
         assert inputs[i].grad.shape == arrays[i].shape, (fn.__name__, i)
 
 
+def value_and_grad(fn: Any, x: np.ndarray, *args: Any, seed: int = 3, **kwargs: Any) -> tuple:
+    """(fn(x) values, d sum(g * fn(x)) / dx, g) for a fixed standard-normal upstream g."""
+    t = Tensor(x, requires_grad=True)
+    out = fn(t, *args, **kwargs)
+    g = np.random.default_rng(seed).standard_normal(out.shape)
+    out.backward(g)
+    return out.data, t.grad, g
+
+
 def check_named_error(fn: str, thunk: Any, error: type, parts: list) -> None:
     """`thunk()` raises exactly `error`, its message starts with 'fn: ' and has every part."""
     with pytest.raises(error) as info:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 import minigrad.functional as F
 from minigrad import Tensor
 from minigrad.errors import DTypeError, RangeError
-from tests.minigrad.ops.common import check_float32, f32, r
+from tests.minigrad.ops.common import check_float32, f32, r, value_and_grad
 
 POINTWISE = ["Softplus", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "QuickGELU", "Mish",
              "Hardtanh", "ReLU6", "Hardswish", "Hardsigmoid", "Softsign", "LogSigmoid"]
@@ -64,13 +65,7 @@ def test_unknown_constant_is_a_type_error():
 
 
 # ----- values and gradients against formulas ---------------------------------------------------
-def _grad(fn, x, **kwargs):
-    """(value, d sum(g * fn(x)) / dx) with a fixed upstream g."""
-    t = Tensor(x, requires_grad=True)
-    out = fn(t, **kwargs)
-    g = np.random.default_rng(5).standard_normal(out.shape)
-    out.backward(g)
-    return out.data, t.grad, g
+_grad = partial(value_and_grad, seed=5)  # (value, d sum(g * fn(x)) / dx, g)
 
 
 X = np.linspace(-4.0, 4.0, 41) + 0.013  # no exact kink (0, +-3, +-1) on the grid

@@ -10,7 +10,7 @@ import pytest
 import minigrad.functional as F
 from minigrad import Tensor
 from minigrad.errors import DTypeError, IndexRangeError
-from tests.minigrad.ops.common import check_float32, f32, r
+from tests.minigrad.ops.common import check_float32, f32, r, value_and_grad
 
 F32_CASES = {
     "Var": lambda: (F.Var, (f32(3, 4),), (0,)),
@@ -24,14 +24,6 @@ ERROR_CASES = [
      ["correction", "number", "str"]),
     ("Std", "bool x", lambda: F.std(np.ones(3, bool)), DTypeError, ["x", "float", "bool"]),
 ]
-
-
-def _grad(fn, x, *args, **kwargs):  # (value, d sum(g * fn(x)) / dx, g)
-    t = Tensor(x, requires_grad=True)
-    out = fn(t, *args, **kwargs)
-    g = np.random.default_rng(3).standard_normal(out.shape)
-    out.backward(g)
-    return out.data, t.grad, g
 
 
 @pytest.mark.parametrize("fn", [F.Var, F.Std])
@@ -53,9 +45,9 @@ def test_var_std_corrections_and_gradients():
     np.testing.assert_allclose(F.var(x).data, np.var(x, ddof=1), rtol=1e-14)
     assert F.std(x, axis=0, keepdim=True).shape == (1, 5)
     mean = x.mean(axis=1, keepdims=True)
-    _, dx, g = _grad(F.var, x, 1)
+    _, dx, g = value_and_grad(F.var, x, 1)
     np.testing.assert_allclose(dx, g[:, None] * 2 * (x - mean) / (n - 1), rtol=1e-13)
-    val, dx, g = _grad(F.std, x, 1, correction=0)
+    val, dx, g = value_and_grad(F.std, x, 1, correction=0)
     np.testing.assert_allclose(dx, g[:, None] * (x - mean) / (n * val[:, None]), rtol=1e-13)
     with pytest.raises(TypeError, match="one of correction, unbiased or ddof"):
         F.var(x, correction=1, ddof=0)
@@ -64,7 +56,7 @@ def test_var_std_corrections_and_gradients():
 def test_std_of_a_constant_has_zero_gradient_not_nan():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        val, dx, _ = _grad(F.std, np.full((2, 3), 1.5), 1)
+        val, dx, _ = value_and_grad(F.std, np.full((2, 3), 1.5), 1)
     assert val.tolist() == [0.0, 0.0] and dx.tolist() == [[0.0] * 3] * 2
 
 
@@ -75,33 +67,33 @@ def test_too_few_elements_give_inf_or_nan_as_torch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         # an axis given: 2 g (x - mean) / (n - correction), +inf when n == correction
-        val, dx, g = _grad(F.var, x, 1, correction=3)
+        val, dx, g = value_and_grad(F.var, x, 1, correction=3)
         assert val.tolist() == [np.inf]
         np.testing.assert_array_equal(dx, np.inf * np.sign(d) * np.sign(g[0]))
-        val, dx, g = _grad(F.var, x, 1, correction=5)
+        val, dx, g = value_and_grad(F.var, x, 1, correction=5)
         assert val.tolist() == [np.inf]  # divisor max(n - correction, 0) = 0
         np.testing.assert_allclose(dx, g[0] * 2 * d / (3 - 5), rtol=1e-15)
-        val, dx, _ = _grad(F.std, x, 1, correction=5)  # g / (2 std) = 0, then as var
+        val, dx, _ = value_and_grad(F.std, x, 1, correction=5)  # g / (2 std) = 0, then as var
         assert val.tolist() == [np.inf] and (dx == 0).all()
-        val, dx, _ = _grad(F.std, x, 1, correction=3)  # 0 * inf
+        val, dx, _ = value_and_grad(F.std, x, 1, correction=3)  # 0 * inf
         assert np.isnan(dx).all()
         # no axis: g * (NaN where x == mean, else +inf)
-        _, dx, g = _grad(F.var, x, correction=5)
+        _, dx, g = value_and_grad(F.var, x, correction=5)
         np.testing.assert_array_equal(dx, np.full((1, 3), np.inf) * np.sign(g))
-        _, dx, _ = _grad(F.var, np.array([[1.0, 2.0, 3.0]]), correction=3)
+        _, dx, _ = value_and_grad(F.var, np.array([[1.0, 2.0, 3.0]]), correction=3)
         assert np.isnan(dx[0, 1]) and np.isinf(dx[0, [0, 2]]).all()
-        _, dx, _ = _grad(F.std, x, correction=5)
+        _, dx, _ = value_and_grad(F.std, x, correction=5)
         assert np.isnan(dx).all()
         # one element per reduction: 0 / 0 = NaN with the default correction
-        val, dx, _ = _grad(F.var, r(2, 1, 3), 1)
+        val, dx, _ = value_and_grad(F.var, r(2, 1, 3), 1)
         assert np.isnan(val).all() and np.isnan(dx).all()
-        val, dx, _ = _grad(F.var, r(2, 1, 3), 1, correction=5)  # 2 g 0 / (1 - 5) = -0
+        val, dx, _ = value_and_grad(F.var, r(2, 1, 3), 1, correction=5)  # 2 g 0 / (1 - 5) = -0
         assert np.isnan(val).all() and (dx == 0).all()
-        val, dx, _ = _grad(F.std, r(2, 1, 3), 1, correction=0)
+        val, dx, _ = value_and_grad(F.std, r(2, 1, 3), 1, correction=0)
         assert (val == 0).all() and (dx == 0).all()
-        val, dx, _ = _grad(F.var, np.array(2.0), correction=1)  # 0-d
+        val, dx, _ = value_and_grad(F.var, np.array(2.0), correction=1)  # 0-d
         assert np.isnan(val) and np.isnan(dx)
-        val, dx, _ = _grad(F.std, np.array(2.0), 0, correction=0)
+        val, dx, _ = value_and_grad(F.std, np.array(2.0), 0, correction=0)
         assert val == 0 and dx == 0
 
 
@@ -111,7 +103,7 @@ def test_empty_reductions_are_nan():
         warnings.simplefilter("error")
         for fn in (F.var, F.std):
             for c in (0, 1, 5):
-                val, dx, _ = _grad(fn, x, (1, 3), correction=c)
+                val, dx, _ = value_and_grad(fn, x, (1, 3), correction=c)
                 assert val.shape == (1, 3, 5) and np.isnan(val).all() and dx.shape == x.shape
         s, m = F.std_mean(x, axis=(1, 3))
         assert np.isnan(s.data).all() and np.isnan(m.data).all()

@@ -19,7 +19,7 @@ from minigrad.errors import (
     ShapeError,
     UnknownDTypeError,
 )
-from tests.minigrad.ops.common import check_float32, f32, r
+from tests.minigrad.ops.common import check_float32, f32, r, value_and_grad
 
 F32_CASES = {
     "Min": lambda: (F.Min, (f32(3, 4),), (0,)),
@@ -83,14 +83,6 @@ def test_dtype_float64_of_float32_x_gives_a_float32_gradient(fn):
     assert t.grad.dtype == np.float32 and t.grad.shape == (3, 4)
 
 
-def _grad(fn, x, *args, **kwargs):  # (value, d sum(g * fn(x)) / dx, g)
-    t = Tensor(x, requires_grad=True)
-    out = fn(t, *args, **kwargs)
-    g = np.random.default_rng(3).standard_normal(out.shape)
-    out.backward(g)
-    return out.data, t.grad, g
-
-
 # ----- torch and numpy spellings ---------------------------------------------------------------
 @pytest.mark.parametrize("name, ref", [("sum", np.sum), ("mean", np.mean), ("max", np.max),
                                        ("min", np.min), ("amax", np.max), ("amin", np.min),
@@ -115,7 +107,7 @@ def test_max_and_min_return_values_only_and_ties_share_the_gradient():
     x = np.array([[1.0, -3.0, -3.0, 2.0], [5.0, 5.0, 5.0, -1.0]])
     out = Tensor(x).max(dim=1)
     assert isinstance(out, Tensor) and out.data.tolist() == [2.0, 5.0]
-    val, dx, g = _grad(F.min, x, axis=1)
+    val, dx, g = value_and_grad(F.min, x, axis=1)
     np.testing.assert_array_equal(val, [-3.0, -1.0])
     np.testing.assert_allclose(dx, [[0, g[0] / 2, g[0] / 2, 0], [0, 0, 0, g[1]]])
     assert F.amin is F.min and F.amax is F.max
@@ -142,17 +134,17 @@ def test_prod_gradient_with_one_and_several_zeros():
                   [0.0, 0.0, 0.0, 0.0]])  # all zeros
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        val, dx, g = _grad(F.prod, x, axis=1)
+        val, dx, g = value_and_grad(F.prod, x, axis=1)
     np.testing.assert_allclose(val, [-4.5, 0, 0, 0])
     assert np.isfinite(dx).all()
     np.testing.assert_allclose(dx, _prod_grad_by_definition(x, g, 1), rtol=1e-15)
     assert dx[1].tolist() == [0.0, g[1] * 2.25, 0.0, 0.0]
     assert (dx[2:] == 0).all()
     x3 = np.where(np.abs(r(3, 4, 2)) < 0.4, 0.0, r(3, 4, 2))
-    val, dx, g = _grad(F.prod, x3, axis=1)
+    val, dx, g = value_and_grad(F.prod, x3, axis=1)
     np.testing.assert_allclose(val, np.prod(x3, axis=1))
     np.testing.assert_allclose(dx, _prod_grad_by_definition(x3, g, 1), rtol=1e-14, atol=1e-300)
-    val, dx, _ = _grad(F.prod, x3, keepdims=True)  # over everything; several zeros
+    val, dx, _ = value_and_grad(F.prod, x3, keepdims=True)  # over everything; several zeros
     assert val.shape == (1, 1, 1) and (dx == 0).all()
     assert F.prod(np.arange(1, 5)).data == 24 and F.prod(np.arange(1, 5)).dtype == np.int64
 
@@ -160,14 +152,14 @@ def test_prod_gradient_with_one_and_several_zeros():
 # ----- logsumexp ---------------------------------------------------------------------------
 def test_logsumexp_values_gradient_and_huge_scores():
     x = r(3, 4)
-    val, dx, g = _grad(F.logsumexp, x, 1)
+    val, dx, g = value_and_grad(F.logsumexp, x, 1)
     np.testing.assert_allclose(val, np.log(np.exp(x).sum(axis=1)), rtol=1e-14)
     p = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(dx, g[:, None] * p, rtol=1e-13)
     huge = np.array([[1e4, 1e4 - math.log(3)], [-np.inf, -np.inf]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        val, dx, _ = _grad(F.logsumexp, huge, dim=1)
+        val, dx, _ = value_and_grad(F.logsumexp, huge, dim=1)
     np.testing.assert_allclose(val, [1e4 + math.log(4 / 3), -np.inf], rtol=1e-15)
     assert np.isfinite(dx).all() and dx[1].tolist() == [0.0, 0.0]
     np.testing.assert_allclose(F.logsumexp(x).data, np.log(np.exp(x).sum()), rtol=1e-14)
@@ -273,12 +265,12 @@ def test_torch_dtypes_are_read_by_name():
 
 def test_nansum_and_nanmean_skip_nans_and_give_them_no_gradient():
     x = np.array([[1.5, np.nan, -2.0], [np.nan, np.nan, np.nan], [0.5, 2.0, 4.0]])
-    val, dx, g = _grad(F.nansum, x, 1)
+    val, dx, g = value_and_grad(F.nansum, x, 1)
     np.testing.assert_array_equal(val, [-0.5, 0.0, 6.5])
     np.testing.assert_array_equal(dx, np.where(np.isnan(x), 0.0, g[:, None]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        val, dx, g = _grad(F.nanmean, x, dim=1)
+        val, dx, g = value_and_grad(F.nanmean, x, dim=1)
     np.testing.assert_array_equal(val[[0, 2]], [-0.25, 6.5 / 3])
     assert np.isnan(val[1])
     np.testing.assert_allclose(dx[[0, 2]], np.where(np.isnan(x[[0, 2]]), 0.0,

@@ -12,7 +12,7 @@ import pytest
 import minigrad.functional as F
 from minigrad import Tensor
 from minigrad.errors import DTypeError, IndexRangeError
-from tests.minigrad.ops.common import check_float32, f32, r
+from tests.minigrad.ops.common import check_float32, f32, r, value_and_grad
 
 F32_CASES = {
     "CumSum": lambda: (F.CumSum, (f32(3, 4),), (0,)),
@@ -34,14 +34,6 @@ ERROR_CASES = [
 ]
 
 
-def _grad(fn, x, *args, **kwargs):  # (value, d sum(g * fn(x)) / dx, g)
-    t = Tensor(x, requires_grad=True)
-    out = fn(t, *args, **kwargs)
-    g = np.random.default_rng(3).standard_normal(out.shape)
-    out.backward(g)
-    return out.data, t.grad, g
-
-
 @pytest.mark.parametrize("fn", [F.CumSum, F.CumProd, F.LogCumSumExp])
 def test_float32_along_each_axis(fn):
     for axis in (0, -1):
@@ -50,10 +42,10 @@ def test_float32_along_each_axis(fn):
 
 def test_cumsum_axis_none_flattens_and_reverse_cumsum_gradient():
     x = r(2, 3)
-    val, dx, g = _grad(F.cumsum, x, 1)
+    val, dx, g = value_and_grad(F.cumsum, x, 1)
     np.testing.assert_allclose(val, np.cumsum(x, axis=1), rtol=1e-15)
     np.testing.assert_allclose(dx, np.cumsum(g[:, ::-1], axis=1)[:, ::-1], rtol=1e-15)
-    val, dx, g = _grad(F.cumsum, x)
+    val, dx, g = value_and_grad(F.cumsum, x)
     assert val.shape == (6,)
     np.testing.assert_allclose(val, np.cumsum(x), rtol=1e-15)
     np.testing.assert_allclose(dx, np.cumsum(g[::-1])[::-1].reshape(2, 3), rtol=1e-15)
@@ -63,7 +55,7 @@ def test_cumsum_axis_none_flattens_and_reverse_cumsum_gradient():
 
 def test_cumprod_gradient_with_zeros_against_the_definition():
     x = np.array([[1.5, 0.0, -2.0, 0.5, 0.0, 3.0], [0.5, 2.0, -1.0, 1.5, 0.5, 2.0]])
-    val, dx, g = _grad(F.cumprod, x, dim=1)
+    val, dx, g = value_and_grad(F.cumprod, x, dim=1)
     np.testing.assert_allclose(val, np.cumprod(x, axis=1))
     expected = np.zeros_like(x)
     for row, k, j in itertools.product(range(2), range(6), range(6)):
@@ -88,14 +80,14 @@ def test_int_bool_dtype_and_empty_scans():
     assert t.grad.dtype == np.float32 and t.grad.tolist() == [[3, 2, 1], [3, 2, 1]]
     for fn in (F.cumsum, F.cumprod, F.logcumsumexp):
         for shape, axis in [((2, 0, 4), 1), ((0, 3), 0), ((2, 3, 0), 2)]:
-            val, dx, _ = _grad(fn, r(*shape), axis)
+            val, dx, _ = value_and_grad(fn, r(*shape), axis)
             assert val.shape == shape and dx.shape == shape, (fn.__name__, shape)
         assert fn(np.array(1.5), 0).shape == () and fn(np.array(1.5), -1).shape == ()
 
 
 def test_logcumsumexp_is_stable_and_matches_the_exact_sums():
     x = r(3, 5)
-    val, dx, g = _grad(F.logcumsumexp, x, 1)
+    val, dx, g = value_and_grad(F.logcumsumexp, x, 1)
     e = np.exp(x)
     np.testing.assert_allclose(val, np.log(np.cumsum(e, axis=1)), rtol=1e-14)
     # dx_i = sum_{j >= i} g_j exp(x_i) / sum_{k <= j} exp(x_k)
@@ -103,10 +95,10 @@ def test_logcumsumexp_is_stable_and_matches_the_exact_sums():
     np.testing.assert_allclose(dx, expected, rtol=1e-12)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        val, dx, _ = _grad(F.logcumsumexp, np.array([0.0, 100.0]), dim=0)
+        val, dx, _ = value_and_grad(F.logcumsumexp, np.array([0.0, 100.0]), dim=0)
         np.testing.assert_allclose(val, [0.0, 100 + math.log1p(math.exp(-100))], rtol=1e-15)
         wide = np.array([-1000.0, 0.0, 1000.0, -1000.0])
-        val, dx, g = _grad(F.logcumsumexp, wide)
+        val, dx, g = value_and_grad(F.logcumsumexp, wide)
     np.testing.assert_allclose(val, [-1000.0, 0.0, 1000.0, 1000.0], rtol=1e-15)
     # exp(x_i - out_j) is 1 or 0 here; the log-space sums of g cost ~1000 eps relative
     np.testing.assert_allclose(dx, [g[0], g[1], g[2] + g[3], 0.0], rtol=1e-12, atol=1e-300)

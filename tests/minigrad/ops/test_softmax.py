@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import pytest
 import minigrad.functional as F
 from minigrad import Tensor
 from minigrad.errors import DTypeError, IndexRangeError, ShapeError, UnknownDTypeError
-from tests.minigrad.ops.common import check_float32, f32, r
+from tests.minigrad.ops.common import check_float32, f32, r, value_and_grad
 
 F32_CASES = {
     "Softmax": lambda: (F.Softmax, (f32(3, 4),), (0,)),
@@ -46,13 +47,7 @@ def test_float32_kept_with_numpy_constants(fn, kwargs):
     check_float32(fn, (f32(3, 4),), (0,), **kwargs)
 
 
-def _grad(fn, x, **kwargs):
-    """(value, d sum(g * fn(x)) / dx) with a fixed upstream g."""
-    t = Tensor(x, requires_grad=True)
-    out = fn(t, **kwargs)
-    g = np.random.default_rng(5).standard_normal(out.shape)
-    out.backward(g)
-    return out.data, t.grad, g
+_grad = partial(value_and_grad, seed=5)  # (value, d sum(g * fn(x)) / dx, g)
 
 
 def _np_softmax(x, axis):
