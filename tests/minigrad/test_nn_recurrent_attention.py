@@ -222,35 +222,30 @@ def test_cell_errors() -> None:
 
 
 # ----- MultiheadAttention ------------------------------------------------------------------------
+def _in_torch_layout(mha: MultiheadAttention, field: str) -> dict:
+    """The q/k/v/out projections' `field` ('data' or 'grad') under torch's names and layouts."""
+    names = ("q_proj", "k_proj", "v_proj")
+    W = {n: getattr(getattr(mha, n).weight, field).T for n in (*names, "out_proj")}
+    out = {"out_proj.weight": W["out_proj"]}
+    if mha.kdim == mha.vdim == mha.embed_dim:
+        out["in_proj_weight"] = np.concatenate([W[n] for n in names])
+    else:
+        out.update({f"{n}_weight": W[n] for n in names})
+    if mha.out_proj.bias is not None:
+        out["in_proj_bias"] = np.concatenate([getattr(getattr(mha, n).bias, field) for n in names])
+        out["out_proj.bias"] = getattr(mha.out_proj.bias, field)
+    return out
+
+
 def mha_state_to_torch(mha: MultiheadAttention) -> dict:
     """torch.nn.MultiheadAttention's state dict from minigrad's q/k/v/out projections."""
-    E = mha.embed_dim
-    W = {n: getattr(mha, n).weight.data.T for n in ("q_proj", "k_proj", "v_proj", "out_proj")}
-    out = {"out_proj.weight": W["out_proj"]}
-    if mha.kdim == mha.vdim == E:
-        out["in_proj_weight"] = np.concatenate([W["q_proj"], W["k_proj"], W["v_proj"]])
-    else:
-        out.update({f"{n}_weight": W[n] for n in ("q_proj", "k_proj", "v_proj")})
-    if mha.out_proj.bias is not None:
-        out["in_proj_bias"] = np.concatenate([getattr(mha, n).bias.data
-                                              for n in ("q_proj", "k_proj", "v_proj")])
-        out["out_proj.bias"] = mha.out_proj.bias.data
-    return {k: torch.tensor(np.ascontiguousarray(v)) for k, v in out.items()}
+    return {k: torch.tensor(np.ascontiguousarray(v))
+            for k, v in _in_torch_layout(mha, "data").items()}
 
 
 def mha_grads_in_torch_layout(mha: MultiheadAttention) -> dict:
     """minigrad's parameter gradients under torch's names and layouts."""
-    g = {n: getattr(mha, n).weight.grad.T for n in ("q_proj", "k_proj", "v_proj", "out_proj")}
-    out = {"out_proj.weight": g["out_proj"]}
-    if mha.kdim == mha.vdim == mha.embed_dim:
-        out["in_proj_weight"] = np.concatenate([g["q_proj"], g["k_proj"], g["v_proj"]])
-    else:
-        out.update({f"{n}_weight": g[n] for n in ("q_proj", "k_proj", "v_proj")})
-    if mha.out_proj.bias is not None:
-        out["in_proj_bias"] = np.concatenate([getattr(mha, n).bias.grad
-                                              for n in ("q_proj", "k_proj", "v_proj")])
-        out["out_proj.bias"] = mha.out_proj.bias.grad
-    return out
+    return _in_torch_layout(mha, "grad")
 
 
 def _mha_pair(E=8, heads=2, rng=None, **kw):
