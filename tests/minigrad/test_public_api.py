@@ -160,3 +160,34 @@ def test_no_grad_is_usable_for_sampling():
     with no_grad():
         h = lstm(x, h0, Wx, Whp, b)
     assert not h.requires_grad and h.shape == (N, T, H)
+
+
+def test_round_two_names_of_design_section_10():
+    """DESIGN §10: torch's names (numpy spellings as aliases), nn layers, optim features."""
+    import minigrad.functional as F
+    from minigrad.nn import (  # noqa: F401
+        GRU,
+        BatchNorm1d,
+        BatchNorm2d,
+        Dropout,
+        GRUCell,
+        LayerNorm,
+        LSTMCell,
+        ModuleDict,
+        ModuleList,
+        MultiheadAttention,
+    )
+    from minigrad.optim import AdamW, CosineAnnealingLR, LambdaLR, MultiStepLR, clip_grad_norm_  # noqa: F401
+
+    ops = ("sqrt abs sign clip clamp maximum minimum where square sin cos log1p expm1 softplus "
+           "leaky_relu elu gelu softmax log_softmax logsumexp min prod var std cumsum argmax "
+           "argmin flatten squeeze unsqueeze expand broadcast_to flip pad repeat tile split "
+           "swapaxes moveaxis roll tril triu einsum tensordot outer avg_pool2d conv2d").split()
+    assert [n for n in ops if not callable(getattr(F, n, None))] == []
+    x = Tensor(np.arange(6.0).reshape(2, 3) - 2.5, requires_grad=True)
+    rows = list(x)
+    a, b = x
+    assert len(rows) == 2 and a.shape == (3,) and b.grad_fn is not None
+    assert F.softmax(x, axis=0).shape == F.softmax(x, dim=0).shape == (2, 3)
+    assert F.gelu(x, approximate="tanh").shape == (2, 3)
+    assert (x > 0).dtype == np.bool_ and (x % 2).shape == (x // 2).shape == (2, 3)

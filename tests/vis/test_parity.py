@@ -145,3 +145,10 @@ def test_integer_outputs_are_compared_but_not_backpropagated() -> None:
                         lambda x, axis: (torch.sort(x, dim=axis).values,
                                          torch.sort(x, dim=axis).indices.flip(-1)))
     assert not run_case(broken).passed
+
+
+def test_every_public_function_has_a_case_at_1e_10() -> None:
+    """A looser case may document torch's own rounding, but each Function also meets 1e-10."""
+    strict = {c.function_name for c in CASES if c.atol <= 1e-10 and c.rtol == 0}
+    public = {n for n in mf.__all__ if n[0].isupper()}
+    assert not sorted(public - strict), sorted(public - strict)
