@@ -45,7 +45,8 @@ class Mul(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> np.ndarray:
         a, b = as_array("Mul", "a", a), as_array("Mul", "b", b)
-        ctx.save_for_backward(a, b)
+        da, db = ctx.needs_input_grad  # save only what a gradient needs (as torch: x * 2 keeps
+        ctx.save_for_backward(a if db else None, b if da else None)  # no copy of x)
         return _binary("Mul", np.multiply, a, b)
 
     @staticmethod
@@ -62,7 +63,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx: Context, a: Any, b: Any) -> np.ndarray:
         a, b = as_array("Div", "a", a), as_array("Div", "b", b)
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # a only for db
         return _binary("Div", np.true_divide, a, b)
 
     @staticmethod

@@ -223,13 +223,25 @@ def _edit_copy(t):
 def test_in_place_edit_of_saved_input_raises_before_any_grad(edit):
     a = _leaf((3,), 1)
     w = _leaf((3,), 2)
+    c = _leaf((3,), 3)  # c requires grad, so Mul saves w for dc
     # the Add path through `a` would be reached first; nothing may be accumulated
-    y = (a * 2.0).sum() + (w * Tensor(np.ones(3))).sum()
+    y = (a * 2.0).sum() + (w * c).sum()
     edit(w)
     with pytest.raises(GraphError, match="modified in place") as info:
         y.backward()
     assert "Mul" in str(info.value)
-    assert a.grad is None and w.grad is None
+    assert a.grad is None and w.grad is None and c.grad is None
+
+
+@pytest.mark.parametrize("edit", [_edit_setitem, _edit_add, _edit_copy])
+def test_an_input_no_gradient_needs_may_be_edited(edit):
+    """w * k (k constant) keeps only k, as torch does: editing w afterwards is harmless."""
+    w = _leaf((3,), 2)
+    k = np.array([1.0, 2.0, 3.0])
+    y = (w * Tensor(k)).sum()
+    edit(w)
+    y.backward()
+    np.testing.assert_array_equal(w.grad, k)
 
 
 def test_in_place_edit_of_non_grad_input_saved_as_a_view_is_caught():
