@@ -143,11 +143,7 @@ class Tensor:
         self.grad = None
 
     # ----- in-place edits (bump the version counter) ---------------------------------------
-    # Arithmetic in place on a non-leaf while recording is recorded as torch does: the tensor
-    # becomes the output of the op (gradients flow through it), its buffer is overwritten and
-    # its version bumps, so earlier Functions that saved the old values refuse to backward.
-    # Unlike torch there is no view tracking: other tensors sharing the buffer (y = x.T) see
-    # the new values but not the op in their graph (saved copies of them are still refused).
+    # In-place arithmetic (+=, add_, ...) is recorded in the graph by minigrad.functional.methods.
     def _inplace(self, op: str) -> None:
         if self.requires_grad and _state.enabled:
             raise GraphError(f"{op}: in-place operation on a tensor that requires grad while "

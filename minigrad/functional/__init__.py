@@ -2,7 +2,8 @@
 
 Each family file lists its names in `__all__` and the Tensor methods and operators it
 provides in `TENSOR_METHODS` (name -> wrapper); this module re-exports the names and binds
-the methods to `Tensor` once, when minigrad is imported.
+the methods to `Tensor` once, when minigrad is imported, with `methods.py`'s table (in-place
+arithmetic, casts, clone) that is built on the families.
 """
 # ruff: noqa: F403, F405, I001
 # The family modules first: the star imports below rebind names such as `embedding`.
