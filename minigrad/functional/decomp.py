@@ -15,6 +15,7 @@ import numpy as np
 from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.function import Context, Function
 from minigrad.functional import validate as v
+from minigrad.functional.axes import axis_keepdims
 
 
 def matrix(fn: str, name: str, x: Any, square: bool = False) -> np.ndarray:
@@ -341,9 +342,7 @@ class Norm(Function):
 
 
 # ----- wrappers (re-exported by linalg.py) ------------------------------------------------------
-def _ak(fn: str, axis: Any, dim: Any, keepdims: Any, keepdim: Any) -> tuple:
-    return (v.alias(fn, "axis", axis, "dim", dim),
-            bool(v.alias(fn, "keepdims", keepdims, "keepdim", keepdim, False)))
+_ak = axis_keepdims  # short local name for the wrappers below
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool | None = None, *,

@@ -17,6 +17,7 @@ from minigrad.function import Context, Function
 from minigrad.functional.padding import _PAD_MODES, _pad_source, torch_pad_limits
 from minigrad.functional.shape import (
     GetItem,
+    _array,
     _shape_of,
     _sizes,
     axes_tuple,
@@ -24,12 +25,8 @@ from minigrad.functional.shape import (
     concat,
     reshape,
 )
-from minigrad.functional.validate import alias, as_array
+from minigrad.functional.validate import alias
 from minigrad.tensor import Tensor
-
-
-def _array(fn: str, x: Any) -> np.ndarray:
-    return np.asarray(as_array(fn, "x", x))
 
 
 def _ints(fn: str, name: str, values: Any) -> tuple:
@@ -214,7 +211,7 @@ class RepeatInterleave(Function):
         ax = 0 if axis is None else axis_index("RepeatInterleave", axis, x.shape)
         n = xa.shape[ax]
         counts = np.asarray(_ints("RepeatInterleave", "repeats", repeats))
-        if np.ndim(repeats) == 0 and not isinstance(repeats, (list, tuple)):
+        if np.ndim(repeats) == 0:
             counts = counts.reshape(())
         if counts.ndim and counts.size == 1:
             counts = np.full(n, counts[0])

@@ -8,7 +8,7 @@ import numpy as np
 from minigrad.errors import DTypeError, IndexRangeError, ShapeError, ShapeRuntimeError
 from minigrad.function import Context, Function
 from minigrad.functional.subscripts import _is_basic, _raw_index, _torch_order
-from minigrad.functional.validate import alias, as_array
+from minigrad.functional.validate import alias, as_array, unbroadcast
 from minigrad.tensor import Tensor
 
 
@@ -173,10 +173,7 @@ class Expand(Function):
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        lead = dout.ndim - len(ctx.shape)
-        g = dout.sum(axis=tuple(range(lead))) if lead else dout
-        axes = tuple(i for i, s in enumerate(ctx.shape) if s == 1 and g.shape[i] != 1)
-        return g.sum(axis=axes, keepdims=True) if axes else g
+        return unbroadcast(dout, ctx.shape)
 
 
 class GetItem(Function):

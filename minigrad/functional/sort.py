@@ -9,30 +9,18 @@ implementation-defined (torch.topk([1, 3, 3, 2, 3, 1], 2) gives indices [2, 4], 
 """
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, IndexRangeError, RangeError, ShapeError
+from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.function import Context, Function
-from minigrad.functional.shape import getitem, reshape, unsqueeze
-from minigrad.functional.validate import alias, as_array
+from minigrad.functional.axes import one_axis
+from minigrad.functional.shape import _array, getitem, reshape, unsqueeze
+from minigrad.functional.validate import alias
 from minigrad.tensor import Tensor
 
-
-def _array(fn: str, x: Any) -> np.ndarray:
-    return np.asarray(as_array(fn, "x", x))
-
-
-def _axis(fn: str, x: np.ndarray, axis: Any) -> int:
-    """One axis of `x` as a non-negative int (a 0-d x has axis 0 / -1, as torch)."""
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise DTypeError(f"{fn}: axis must be an int, got {type(axis).__name__}")
-    n = builtins.max(x.ndim, 1)
-    if not -n <= axis < n:  # an IndexError too, as torch's "Dimension out of range"
-        raise IndexRangeError(f"{fn}: axis {axis} is out of range for x of shape {x.shape}")
-    return int(axis) % n
+_axis = one_axis  # one axis as a non-negative int (a 0-d x has axis 0 / -1, as torch)
 
 
 def _argsort(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
@@ -231,12 +219,11 @@ def median(x: Any, dim: int | None = None, keepdim: bool | None = None, *,
     int64 indices) along dim. (np.median averages the two middle values instead.)"""
     keep = bool(alias("median", "keepdim", keepdim, "keepdims", keepdims, False))
     d = _dim("median", dim, axis, None)
+    a = _array("median", x.data if isinstance(x, Tensor) else x)
     if d is None:
-        a = _array("median", x.data if isinstance(x, Tensor) else x)
         if a.size == 0:
             raise ShapeError(f"median: x must be non-empty, got shape {a.shape}")
         return _select("median", reshape(x, (-1,)), (a.size - 1) // 2 + 1, 0, False)[0]
-    a = _array("median", x.data if isinstance(x, Tensor) else x)
     n = a.shape[_axis("median", a, d)] if a.ndim else 1
     return _select("median", x, (n - 1) // 2 + 1, d, keep)
 
