@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.functional.axes import _is_int
 from minigrad.tensor import Tensor
 
 
@@ -23,10 +24,6 @@ def _is_basic(index: Any) -> bool:
     items = index if isinstance(index, tuple) else (index,)
     return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
                for i in items)
-
-
-def _is_int(i: Any) -> bool:
-    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
 
 
 def _torch_order(index: Any) -> tuple | None:
