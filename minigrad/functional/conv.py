@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import ShapeError, ShapeRuntimeError
-from minigrad.function import Context, Function
+from minigrad.function import Context
 from minigrad.functional import validate as v
 from minigrad.functional.window import (
     AXES,
     LETTERS,
+    NdFunction,
     _is_int,
     channels_first,
     channels_last,
@@ -132,11 +133,9 @@ def _conv(ctx: Context, fn: str, nd: int, x: Any, w: Any, b: Any, stride: Any, p
     return channels_first(y.reshape(N, *out, w.shape[0]))  # (N, F, *out), channels-last memory
 
 
-class _ConvNd(Function):
+class _ConvNd(NdFunction):
     """Shared forward/backward of Conv1d/2d/3d (not public): a subclass sets `nd`, the number
     of spatial axes; the Function's name in errors is the subclass's."""
-
-    nd = 0
 
     @staticmethod
     def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,
@@ -220,11 +219,9 @@ def _conv_t(ctx: Context, fn: str, nd: int, x: Any, w: Any, b: Any, stride: Any,
     return y  # (N, F, *out)
 
 
-class _ConvTransposeNd(Function):
+class _ConvTransposeNd(NdFunction):
     """Shared forward/backward of ConvTranspose1d/2d/3d (not public): a subclass sets `nd`,
     the number of spatial axes; backward is im2col of dout, one GEMM per gradient and group."""
-
-    nd = 0
 
     @staticmethod
     def forward(ctx: Context, x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0,

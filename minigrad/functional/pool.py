@@ -27,6 +27,7 @@ from minigrad.errors import DTypeError, RangeRuntimeError, ShapeError
 from minigrad.function import Context, Function
 from minigrad.functional import validate as v
 from minigrad.functional.window import (
+    NdFunction,
     crop,
     flag,
     kernel_index,
@@ -100,11 +101,9 @@ def _max_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, strid
     return (best, arg) if indices else best
 
 
-class _MaxPoolNd(Function):
+class _MaxPoolNd(NdFunction):
     """Shared forward/backward of MaxPool1d/2d/3d (not public): a subclass sets `nd`, the number
     of spatial axes; the gradient goes to each window's max (bincount over the flat indices)."""
-
-    nd = 0
 
     @staticmethod
     def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,
@@ -188,11 +187,9 @@ def _avg_forward(ctx: Context, fn: str, nd: int, x: Any, kernel_size: Any, strid
     return y
 
 
-class _AvgPoolNd(Function):
+class _AvgPoolNd(NdFunction):
     """Shared forward/backward of AvgPool1d/2d/3d (not public): a subclass sets `nd`, the number
     of spatial axes; backward spreads dout / divisor over each window."""
-
-    nd = 0
 
     @staticmethod
     def forward(ctx: Context, x: Any, kernel_size: Any = None, stride: Any = None,

@@ -8,17 +8,40 @@ loops over the kernel offsets only, never over pixels.
 """
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import numpy as np
 
 from minigrad.errors import ShapeError, ShapeRuntimeError
+from minigrad.function import Function
 from minigrad.functional import validate as v
 
 _windows = np.lib.stride_tricks.sliding_window_view
 _TUPLE = {1: "(or a 1-tuple)", 2: "or an (h, w) pair of them", 3: "or a (d, h, w) triple of them"}
 AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 LETTERS = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
+class NdFunction(Function):
+    """Base of a private Function (_ConvNd, _MaxPoolNd, ...) whose forward and backward its
+    1d/2d/3d subclasses share; a subclass sets `nd`, the number of spatial axes.
+
+    A subclass that inherits `forward` gets its own copy named `<Subclass>.forward`, so that
+    Python's argument errors (an unexpected keyword) name the public Function, not the base.
+    """
+
+    nd = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__:
+            return
+        f = cls.forward
+        own = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__,
+                                 f.__closure__)
+        own.__kwdefaults__, own.__qualname__ = f.__kwdefaults__, f"{cls.__name__}.forward"
+        cls.forward = staticmethod(own)
 
 
 def _is_int(value: Any) -> bool:
@@ -149,8 +172,11 @@ def dweight(d2: np.ndarray, cols: np.ndarray, shape: tuple) -> np.ndarray:
     """Weight gradient (F, Cg, *k) from d2 (M, F) and the columns (g, M, K)."""
     nd = len(shape) - 2
     F, Cg = shape[:2]
-    Fg = F // len(cols)
-    dw2 = np.concatenate([d2[:, i * Fg:(i + 1) * Fg].T @ c for i, c in enumerate(cols)])
+    if len(cols) == 1:
+        dw2 = d2.T @ cols[0]  # (F, K)
+    else:
+        Fg = F // len(cols)
+        dw2 = np.concatenate([d2[:, i * Fg:(i + 1) * Fg].T @ c for i, c in enumerate(cols)])
     return dw2.reshape(F, *shape[2:], Cg).transpose(0, nd + 1, *range(1, nd + 1))
 
 

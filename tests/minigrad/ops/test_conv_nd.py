@@ -258,3 +258,15 @@ def test_conv_error_types_are_runtime_errors_as_torch() -> None:
         F.conv2d(r(2, 16, 5, 5), r(32, 16, 3, 3), padding=(1, 1, 1))
     with pytest.raises(ValueError, match="padding"):  # ShapeRuntimeError is a ValueError too
         F.max_pool2d(r(1, 1, 5, 5), 2, padding=(1, 1, 1))
+
+
+@pytest.mark.parametrize("name", ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
+                                  "ConvTranspose2d", "ConvTranspose3d", "MaxPool1d", "MaxPool2d",
+                                  "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d"])
+def test_argument_errors_name_the_function_not_its_shared_base(name) -> None:
+    # the 1d/3d Functions inherit forward from a private _ConvNd / _MaxPoolNd / ...
+    fn = getattr(F, name)
+    with pytest.raises(TypeError, match=rf"^{name}\.forward\(\) got an unexpected keyword "
+                                        r"argument 'kernal'"):
+        fn.apply(r(1, 1, 4, 4), kernal=2)
+    assert fn.forward.__qualname__ == f"{name}.forward"
