@@ -9,6 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from minigrad.errors import (
+    DTypeError,
     DTypeRuntimeError,
     IndexRangeError,
     RangeError,
@@ -46,6 +47,32 @@ def _dim(fn: str, dim: Any, shape: tuple) -> int:
     if not -len(shape) <= d < len(shape):
         raise IndexRangeError(f"{fn}: dim {d} is out of range for x of shape {shape}")
     return d % len(shape)
+
+
+def _along_index(fn: str, x: np.ndarray, d: int, index: Any) -> np.ndarray:
+    """The int `index` of gather/scatter along axis `d` of x: x's rank, sizes <= x's on the
+    other axes, values in [0, x.shape[d]) (torch's RuntimeErrors)."""
+    index = np.asarray(as_array(fn, "index", index))
+    if index.dtype.kind not in "iu":
+        raise DTypeError(f"{fn}: index must be an integer array, got dtype {index.dtype}")
+    if index.ndim != x.ndim:
+        raise ShapeRuntimeError(f"{fn}: index must have x's number of dimensions, got index "
+                                f"{index.shape} and x {x.shape}")
+    if any(i > s for k, (i, s) in enumerate(zip(index.shape, x.shape, strict=True)) if k != d):
+        raise ShapeRuntimeError(f"{fn}: index sizes must be <= x's on every axis but dim {d}, "
+                                f"got index {index.shape} and x {x.shape}")
+    if index.size and (index.min() < 0 or index.max() >= x.shape[d]):
+        raise RangeRuntimeError(f"{fn}: index values must be in [0, {x.shape[d]}), got min "
+                                f"{index.min()} max {index.max()}")
+    return index
+
+
+def _flat_targets(index: np.ndarray, d: int, shape: tuple) -> np.ndarray:
+    """The flat position in an array of `shape` of every element of `index` taken along axis
+    `d` (index's own position on the other axes): index (any) -> (index.size,) ints."""
+    grid = list(np.ogrid[tuple(slice(0, s) for s in index.shape)])
+    grid[d] = index
+    return np.ravel_multi_index(np.broadcast_arrays(*grid), shape).ravel()
 
 
 class Where(Function):
@@ -109,15 +136,7 @@ class Gather(Function):
     def forward(ctx: Context, x: Any, dim: int, index: Any) -> np.ndarray:
         x = _nd_array("Gather", x)
         d = _dim("Gather", dim, x.shape)
-        try:
-            index = _int_array("Gather", "index", index, x.shape[d])
-        except RangeError as e:  # torch: RuntimeError
-            raise RangeRuntimeError(str(e)) from None
-        if index.ndim != x.ndim or any(i > s and k != d for k, (i, s)
-                                       in enumerate(zip(index.shape, x.shape, strict=True))):
-            raise ShapeRuntimeError(f"Gather: index must have x's number of dimensions and "
-                                    f"sizes <= x's on every axis but dim {d}, got index "
-                                    f"{index.shape} and x {x.shape}")
+        index = _along_index("Gather", x, d, index)
         if index.shape != x.shape:
             x = x[tuple(slice(None) if k == d else slice(0, i) for k, i in enumerate(index.shape))]
         ctx.dim = d
@@ -128,9 +147,7 @@ class Gather(Function):
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         (index,) = ctx.saved_tensors
         shape, dtype = ctx.inputs[0].shape, ctx.inputs[0].dtype
-        grid = list(np.ogrid[tuple(slice(0, s) for s in index.shape)])
-        grid[ctx.dim] = index
-        flat = np.ravel_multi_index(np.broadcast_arrays(*grid), shape).ravel()
+        flat = _flat_targets(index, ctx.dim, shape)
         dx = np.bincount(flat, weights=dout.ravel(), minlength=int(np.prod(shape)))
         return dx.reshape(shape).astype(dtype, copy=False), None, None
 
@@ -162,8 +179,14 @@ def _triangle(fn: str, ctx: Context, x: Any, keep: Callable) -> np.ndarray:
     x = as_array(fn, "x", x)
     if np.ndim(x) < 2:
         raise ShapeError(f"{fn}: x must be at least 2-D (..., n, m), got shape {np.shape(x)}")
-    ctx.keep = keep(*x.shape[-2:])  # (n, m) bool
-    return np.where(ctx.keep, x, np.zeros((), x.dtype))
+    kept = keep(*x.shape[-2:])  # (n, m) bool
+    ctx.save_for_backward(kept)
+    return np.where(kept, x, np.zeros((), x.dtype))
+
+
+def _triangle_backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
+    (kept,) = ctx.saved_tensors
+    return np.where(kept, dout, 0)
 
 
 class Tril(Function):
@@ -175,9 +198,7 @@ class Tril(Function):
         k = operator.index(diagonal)
         return _triangle("Tril", ctx, x, lambda n, m: np.tri(n, m, k, dtype=bool))
 
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        return np.where(ctx.keep, dout, 0)
+    backward = staticmethod(_triangle_backward)
 
 
 class Triu(Function):
@@ -189,9 +210,7 @@ class Triu(Function):
         k = operator.index(diagonal)
         return _triangle("Triu", ctx, x, lambda n, m: ~np.tri(n, m, k - 1, dtype=bool))
 
-    @staticmethod
-    def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        return np.where(ctx.keep, dout, 0)
+    backward = staticmethod(_triangle_backward)
 
 
 # ----- wrappers ---------------------------------------------------------------------------------

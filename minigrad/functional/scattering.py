@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, DTypeRuntimeError, RangeRuntimeError, ShapeRuntimeError
+from minigrad.errors import DTypeRuntimeError, RangeRuntimeError, ShapeRuntimeError
 from minigrad.function import Context, Function
 from minigrad.functional.elementwise import fit_grad
-from minigrad.functional.index import _dim
+from minigrad.functional.index import _along_index, _dim, _flat_targets
 from minigrad.functional.validate import as_array
 from minigrad.tensor import Tensor
 
@@ -17,23 +17,13 @@ _REDUCE = ("sum", "prod", "mean", "amax", "amin")
 
 
 def _where(fn: str, x: Any, dim: Any, index: Any, src: Any) -> tuple:
-    """(x, dim, flat target of every index element, the src values they carry), checked."""
+    """(x, flat target of every index element, the src values they carry, index shape),
+    checked."""
     x = np.asarray(as_array(fn, "x", x))
     if x.ndim == 0:
         raise ShapeRuntimeError(f"{fn}: x must have at least 1 dimension, got shape ()")
     d = _dim(fn, dim, x.shape)
-    index = np.asarray(as_array(fn, "index", index))
-    if index.dtype.kind not in "iu":
-        raise DTypeError(f"{fn}: index must be an integer array, got dtype {index.dtype}")
-    if index.ndim != x.ndim:
-        raise ShapeRuntimeError(f"{fn}: index must have x's number of dimensions, got index "
-                                f"{index.shape} and x {x.shape}")
-    if any(i > s for k, (i, s) in enumerate(zip(index.shape, x.shape, strict=True)) if k != d):
-        raise ShapeRuntimeError(f"{fn}: index sizes must be <= x's on every axis but dim {d}, "
-                                f"got index {index.shape} and x {x.shape}")
-    if index.size and (index.min() < 0 or index.max() >= x.shape[d]):
-        raise RangeRuntimeError(f"{fn}: index values must be in [0, {x.shape[d]}), got min "
-                                f"{index.min()} max {index.max()}")
+    index = _along_index(fn, x, d, index)
     if isinstance(src, np.ndarray):
         if src.ndim != index.ndim or any(i > s for i, s in zip(index.shape, src.shape,
                                                                 strict=True)):
@@ -46,10 +36,7 @@ def _where(fn: str, x: Any, dim: Any, index: Any, src: Any) -> tuple:
         vals = src[tuple(slice(0, s) for s in index.shape)].ravel()
     else:
         vals = np.full(index.size, src, dtype=x.dtype)
-    grid = list(np.ogrid[tuple(slice(0, s) for s in index.shape)])
-    grid[d] = index
-    flat = np.ravel_multi_index(np.broadcast_arrays(*grid), x.shape).ravel()
-    return x, d, flat, vals, index.shape
+    return x, _flat_targets(index, d, x.shape), vals, index.shape
 
 
 def _identity(mode: str, dtype: np.dtype) -> Any:
@@ -100,7 +87,7 @@ class _ScatterBase(Function):
     @staticmethod
     def run(ctx: Context, fn: str, x: Any, dim: Any, index: Any, src: Any, mode: str,
             include_self: bool) -> np.ndarray:
-        x, d, flat, vals, ishape = _where(fn, x, dim, index, src)
+        x, flat, vals, ishape = _where(fn, x, dim, index, src)
         out, hit, count = _reduce(x, flat, vals, mode, include_self)
         ctx.mode, ctx.include_self, ctx.ishape = mode, include_self, ishape
         ctx.save_for_backward(x, flat, vals, out, hit, count)
@@ -112,7 +99,7 @@ class _ScatterBase(Function):
         mode, keep = ctx.mode, ctx.include_self
         g = dout.ravel()
         gx = g.copy()
-        if mode == "assign" or (not keep and mode in ("sum", "mean", "prod", "amax", "amin")):
+        if mode == "assign" or not keep:
             gx[hit] = 0
         if mode == "mean":
             scale = np.where(hit, 1.0 / np.maximum(count, 1), 1.0)

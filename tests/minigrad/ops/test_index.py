@@ -12,6 +12,7 @@ from minigrad import Tensor
 from minigrad.errors import (
     DTypeError,
     DTypeRuntimeError,
+    GraphError,
     IndexRangeError,
     RangeError,
     RangeRuntimeError,
@@ -265,3 +266,12 @@ def test_isclose_as_torch_with_infinities_and_nan():
     assert F.isclose(a, b, equal_nan=True).data.tolist()[5]
     assert not F.isclose(a, b, atol=0.0).data.tolist()[6]
     assert F.isclose(np.array([1.0]), np.array([1.001]), rtol=0.01).data.tolist() == [True]
+
+
+@pytest.mark.parametrize("fn", [F.tril, F.triu])
+def test_triangle_mask_is_saved_and_freed_by_backward(fn):
+    x = Tensor(r(3, 3), requires_grad=True)
+    y = fn(x)
+    y.sum().backward()
+    with pytest.raises(GraphError, match="second time"):
+        y.sum().backward()
