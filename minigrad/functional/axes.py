@@ -59,11 +59,14 @@ def reduce_axes(fn: str, x: np.ndarray, axis: Any, empty_all: bool = True) -> tu
     return tuple(sorted(out)) if x.ndim else ()
 
 
+def unsqueeze(dout: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
+    """A reduced gradient with its reduced axes back as size 1 (as it is if `keepdims`)."""
+    return dout if keepdims else np.expand_dims(dout, axes)
+
+
 def expand(dout: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> np.ndarray:
     """Broadcast a reduced gradient back over the reduced axes."""
-    if not keepdims:
-        dout = np.expand_dims(dout, axes)
-    return np.broadcast_to(dout, shape)
+    return np.broadcast_to(unsqueeze(dout, axes, keepdims), shape)
 
 
 def count(x: np.ndarray, axes: tuple) -> int:

@@ -14,7 +14,7 @@ import numpy as np
 
 from minigrad.errors import DTypeError
 from minigrad.function import Context, Function
-from minigrad.functional.axes import axis_keepdims, count, float_input, reduce_axes
+from minigrad.functional.axes import axis_keepdims, count, float_input, reduce_axes, unsqueeze
 from minigrad.functional.reduce import mean
 
 
@@ -56,7 +56,7 @@ class Var(Function):
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
         (d,) = ctx.saved_tensors
-        g = dout if ctx.keepdims else np.expand_dims(dout, ctx.axes)
+        g = unsqueeze(dout, ctx.axes, ctx.keepdims)
         return _var_grad(ctx, g, d)
 
 
@@ -75,7 +75,7 @@ class Std(Function):
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
         d, out = ctx.saved_tensors
-        g = dout if ctx.keepdims else np.expand_dims(dout, ctx.axes)
+        g = unsqueeze(dout, ctx.axes, ctx.keepdims)
         with np.errstate(invalid="ignore", divide="ignore"):
             g_var = np.where(out == 0, 0, g / (2 * out))
         return _var_grad(ctx, g_var, d)

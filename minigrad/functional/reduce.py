@@ -25,6 +25,7 @@ from minigrad.functional.axes import (
     numeric,
     one_axis,
     reduce_axes,
+    unsqueeze,
 )
 from minigrad.functional.validate import as_array
 from minigrad.tensor import Tensor
@@ -79,10 +80,9 @@ def _extreme_forward(fn: str, op: Any, ctx: Context, x: Any, axis: Any,
 def _extreme_backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
     x, out = ctx.saved_tensors
     hit = x == out
-    if not ctx.keepdims:
-        dout = np.expand_dims(dout, ctx.axes)
+    g = unsqueeze(dout, ctx.axes, ctx.keepdims)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return hit * (dout / hit.sum(axis=ctx.axes, keepdims=True))
+        return hit * (g / hit.sum(axis=ctx.axes, keepdims=True))
 
 
 class Max(Function):
@@ -127,9 +127,7 @@ class Prod(Function):
         # no zero: prod / x_i; one zero: only that entry gets the others' product; more: 0
         grad = np.where(zero, np.where(nzero == 1, others, 0), np.where(nzero == 0, others, 0)
                         / safe)
-        if not ctx.keepdims:
-            dout = np.expand_dims(dout, ctx.axes)
-        return (dout * grad).astype(ctx.in_dtype, copy=False)
+        return (unsqueeze(dout, ctx.axes, ctx.keepdims) * grad).astype(ctx.in_dtype, copy=False)
 
 
 class LogSumExp(Function):
@@ -150,7 +148,7 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
         x, out = ctx.saved_tensors
-        g = dout if ctx.keepdims else np.expand_dims(dout, ctx.axes)
+        g = unsqueeze(dout, ctx.axes, ctx.keepdims)
         with np.errstate(invalid="ignore"):
             p = np.exp(x - out)  # softmax over the reduced axes
         return g * np.where(np.isneginf(out), 0.0, p)
@@ -165,13 +163,14 @@ class NanSum(Function):
         ctx.in_dtype = np.asarray(x).dtype
         x = numeric("NanSum", x, dtype)
         ctx.axes, ctx.keepdims = reduce_axes("NanSum", x, axis), keepdims
-        ctx.keep = ~np.isnan(x)
+        ctx.save_for_backward(~np.isnan(x))
         return np.asarray(np.nansum(x, axis=ctx.axes, keepdims=keepdims))
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        g = expand(dout, ctx.axes, ctx.keepdims, ctx.keep.shape)
-        return (g * ctx.keep).astype(ctx.in_dtype, copy=False)
+        (keep,) = ctx.saved_tensors
+        g = expand(dout, ctx.axes, ctx.keepdims, keep.shape)
+        return (g * keep).astype(ctx.in_dtype, copy=False)
 
 
 class NanMean(Function):
@@ -183,17 +182,19 @@ class NanMean(Function):
         ctx.in_dtype = np.asarray(x).dtype
         x = float_input("NanMean", x, dtype)
         ctx.axes, ctx.keepdims = reduce_axes("NanMean", x, axis), keepdims
-        ctx.keep = ~np.isnan(x)
-        ctx.n = ctx.keep.sum(axis=ctx.axes, keepdims=True)
+        keep = ~np.isnan(x)
+        n = keep.sum(axis=ctx.axes, keepdims=True)
+        ctx.save_for_backward(keep, n)
         with np.errstate(invalid="ignore"):
-            out = np.nansum(x, axis=ctx.axes, keepdims=True) / ctx.n.astype(x.dtype)
+            out = np.nansum(x, axis=ctx.axes, keepdims=True) / n.astype(x.dtype)
         return out if keepdims else np.squeeze(out, axis=ctx.axes)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-        g = dout if ctx.keepdims else np.expand_dims(dout, ctx.axes)
+        keep, n = ctx.saved_tensors
+        g = unsqueeze(dout, ctx.axes, ctx.keepdims)
         with np.errstate(invalid="ignore", divide="ignore"):  # NaN where all were NaN (torch)
-            g = g / ctx.n.astype(g.dtype) * ctx.keep
+            g = g / n.astype(g.dtype) * keep
         return g.astype(ctx.in_dtype, copy=False)
 
 

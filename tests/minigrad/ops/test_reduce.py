@@ -15,6 +15,7 @@ from minigrad import Tensor
 from minigrad.errors import (
     DTypeError,
     EmptyReductionError,
+    GraphError,
     IndexRangeError,
     ShapeError,
     UnknownDTypeError,
@@ -289,3 +290,14 @@ def test_any_and_all_are_bool_tensors_outside_the_graph():
     assert F.any(np.zeros(0)).item() is False and F.all(np.zeros(0)).item() is True
     assert F.any(np.zeros((1, 0, 3, 0, 5)), (1, 3)).shape == (1, 3, 5)
     assert F.all(np.array(2.0)).item() is True and F.any(np.array([np.nan])).item() is True
+
+
+@pytest.mark.parametrize("fn", [F.nansum, F.nanmean])
+def test_nan_reductions_save_their_mask_and_free_it_after_backward(fn):
+    x = Tensor(np.array([[1.0, np.nan, 2.0], [3.0, 4.0, np.nan]]), requires_grad=True)
+    y = fn(x, axis=1)
+    y.sum().backward()
+    np.testing.assert_array_equal(np.isnan(x.grad), [[False, False, False]] * 2)
+    np.testing.assert_array_equal(x.grad == 0, [[False, True, False], [False, False, True]])
+    with pytest.raises(GraphError, match="second time"):
+        y.sum().backward()
