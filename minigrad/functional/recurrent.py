@@ -60,13 +60,18 @@ class RNNStep(Function):
                 da.sum(axis=0) if need[4] else None)
 
 
+def sigmoid_(a: np.ndarray) -> np.ndarray:
+    """Sigmoid in place, as 0.5 + 0.5 tanh(a / 2) (no overflow for large |a|)."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1
+    a *= 0.5
+    return a
+
+
 def lstm_gates(a: np.ndarray, H: int) -> np.ndarray:
     """Activate the (N, 4H) pre-activations in place: sigmoid on i, f, o; tanh on g."""
-    s = a[:, :3 * H]
-    s *= 0.5  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2), in place
-    np.tanh(s, out=s)
-    s += 1
-    s *= 0.5
+    sigmoid_(a[:, :3 * H])
     np.tanh(a[:, 3 * H:], out=a[:, 3 * H:])
     return a
 
@@ -133,15 +138,6 @@ class LSTMStep(Function):
         return (da @ Wx.T if need[0] else None, da @ Wh.T if need[1] else None,
                 dprev_c if need[2] else None, x.T @ da if need[3] else None,
                 prev_h.T @ da if need[4] else None, da.sum(axis=0) if need[5] else None)
-
-
-def sigmoid_(a: np.ndarray) -> np.ndarray:
-    """Sigmoid in place, as 0.5 + 0.5 tanh(a / 2) (no overflow for large |a|)."""
-    a *= 0.5
-    np.tanh(a, out=a)
-    a += 1
-    a *= 0.5
-    return a
 
 
 def gru_backward(dnext_h: np.ndarray, prev_h: np.ndarray, rz: np.ndarray, n: np.ndarray,
