@@ -32,6 +32,15 @@ def _renumber(module: Module, items: Iterable[Module]) -> None:
     module._modules.update((str(i), m) for i, m in enumerate(entries))
 
 
+def _delete(where: str, module: Module, idx: int | slice) -> None:
+    """`del module[idx]` for ModuleList and Sequential: drop entries, renumber the rest (torch)."""
+    entries = list(module._modules.values())
+    if not isinstance(idx, slice):
+        idx = _index(where, idx, len(entries))
+    del entries[idx]
+    _renumber(module, entries)
+
+
 class ModuleList(Module):
     """A list of Modules whose parameters are named '<index>.<name>', as torch's ModuleList."""
 
@@ -56,11 +65,7 @@ class ModuleList(Module):
         self._modules[str(i)] = _module("ModuleList.__setitem__", module)
 
     def __delitem__(self, idx: int | slice) -> None:
-        entries = list(self._modules.values())
-        if not isinstance(idx, slice):
-            idx = _index("ModuleList", idx, len(self))
-        del entries[idx]
-        _renumber(self, entries)
+        _delete("ModuleList", self, idx)
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)

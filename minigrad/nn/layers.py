@@ -16,7 +16,7 @@ import numpy as np
 from minigrad import functional as mgf
 from minigrad.errors import DTypeError, ShapeError
 from minigrad.nn import init
-from minigrad.nn.container import _index, _renumber
+from minigrad.nn.container import _delete, _index, _renumber
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
 
@@ -175,11 +175,7 @@ class Sequential(Module):
         self._modules[self._key(idx)] = module
 
     def __delitem__(self, idx: int | slice) -> None:
-        entries = list(self._modules.values())
-        if not isinstance(idx, slice):
-            idx = _index("Sequential", idx, len(self))
-        del entries[idx]
-        _renumber(self, entries)  # torch renumbers after a deletion
+        _delete("Sequential", self, idx)
 
     def append(self, module: Module) -> Sequential:
         """Add `module` at the end under the next index; returns self."""

@@ -97,6 +97,13 @@ class _Recurrent(Module):
     def _output(self, out: Any) -> Any:
         return out if self.batch_first else mgf.transpose(out, (1, 0, 2))
 
+    def forward(self, x: Any, h0: Any = None, return_state: bool = False) -> Any:
+        """(N, T, D), (N, H) -> (N, T, H) [, (num_layers, N, H)] (RNN and GRU; LSTM adds c0)."""
+        out, last_h, _ = self._run(x, h0, None, return_state)
+        if return_state:
+            return self._output(out), mgf.stack(last_h, axis=0)
+        return self._output(out)
+
     def extra_repr(self) -> str:
         extra = "" if self.num_layers == 1 else f", num_layers={self.num_layers}"
         extra += "" if self.batch_first else ", batch_first=False"
@@ -106,13 +113,6 @@ class _Recurrent(Module):
 class RNN(_Recurrent):
     """Vanilla tanh RNN: x (N, T, D), h0 (N, H) or (num_layers, N, H) (zeros if None) ->
     h (N, T, H); with `return_state=True`, (h, h_n (num_layers, N, H)) as torch."""
-
-    def forward(self, x: Any, h0: Any = None, return_state: bool = False) -> Any:
-        """(N, T, D), (N, H) -> (N, T, H) [, (num_layers, N, H)]."""
-        out, last_h, _ = self._run(x, h0, None, return_state)
-        if return_state:
-            return self._output(out), mgf.stack(last_h, axis=0)
-        return self._output(out)
 
 
 class LSTM(_Recurrent):
@@ -154,13 +154,6 @@ class GRU(_Recurrent):
         bound = 1.0 / math.sqrt(H)
         shapes = {"Wx": (D, 3 * H), "Wh": (H, 3 * H), "bx": (3 * H,), "bh": (3 * H,)}
         return [(n, init.uniform(s, rng, bound, dtype)) for n, s in shapes.items()]
-
-    def forward(self, x: Any, h0: Any = None, return_state: bool = False) -> Any:
-        """(N, T, D), (N, H) -> (N, T, H) [, (num_layers, N, H)]."""
-        out, last_h, _ = self._run(x, h0, None, return_state)
-        if return_state:
-            return self._output(out), mgf.stack(last_h, axis=0)
-        return self._output(out)
 
 
 class _Cell(Module):
