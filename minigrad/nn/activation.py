@@ -14,14 +14,17 @@ from minigrad.nn.module import Module
 
 
 class _Activation(Module):
-    """A parameter-free elementwise module: `forward(x) = _fn(x, **self._args())`."""
+    """A parameter-free elementwise module: `forward(x) = _fn(x, **self._args())`, the keyword
+    arguments being the attributes named in `_arg_names` (set by the constructor)."""
+
+    _arg_names: tuple[str, ...] = ()
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
     def _args(self) -> dict:
-        return {}
+        return {k: getattr(self, k) for k in self._arg_names}
 
     def extra_repr(self) -> str:
         """The constructor arguments, as torch prints them."""
@@ -38,26 +41,22 @@ class LeakyReLU(_Activation):
     """x if x > 0 else negative_slope * x."""
 
     _fn = staticmethod(A.leaky_relu)
+    _arg_names = ("negative_slope",)
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__(inplace)
         self.negative_slope = negative_slope
-
-    def _args(self) -> dict:
-        return {"negative_slope": self.negative_slope}
 
 
 class ELU(_Activation):
     """x if x > 0 else alpha (exp(x) - 1)."""
 
     _fn = staticmethod(A.elu)
+    _arg_names = ("alpha",)
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__(inplace)
         self.alpha = alpha
-
-    def _args(self) -> dict:
-        return {"alpha": self.alpha}
 
 
 class CELU(ELU):
@@ -76,26 +75,22 @@ class GELU(_Activation):
     """x Phi(x) (approximate='none', via erf) or its 'tanh' approximation."""
 
     _fn = staticmethod(A.gelu)
+    _arg_names = ("approximate",)
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         self.approximate = approximate
-
-    def _args(self) -> dict:
-        return {"approximate": self.approximate}
 
 
 class Softplus(_Activation):
     """log(1 + exp(beta x)) / beta, linear where beta x > threshold."""
 
     _fn = staticmethod(A.softplus)
+    _arg_names = ("beta", "threshold")
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         self.beta, self.threshold = beta, threshold
-
-    def _args(self) -> dict:
-        return {"beta": self.beta, "threshold": self.threshold}
 
 
 class Sigmoid(_Activation):
@@ -111,13 +106,11 @@ class Softmax(_Activation):
     """Softmax along `dim` (default -1; torch's None picks a dim from the rank, deprecated)."""
 
     _fn = staticmethod(softmax)
+    _arg_names = ("dim",)
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
-
-    def _args(self) -> dict:
-        return {"dim": self.dim}
 
 
 class LogSoftmax(Softmax):
@@ -136,13 +129,11 @@ class GLU(_Activation):
     """a * sigmoid(b) for the halves a, b of x along `dim` (default -1): 2H -> H there."""
 
     _fn = staticmethod(glu)
+    _arg_names = ("dim",)
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
-
-    def _args(self) -> dict:
-        return {"dim": self.dim}
 
 
 class SiLU(_Activation):
@@ -161,14 +152,12 @@ class Hardtanh(_Activation):
     """x clipped to [min_val, max_val]."""
 
     _fn = staticmethod(A.hardtanh)
+    _arg_names = ("min_val", "max_val")
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0,
                  inplace: bool = False) -> None:
         super().__init__(inplace)
         self.min_val, self.max_val = min_val, max_val
-
-    def _args(self) -> dict:
-        return {"min_val": self.min_val, "max_val": self.max_val}
 
 
 class ReLU6(_Activation):
