@@ -70,7 +70,7 @@ def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `size` filled with `fill_value` (dtype inferred like torch: bool, int64, or
     float32 for a Python float)."""
-    shape = _size("full", (size,) if not isinstance(size, (tuple, list)) else (tuple(size),))
+    shape = _size("full", (size,))
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, (bool, np.bool_)) else
                  np.int64 if isinstance(fill_value, (int, np.integer)) else DEFAULT_FLOAT)
@@ -156,7 +156,7 @@ def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = np.i
         low, high = 0, low
     if high <= low:
         raise RangeError(f"randint: need low < high, got low {low} and high {high}")
-    shape = _size("randint", (size,) if not isinstance(size, (tuple, list)) else (tuple(size),))
+    shape = _size("randint", (size,))
     return Tensor(_rng(rng).integers(low, high, size=shape).astype(_dtype("randint", dtype)))
 
 
@@ -165,7 +165,7 @@ def normal(mean: float = 0.0, std: float = 1.0, size: Any = (), dtype: Any = Non
     """Normal(mean, std) samples of `size`."""
     if std < 0:
         raise RangeError(f"normal: std must be >= 0, got {std}")
-    shape = _size("normal", (size,) if not isinstance(size, (tuple, list)) else (tuple(size),))
+    shape = _size("normal", (size,))
     data = mean + std * _rng(rng).standard_normal(shape)
     return _make(data.astype(_dtype("normal", dtype)), requires_grad)
 
@@ -173,7 +173,7 @@ def normal(mean: float = 0.0, std: float = 1.0, size: Any = (), dtype: Any = Non
 def uniform(low: float = 0.0, high: float = 1.0, size: Any = (), dtype: Any = None,
             requires_grad: bool = False, rng: np.random.Generator | None = None) -> Tensor:
     """Uniform [low, high) samples of `size`."""
-    shape = _size("uniform", (size,) if not isinstance(size, (tuple, list)) else (tuple(size),))
+    shape = _size("uniform", (size,))
     data = _rng(rng).uniform(low, high, shape)
     return _make(data.astype(_dtype("uniform", dtype)), requires_grad)
 

@@ -16,7 +16,7 @@ class Unsupported(Exception):
     """An argument the minigrad op does not take (e.g. np.round with decimals=2)."""
 
 
-def functional_op(name: str) -> Callable:
+def op(name: str) -> Callable:
     """`minigrad.functional.<name>`, looked up now; MissingOp if there is none."""
     import minigrad.functional as F
 
@@ -25,8 +25,6 @@ def functional_op(name: str) -> Callable:
         raise MissingOp(f"minigrad.functional has no {name!r}")
     return fn
 
-
-op = functional_op
 
 def ndim(a: Any) -> int:
     return a.data.ndim if isinstance(a, Tensor) else np.ndim(a)

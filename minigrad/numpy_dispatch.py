@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from minigrad.grad_mode import _state
+from minigrad.grad_mode import is_grad_enabled
 from minigrad.numpy_common import MissingOp, op
 from minigrad.numpy_common import Unsupported as _Unsupported
 from minigrad.numpy_common import arrays as _arrays
@@ -155,7 +155,7 @@ FUNCTIONS: dict[Callable, Callable] = {
                                                                               axis=axis),
     np.hstack: lambda tup: op("hstack")(list(tup)), np.vstack: lambda tup: op("vstack")(list(tup)),
     np.dstack: lambda tup: op("dstack")(list(tup)),
-    np.where: _where, np.dot: _dot, np.einsum: _einsum, np.matmul: lambda a, b: op("matmul")(a, b),
+    np.where: _where, np.dot: _dot, np.einsum: _einsum,  # np.matmul is a ufunc: UFUNCS
     np.tensordot: lambda a, b, axes=2: op("tensordot")(a, b, axes=axes),
     np.outer: lambda a, b: op("outer")(_flat(a), _flat(b)),
     np.inner: lambda a, b: op("inner")(a, b), np.vdot: lambda a, b: op("vdot")(a, b),
@@ -245,7 +245,7 @@ def array_function(func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
 def _on_arrays(call: Callable, what: str, array_only: bool, args: tuple, kwargs: dict,
                reason: str) -> Any:
     """`call` on the arrays behind the Tensors; a TypeError if that would drop a graph."""
-    if not array_only and _state.enabled and (_needs_graph(args) or _needs_graph(kwargs)):
+    if not array_only and is_grad_enabled() and (_needs_graph(args) or _needs_graph(kwargs)):
         raise TypeError(
             f"{what} is not supported on a Tensor that requires grad ({reason}): the result "
             "would leave the autograd graph silently. Call it on t.detach() or t.data to take "

@@ -45,7 +45,7 @@ class LRScheduler:
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
             group["lr"] = float(lr)
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._group_lrs()
 
     def get_lr(self) -> list[float]:
         """The lr of each group for epoch `last_epoch` (torch's chainable form)."""
