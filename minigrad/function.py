@@ -1,6 +1,7 @@
 """`Function` (torch.autograd.Function style) and its `Context`, the node of the autograd graph."""
 from __future__ import annotations
 
+import types
 import weakref
 from typing import Any
 
@@ -71,6 +72,19 @@ class Function:
     receives raw arrays and returns an array or a tuple of arrays; backward returns one gradient
     (or None) per forward input. Never modify `douts` in place: they may be shared.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass that inherits `forward` from a shared base gets its own copy named
+        `<Subclass>.forward`, so Python's argument errors (an unexpected keyword) name the
+        public Function, not the private base."""
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__ or cls.forward is Function.forward:
+            return
+        f = cls.forward
+        own = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__,
+                                 f.__closure__)
+        own.__kwdefaults__, own.__qualname__ = f.__kwdefaults__, f"{cls.__name__}.forward"
+        cls.forward = staticmethod(own)
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:

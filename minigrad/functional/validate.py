@@ -28,7 +28,7 @@ def as_array(fn: str, name: str, x: Any) -> Any:
 
 def floating(fn: str, name: str, x: Any, finite: bool = True) -> np.ndarray:
     """`x` as a float32/float64 array; ints are refused (no silent casts), NaN/inf if `finite`."""
-    x = as_array(fn, name, x)
+    x = np.asarray(as_array(fn, name, x))  # numbers too: the checks below need a dtype
     if x.dtype.kind != "f":
         raise DTypeError(f"{fn}: {name} must be a float array (float32 or float64), "
                          f"got dtype {x.dtype}")
@@ -46,7 +46,7 @@ def all_finite(x: np.ndarray) -> bool:
 
 def integer(fn: str, name: str, x: Any, high: int | None = None) -> np.ndarray:
     """`x` as an int array with values in [0, high)."""
-    x = as_array(fn, name, x)
+    x = np.asarray(as_array(fn, name, x))  # numbers too: the checks below need a dtype
     if x.dtype.kind not in "iu":
         raise DTypeError(f"{fn}: {name} must be an integer array, got dtype {x.dtype}")
     if high is not None and x.size:
@@ -58,7 +58,7 @@ def integer(fn: str, name: str, x: Any, high: int | None = None) -> np.ndarray:
 
 def boolean(fn: str, name: str, x: Any) -> np.ndarray:
     """`x` as a bool array (0/1 integer masks are accepted and converted)."""
-    x = as_array(fn, name, x)
+    x = np.asarray(as_array(fn, name, x))  # numbers too: the checks below need a dtype
     if x.dtype == np.bool_:
         return x
     if x.dtype.kind in "iu" and ((x == 0) | (x == 1)).all():

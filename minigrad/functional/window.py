@@ -8,7 +8,6 @@ loops over the kernel offsets only, never over pixels.
 """
 from __future__ import annotations
 
-import types
 from typing import Any
 
 import numpy as np
@@ -25,23 +24,10 @@ LETTERS = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 class NdFunction(Function):
     """Base of a private Function (_ConvNd, _MaxPoolNd, ...) whose forward and backward its
-    1d/2d/3d subclasses share; a subclass sets `nd`, the number of spatial axes.
-
-    A subclass that inherits `forward` gets its own copy named `<Subclass>.forward`, so that
-    Python's argument errors (an unexpected keyword) name the public Function, not the base.
-    """
+    1d/2d/3d subclasses share; a subclass sets `nd`, the number of spatial axes (each gets its
+    own named `forward`, see Function.__init_subclass__)."""
 
     nd = 0
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "forward" in cls.__dict__:
-            return
-        f = cls.forward
-        own = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__,
-                                 f.__closure__)
-        own.__kwdefaults__, own.__qualname__ = f.__kwdefaults__, f"{cls.__name__}.forward"
-        cls.forward = staticmethod(own)
 
 
 def _is_int(value: Any) -> bool:

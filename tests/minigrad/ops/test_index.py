@@ -50,7 +50,7 @@ ERROR_CASES = [
     ("Gather", "rank", lambda: F.gather(r(2, 3), 0, np.array([0, 1])), ShapeRuntimeError,
      ["index", "dimensions", "(2,)", "(2, 3)"]),
     ("Gather", "size", lambda: F.gather(r(2, 3), 0, np.zeros((1, 4), int)), ShapeRuntimeError,
-     ["sizes <= x's", "dim 0", "(1, 4)", "(2, 3)"]),
+     ["sizes must be <= x's", "dim 0", "(1, 4)", "(2, 3)"]),
     ("Gather", "dim", lambda: F.gather(r(2, 3), 2, IDX), IndexRangeError,
      ["dim 2", "out of range", "(2, 3)"]),
     ("Gather", "float index", lambda: F.gather(r(2, 3), 1, IDX * 1.0), DTypeError,
