@@ -188,3 +188,77 @@ def test_only_the_function_under_test_is_strict():
     b = Tensor(B)  # a callable composite is checked through the engine's usual rules
     report = gradcheck(lambda a: UnreducedAdd.apply(a, b) * 2.0, [A])
     assert report.passed
+
+
+class MakesDoutWriteable(Function):
+    """(x[:1], x[1:]); backward turns its read-only second dout writeable and doubles it."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x[:1].copy(), x[1:].copy()
+
+    @staticmethod
+    def backward(ctx, d0, d1):
+        d1.flags.writeable = True  # numpy allows it on a view of writeable memory
+        d1 *= 2.0
+        return np.concatenate([d0, d1 / 2.0])
+
+
+def test_a_write_after_making_dout_writeable_again_is_caught_and_numbered():
+    with pytest.raises(GradcheckError, match=r"MakesDoutWriteable: backward modified dout #1 "
+                                             "in place"):
+        gradcheck(MakesDoutWriteable, [np.arange(1.0, 5.0)])
+
+
+class RaisesValueError(Function):
+    """x; backward raises a ValueError of its own (not a write into dout)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, dout):
+        raise ValueError("operands could not be broadcast together")
+
+
+def test_an_unrelated_value_error_in_backward_is_not_reported_as_a_dout_write():
+    with pytest.raises(ValueError, match="could not be broadcast") as info:
+        gradcheck(RaisesValueError, [A])
+    assert not isinstance(info.value, GradcheckError) and "dout" not in str(info.value)
+
+
+def test_a_gradient_for_an_input_without_grad_is_not_checked():
+    """The engine drops it, so its shape does not matter (b is a constant here)."""
+    report = gradcheck(UnreducedAdd, [A, B], requires_grad=[True, False])
+    assert report.passed and list(report.rel_errors) == ["'a' (#0)"]
+
+
+class Float64Only(Function):
+    """2 x for float64 x only; its backward would return float64 (never reached for float32)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        if x.dtype != np.float64:
+            raise TypeError(f"Float64Only: x must be float64, got {x.dtype}")
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, dout):
+        return 2.0 * dout.astype(np.float64)
+
+
+def test_the_native_float32_run_is_skipped_when_forward_refuses_float32():
+    report = gradcheck(Float64Only, [A.astype(np.float32)])
+    assert report.passed and report.converted == [0]
+
+
+def test_the_strict_class_is_made_once_and_runs_the_current_backward(monkeypatch):
+    from minigrad.testing.gradcheck import _strict
+
+    assert _strict(PassThrough) is _strict(PassThrough)
+    assert _strict(PassThrough).__name__ == "PassThrough"
+    assert gradcheck(PassThrough, [A]).passed
+    monkeypatch.setattr(PassThrough, "backward", staticmethod(lambda ctx, dout: 3.0 * dout))
+    report = gradcheck(PassThrough, [A], raise_exception=False)
+    assert not report.passed and "analytic" in report.failures[0]
