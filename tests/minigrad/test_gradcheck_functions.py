@@ -15,20 +15,36 @@ from minigrad.testing.strategies import (
     masked_softmax_ce_inputs,
     rnn_sequence_inputs,
 )
+from minigrad.testing.strategies.elementwise import division_inputs
+from tests.minigrad.ops.common import private_functions
 
 FUNCTIONS = [n for n in F.__all__ if n[0].isupper()]
 ACCURATE = {"eps": 1e-3, "order": 4, "max_rel_error": 1e-7}  # five-point stencil: ~1e-13 abs error
+# Function classes outside functional.__all__ (see private_functions) and their strategies
+PRIVATE_INPUTS = {
+    # trunc(a / b) jumps where a / b is an integer, as floor does: FloorDivide's inputs
+    "elementwise._TruncDivide": division_inputs,
+}
 
 
 def test_every_builtin_function_has_an_input_strategy() -> None:
     missing = [n for n in FUNCTIONS if n not in BUILTIN_INPUTS]
-    assert not missing, (f"no input strategy for {missing}: add one to BUILTIN_INPUTS in "
-                         "minigrad/testing/strategies.py")
+    assert not missing, (f"no input strategy for {missing}: add one to the INPUTS of "
+                         "minigrad/testing/strategies/<family>.py")
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_builtin_function_gradients(name: str) -> None:
     check_function(getattr(F, name), inputs_for(name), **ACCURATE)()
+
+
+def test_every_private_function_has_an_input_strategy() -> None:
+    assert sorted(private_functions()) == sorted(PRIVATE_INPUTS)
+
+
+@pytest.mark.parametrize("key", sorted(PRIVATE_INPUTS))
+def test_private_function_gradients(key: str) -> None:
+    check_function(private_functions()[key], PRIVATE_INPUTS[key](), **ACCURATE)()
 
 
 @pytest.mark.parametrize("normalize", ["batch", "tokens"])

@@ -152,3 +152,33 @@ def test_every_public_function_has_a_case_at_1e_10() -> None:
     strict = {c.function_name for c in CASES if c.atol <= 1e-10 and c.rtol == 0}
     public = {n for n in mf.__all__ if n[0].isupper()}
     assert not sorted(public - strict), sorted(public - strict)
+
+
+def _private_cases() -> list[ParityCase]:
+    """Cases for the Function classes outside mf.__all__ (tests.minigrad.ops.common's
+    private_functions); kept here, since CASES holds public Functions only."""
+    from minigrad.functional.elementwise import _TruncDivide
+    from vis.parity.cases.elementwise import _division
+
+    return [ParityCase("elementwise._TruncDivide", _TruncDivide, _division(),
+                       lambda a, b: torch.div(a, b, rounding_mode="trunc"),
+                       note="div(rounding_mode='trunc') on floats: trunc(a / b), zero gradients")]
+
+
+PRIVATE_CASES = _private_cases()
+
+
+@pytest.mark.parametrize("case", PRIVATE_CASES, ids=[c.label for c in PRIVATE_CASES])
+def test_private_function_matches_torch(case: ParityCase) -> None:
+    row = run_case(case, seed=0)
+    assert row.passed, format_table([row])
+    assert list(row.grad_errors) == ["a", "b"]
+    a, b = case.build(np.random.default_rng(0)).args.values()
+    q = a / b
+    assert (np.floor(q) != np.trunc(q)).any()  # negative quotients: trunc differs from floor
+
+
+def test_every_private_function_has_a_case() -> None:
+    from tests.minigrad.ops.common import private_functions
+
+    assert {c.label: c.function for c in PRIVATE_CASES} == private_functions()

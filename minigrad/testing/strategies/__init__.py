@@ -331,7 +331,7 @@ def inputs_for(fn: Any) -> SearchStrategy:
     name = fn if isinstance(fn, str) else fn.__name__
     if name not in BUILTIN_INPUTS:
         raise KeyError(f"inputs_for: no input strategy registered for {name!r}; add one to "
-                       "BUILTIN_INPUTS in minigrad/testing/strategies.py")
+                       "BUILTIN_INPUTS (the INPUTS of minigrad/testing/strategies/<family>.py)")
     return BUILTIN_INPUTS[name]()
 
 

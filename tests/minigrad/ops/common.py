@@ -110,3 +110,24 @@ def all_f32_cases() -> dict:
 def all_error_cases() -> list:
     """Every family's ERROR_CASES, concatenated."""
     return [c for _, c in family_error_cases()]
+
+
+def private_functions() -> dict:
+    """{'family._Name': class} for every Function class under minigrad/functional that is
+    neither public (functional.__all__) nor the base of another one there (as
+    elementwise._TruncDivide, behind div(rounding_mode='trunc')): the coverage tests' extra
+    names, which need a gradcheck and a parity case as much as the public ones."""
+    import minigrad.functional as F
+    from minigrad.function import Function
+
+    found = {}
+    for m in pkgutil.iter_modules(F.__path__):
+        mod = importlib.import_module(f"{F.__name__}.{m.name}")
+        for name, obj in vars(mod).items():
+            if (isinstance(obj, type) and issubclass(obj, Function) and obj is not Function
+                    and obj.__module__ == mod.__name__):
+                found[f"{m.name}.{name}"] = obj
+    classes = set(found.values())
+    return {key: cls for key, cls in found.items()
+            if cls.__name__ not in F.__all__
+            and not any(c is not cls and issubclass(c, cls) for c in classes)}
