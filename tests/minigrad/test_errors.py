@@ -17,12 +17,7 @@ from minigrad.errors import (
     ShapeError,
     ShapeRuntimeError,
 )
-from tests.minigrad.ops.common import all_error_cases, check_named_error
-
-
-def r(*shape, dtype=np.float64, seed=0):
-    """A small random float array of `shape`."""
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+from tests.minigrad.ops.common import all_error_cases, check_named_error, r
 
 
 def nan_at(a):
