@@ -5,6 +5,7 @@ a tanh RNN or an LSTM with gate blocks i, f, o, g and c0 = 0, a temporal affine 
 scores, and softmax cross-entropy summed over tokens whose target is not <NULL>, divided by N.
 Use it to check the minigrad model against torch, or to train a minigrad model with torch
 (GPU, DDP) and load the result back with `model.load_state_dict(twin.to_state_dict())`.
+The Transformer's twin lives in `vis.twin_transformer` and is re-exported here.
 """
 from __future__ import annotations
 
@@ -17,6 +18,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from minigrad.errors import ShapeError
+from vis.twin_transformer import (
+    TorchCaptioningTransformer,
+    transformer_state_from_torch,
+    transformer_state_to_torch,
+)
+
+__all__ = ["TorchCaptioner", "TorchCaptioningTransformer", "transformer_state_from_torch",
+           "transformer_state_to_torch", "PARAM_NAMES"]
 
 PARAM_NAMES = ("W_proj", "b_proj", "W_embed", "Wx", "Wh", "b", "W_vocab", "b_vocab")
 

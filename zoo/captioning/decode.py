@@ -1,5 +1,9 @@
 """Greedy and beam-search decoding for a captioner with `init_state`, `step` and special tokens.
 
+The model's decoder state is a tuple of arrays (or None) whose leading axis is the batch:
+`init_state(features) -> state` and `step(words (N,), *state) -> (scores (N, V), *state)`.
+CaptioningRNN's state is (h, c); CaptioningTransformer's is its per-layer key/value cache.
+
 Both return (N, max_length) int arrays in the CS231n layout: column 0 is the first generated
 word (not <START>), a row holds <END> where it stopped and <NULL> after it.
 
@@ -26,17 +30,22 @@ def _tokens(model: Any, fn: str) -> tuple[int, int, int]:
     return model._null, model._special(fn, "<START>"), model._special(fn, "<END>")
 
 
+def _take(state: Any, rows: np.ndarray) -> tuple:
+    """Each array of a decoder state indexed by `rows` along its batch axis (None stays)."""
+    return tuple(None if a is None else a[rows] for a in state)
+
+
 @no_grad()
 def greedy_decode(model: Any, features: Any, max_length: int = 30) -> np.ndarray:
     """Argmax word at each step from <START>: features (N, D) -> (N, max_length) int64."""
     null, start, end = _tokens(model, "greedy_decode")
-    h, c = model.init_state(features)
-    N = h.shape[0]
+    state = tuple(model.init_state(features))
+    N = state[0].shape[0]
     out = np.full((N, max_length), null, dtype=np.int64)  # (N, max_length)
     words = np.full(N, start, dtype=np.int64)  # (N,)
     done = np.zeros(N, dtype=bool)
     for t in range(max_length):
-        scores, h, c = model.step(words, h, c)
+        scores, *state = model.step(words, *state)
         words = scores.argmax(axis=1)  # (N,)
         out[:, t] = np.where(done, null, words)
         done |= words == end
@@ -58,11 +67,10 @@ def beam_search(model: Any, features: Any, max_length: int = 30, beam_size: int 
         raise RangeError(f"beam_search: max_length must be >= 1, got {max_length}")
     null, start, end = _tokens(model, "beam_search")
     k, L = int(beam_size), int(max_length)
-    h, c = model.init_state(features)  # (N, H)
-    N = h.shape[0]
+    state = tuple(model.init_state(features))  # arrays (N, ...)
+    N = state[0].shape[0]
     rep = np.repeat(np.arange(N), k)  # (N*k,) image of each beam
-    h = h[rep]
-    c = c[rep] if c is not None else None
+    state = _take(state, rep)
     words = np.full(N * k, start, dtype=np.int64)  # (N*k,)
     seqs = np.full((N, k, L), null, dtype=np.int64)  # (N, k, L)
     score = np.full((N, k), -np.inf)  # (N, k); one live beam at the start
@@ -70,7 +78,7 @@ def beam_search(model: Any, features: Any, max_length: int = 30, beam_size: int 
     done = np.zeros((N, k), dtype=bool)
     length = np.zeros((N, k), dtype=np.int64)
     for t in range(L):
-        scores, h_new, c_new = model.step(words, h, c)
+        scores, *new_state = model.step(words, *state)
         V = scores.shape[1]
         logp = log_softmax_array(scores.astype(np.float64), axis=1).reshape(N, k, V)  # (N, k, V)
         cand = score[:, :, None] + logp  # (N, k, V)
@@ -88,8 +96,7 @@ def beam_search(model: Any, features: Any, max_length: int = 30, beam_size: int 
         length = length[rows, beam] + ~was_done
         done = was_done | (word == end)
         src = (rows * k + beam).ravel()  # (N*k,) source beam of each new beam
-        h = h_new[src]
-        c = c_new[src] if c_new is not None else None
+        state = _take(new_state, src)
         words = word.ravel()
         if done.all():
             break
