@@ -32,18 +32,24 @@ class Context:
         self._grads: list | None = None  # gradients of the outputs, gathered during backward
 
     def save_for_backward(self, *arrays: Any) -> None:
-        """Keep arrays for backward; an input saved here (or a view of it) is version-checked."""
+        """Keep arrays for backward. A saved Tensor input (or a view of it) is version-checked;
+        a saved plain-array input (or a view of it) is copied, as numpy arrays carry no version
+        (`ids[0, 0] = 3` between forward and backward must not move the gradient)."""
         self._saved = arrays
         if True not in self.needs_input_grad:  # not recording: nothing will be checked
             return
         versions = []
-        for a in arrays:
+        for i, a in enumerate(arrays):
             if not isinstance(a, np.ndarray):
                 continue
             owner = memory_owner(a)
             for t in self.inputs:
-                if isinstance(t, Tensor) and (t.data is a or memory_owner(t.data) is owner):
-                    versions.append((t, t._version))
+                if isinstance(t, Tensor):
+                    if t.data is a or memory_owner(t.data) is owner:
+                        versions.append((t, t._version))
+                elif isinstance(t, np.ndarray) and memory_owner(t) is owner:
+                    self._saved = _replaced(self._saved, i, a.copy(order="K"))
+                    break
         self._saved_versions = tuple(versions)
         self._saved_at = write_count()
 
@@ -139,6 +145,11 @@ class _Edge:
     def __init__(self, t: Tensor) -> None:
         self._ctx, self._out_idx = t._ctx, t._out_idx
         self.shape, self.dtype = t.data.shape, t.data.dtype
+
+
+def _replaced(items: tuple, i: int, value: Any) -> tuple:
+    """`items` with item `i` replaced by `value`."""
+    return items[:i] + (value,) + items[i + 1:]
 
 
 def _saved_outputs(saved: tuple, outs: Any) -> tuple:

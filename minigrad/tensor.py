@@ -5,7 +5,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from minigrad.errors import DTypeError, GraphError, ShapeError
+from minigrad.errors import DTypeError, GraphError, ShapeError, UnknownDTypeError
 from minigrad.grad_mode import _state
 from minigrad.versions import note_inplace_write
 
@@ -23,10 +23,10 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        arr = np.array(data, dtype=dtype)
+        arr = _as_array(data, dtype)
         if arr.dtype.kind not in "biuf":
             raise DTypeError(f"Tensor: data must be numeric (bool, int or float), got dtype "
-                             f"{arr.dtype}")
+                             f"{arr.dtype}{_object_hint(arr)}")
         if requires_grad and arr.dtype.kind != "f":
             raise DTypeError(f"Tensor: only floating tensors can require grad, got dtype "
                              f"{arr.dtype}")
@@ -187,6 +187,54 @@ class Tensor:
     def conjugate(self) -> Tensor:
         """The complex conjugate of a real tensor: itself (ndarray.conjugate; see conj)."""
         return self
+
+
+def _as_array(data: Any, dtype: Any) -> np.ndarray:
+    """`np.array(data, dtype)` with named errors for an unknown dtype and for ragged data."""
+    try:
+        dt = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        raise UnknownDTypeError(f"Tensor: dtype must be a numpy dtype, got {dtype!r}") from None
+    try:
+        return np.array(data, dtype=dt)
+    except (ValueError, TypeError, OverflowError) as e:
+        where = _ragged(data)
+        if where:
+            raise ShapeError(f"Tensor: data must be a rectangular nested list (rows of equal "
+                             f"lengths), got {where}") from None
+        raise DTypeError(f"Tensor: data cannot be converted to dtype {dt}: {e}") from None
+
+
+def _ragged(data: Any) -> str:
+    """Where nested lists first differ ('data[1] of length 3 and data[0] of length 2'), or ''."""
+    level = [("data", data)]
+    while level:
+        seqs = [(p, x) for p, x in level if isinstance(x, (list, tuple, np.ndarray))]
+        if not seqs:
+            return ""
+        if len(seqs) != len(level):
+            p, x = next((p, x) for p, x in level if not isinstance(x, (list, tuple, np.ndarray)))
+            return f"a sequence at {seqs[0][0]} and a scalar ({type(x).__name__}) at {p}"
+        (p0, x0), *rest = seqs
+        for p, x in rest:
+            if len(x) != len(x0):
+                return f"{p} of length {len(x)} and {p0} of length {len(x0)}"
+        level = [(f"{p}[{i}]", y) for p, x in seqs for i, y in enumerate(x)]
+    return ""
+
+
+def _object_hint(arr: np.ndarray) -> str:
+    """' (data[1] is a NoneType)' for the first entry of `arr` that is not a number, or ''."""
+    if arr.dtype.kind in "US":
+        return " (data holds text)"
+    for idx in np.ndindex(arr.shape) if arr.dtype.kind == "O" else ():
+        v = arr[idx]
+        where = "data" + (f"[{', '.join(map(str, idx))}]" if idx else "")
+        if isinstance(v, int) and not -2**63 <= v < 2**64:
+            return f" ({where} is the int {v}, outside int64)"
+        if not isinstance(v, (int, float, np.number)):
+            return f" ({where} is a {type(v).__name__})"
+    return ""
 
 
 def _raw(x: Any) -> Any:
