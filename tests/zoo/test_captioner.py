@@ -27,7 +27,9 @@ def _batch(N: int = 4, D: int = 6, T1: int = 7, seed: int = 0, dtype=np.float32)
 def test_cs231n_loss_sanity_numbers(cell: str, feature_range: tuple, expected: float) -> None:
     """The assignment's captioning checks: np.linspace parameters give the published losses."""
     N, D, W, H, T = 10, 20, 30, 40, 13
-    word_to_idx = {"<NULL>": 0, "cat": 2, "dog": 3}
+    # The notebook's {"<NULL>": 0, "cat": 2, "dog": 3} has a gap (no id 1) and an id >= V, which
+    # CaptioningRNN now refuses; the loss depends only on V = 3 and <NULL> = 0, both unchanged.
+    word_to_idx = {"<NULL>": 0, "<START>": 1, "<END>": 2}
     V = len(word_to_idx)
     model = CaptioningRNN(word_to_idx, input_dim=D, wordvec_dim=W, hidden_dim=H,
                           cell_type=cell, dtype=np.float64)

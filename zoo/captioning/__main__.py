@@ -1,16 +1,64 @@
 """CLI: `python -m zoo.captioning {make-data,train,sample,eval,demo}`.
 
 --data is a CS231n coco_captioning directory or a built-in world directory (default
-runs/world, written by make-data); train writes OUT/checkpoint.npz and OUT/loss.png;
-sample and eval read that checkpoint (or --checkpoint).
+runs/world, written by make-data). Every numeric option is range-checked when the command line
+is parsed (exit status 2, e.g. "argument --beam-size: expected an integer >= 1, got 0").
+
+Where files go (one option, one place):
+  train   writes everything into --out, which it creates: OUT/checkpoint.npz (after every epoch
+          and at the end) and OUT/loss.png. It takes no --checkpoint. If OUT/checkpoint.npz
+          already exists, train refuses to start (exit status 1) unless
+            --resume  continues it (it must be the same run: model sizes, vocabulary, seed,
+                      batch size, data, lr and lr decay; otherwise the error lists what differs), or
+            --force   overwrites it with a new run (whether it held this run or another).
+  sample, eval read --checkpoint, default OUT/checkpoint.npz; they write nothing.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_DATA = "runs/world"
+
+
+def int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse `type`: the text as an int >= low (and < high), else a parse-time error."""
+    want = f"an integer >= {low}" + (f" and < {high}" if high is not None else "")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {want}, got {text!r}") from None
+        if value < low or (high is not None and value >= high):
+            raise argparse.ArgumentTypeError(f"expected {want}, got {value}")
+        return value
+
+    parse.__name__ = want
+    return parse
+
+
+def float_above(low: float) -> Callable[[str], float]:
+    """An argparse `type`: the text as a finite float > low, else a parse-time error."""
+    want = f"a finite number > {low:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {want}, got {text!r}") from None
+        if not math.isfinite(value) or value <= low:
+            raise argparse.ArgumentTypeError(f"expected {want}, got {text}")
+        return value
+
+    parse.__name__ = want
+    return parse
+
+
+POSITIVE, COUNT, SEED = int_at_least(1), int_at_least(0), int_at_least(0, 2 ** 32)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,31 +69,36 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--data", default=DEFAULT_DATA,
                         help="coco_captioning dir or built-in world dir (default %(default)s)")
     common.add_argument("--out", default="runs/captioner", help="output directory")
-    common.add_argument("--seed", type=int, default=0)
+    common.add_argument("--seed", type=SEED, default=0)
     common.add_argument("--cell", choices=("rnn", "lstm"), default="lstm")
-    common.add_argument("--epochs", type=int, default=5)
+    common.add_argument("--epochs", type=COUNT, default=5)
     common.add_argument("--pca", choices=("auto", "yes", "no"), default="auto",
                         help="PCA features (auto: yes for COCO, no for the world)")
-    common.add_argument("--checkpoint", default=None, help="default OUT/checkpoint.npz")
-    common.add_argument("--beam-size", type=int, default=1)
+    common.add_argument("--beam-size", type=POSITIVE, default=1)
+    reading = argparse.ArgumentParser(add_help=False)
+    reading.add_argument("--checkpoint", default=None, help="default OUT/checkpoint.npz")
     md = sub.add_parser("make-data", parents=[common], help="write the built-in world + features")
-    md.add_argument("--n-train", type=int, default=4000)
-    md.add_argument("--n-val", type=int, default=500)
-    md.add_argument("--encoder-epochs", type=int, default=12, help="as the demo's encoder")
-    tr = sub.add_parser("train", parents=[common], help="train a captioner on --data")
-    tr.add_argument("--hidden-dim", type=int, default=128)
-    tr.add_argument("--wordvec-dim", type=int, default=64)
-    tr.add_argument("--lr", type=float, default=5e-3)
-    tr.add_argument("--lr-decay", type=float, default=0.9)
-    tr.add_argument("--batch-size", type=int, default=100)
-    tr.add_argument("--max-train", type=int, default=None)
+    md.add_argument("--n-train", type=POSITIVE, default=4000)
+    md.add_argument("--n-val", type=POSITIVE, default=500)
+    md.add_argument("--encoder-epochs", type=COUNT, default=12, help="as the demo's encoder")
+    tr = sub.add_parser("train", parents=[common], help="train a captioner on --data into --out")
+    tr.add_argument("--hidden-dim", type=POSITIVE, default=128)
+    tr.add_argument("--wordvec-dim", type=POSITIVE, default=64)
+    tr.add_argument("--lr", type=float_above(0), default=5e-3)
+    tr.add_argument("--lr-decay", type=float_above(0), default=0.9)
+    tr.add_argument("--batch-size", type=POSITIVE, default=100)
+    tr.add_argument("--max-train", type=POSITIVE, default=None,
+                    help="train on the first N captions only")
     tr.add_argument("--resume", action="store_true", help="continue OUT/checkpoint.npz")
-    sm = sub.add_parser("sample", parents=[common], help="caption a few val images")
-    sm.add_argument("-n", type=int, default=8)
-    sub.add_parser("eval", parents=[common], help="val corpus BLEU-1..4")
+    tr.add_argument("--force", action="store_true",
+                    help="overwrite an existing OUT/checkpoint.npz with a new run")
+    tr.add_argument("--checkpoint", default=None, help=argparse.SUPPRESS)  # refused, see doc
+    sm = sub.add_parser("sample", parents=[common, reading], help="caption a few val images")
+    sm.add_argument("-n", type=POSITIVE, default=8)
+    sub.add_parser("eval", parents=[common, reading], help="val corpus BLEU-1..4")
     dm = sub.add_parser("demo", parents=[common], help="world + encoder + LSTM + BLEU + figures")
-    dm.add_argument("--n-train", type=int, default=4000)
-    dm.add_argument("--n-val", type=int, default=500)
+    dm.add_argument("--n-train", type=POSITIVE, default=4000)
+    dm.add_argument("--n-val", type=POSITIVE, default=500)
     return p
 
 
@@ -55,10 +108,22 @@ def _data(args: argparse.Namespace) -> dict:
     return load_data(args.data, None if args.pca == "auto" else args.pca == "yes")
 
 
+def _fail(command: str, message: str) -> int:
+    print(f"python -m zoo.captioning {command}: error: {message}", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand; returns the exit status."""
-    args = _parser().parse_args(argv)
-    ckpt = Path(args.checkpoint or Path(args.out) / "checkpoint.npz")
+    """Run one subcommand; returns the exit status (2 for a bad command line, 1 for a refusal)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "train" and args.checkpoint is not None:
+        parser.error("argument --checkpoint: train writes everything into --out "
+                     "(OUT/checkpoint.npz, OUT/loss.png) and --resume continues "
+                     "OUT/checkpoint.npz; --checkpoint is only for sample and eval")
+    if args.command == "train" and args.resume and args.force:
+        parser.error("argument --force: not allowed with --resume (--resume continues "
+                     "OUT/checkpoint.npz, --force overwrites it)")
     if args.command == "demo":
         from zoo.captioning.demo import run_demo
 
@@ -69,33 +134,12 @@ def main(argv: list[str] | None = None) -> int:
 
         make_world(args.data, args.n_train, args.n_val, args.seed, args.encoder_epochs)
     elif args.command == "train":
-        from zoo.captioning.demo import load_data
-        from zoo.captioning.model import CaptioningRNN
-        from zoo.captioning.train import CaptioningSolver
-
-        data = load_data(args.data, None if args.pca == "auto" else args.pca == "yes")
-        if args.max_train is not None:
-            data["train_captions"] = data["train_captions"][:args.max_train]
-            data["train_image_idxs"] = data["train_image_idxs"][:args.max_train]
-        model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
-                              wordvec_dim=args.wordvec_dim, hidden_dim=args.hidden_dim,
-                              cell_type=args.cell, seed=args.seed)
-        solver = CaptioningSolver(model, data, optim_config={"learning_rate": args.lr},
-                                  lr_decay=args.lr_decay, batch_size=args.batch_size,
-                                  num_epochs=args.epochs, print_every=100, seed=args.seed,
-                                  checkpoint_dir=str(ckpt.parent))
-        if args.resume:
-            solver.resume(ckpt)
-        solver.train()
-        solver.save_checkpoint(ckpt)
-        solver.plot_loss(ckpt.parent / "loss.png")
-        _print_bleu(solver.check_bleu("val", beam_size=args.beam_size))
-        print(f"wrote {ckpt} and {ckpt.parent / 'loss.png'}")
+        return _train(args)
     elif args.command in ("sample", "eval"):
         from zoo.captioning.metrics import evaluate_bleu
         from zoo.captioning.train import load_captioner
 
-        model = load_captioner(ckpt)
+        model = load_captioner(Path(args.checkpoint or Path(args.out) / "checkpoint.npz"))
         data = _data(args)
         n = args.n if args.command == "sample" else None
         res = evaluate_bleu(model, data, "val", max_images=n, beam_size=args.beam_size)
@@ -105,6 +149,54 @@ def main(argv: list[str] | None = None) -> int:
                       + " | ".join(" ".join(r) for r in rs))
         else:
             _print_bleu(res)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    """`train`: everything into OUT; an existing OUT/checkpoint.npz needs --resume or --force."""
+    from minigrad.nn.serialization import CheckpointError, load_npz
+    from zoo.captioning.model import CaptioningRNN
+    from zoo.captioning.train import CaptioningSolver
+
+    out = Path(args.out)
+    ckpt = out / "checkpoint.npz"
+    if out.exists() and not out.is_dir():
+        return _fail("train", f"--out {out} exists and is not a directory")
+    if args.resume and not ckpt.is_file():
+        return _fail("train", f"--resume: there is no {ckpt} to continue")
+    data = _data(args)
+    if args.max_train is not None:
+        data["train_captions"] = data["train_captions"][:args.max_train]
+        data["train_image_idxs"] = data["train_image_idxs"][:args.max_train]
+    model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
+                          wordvec_dim=args.wordvec_dim, hidden_dim=args.hidden_dim,
+                          cell_type=args.cell, seed=args.seed)
+    solver = CaptioningSolver(model, data, optim_config={"learning_rate": args.lr},
+                              lr_decay=args.lr_decay, batch_size=args.batch_size,
+                              num_epochs=args.epochs, print_every=100, seed=args.seed,
+                              checkpoint_dir=str(out))
+    if args.resume:
+        try:
+            solver.resume(ckpt)
+        except CheckpointError as e:
+            return _fail("train", str(e))
+    elif ckpt.exists() and not args.force:
+        try:
+            diffs = solver.run_differences(load_npz(ckpt))
+        except CheckpointError as e:
+            return _fail("train", f"{ckpt} exists but cannot be read ({e}); pass --force to "
+                         "overwrite it, or choose another --out")
+        if diffs:
+            return _fail("train", f"{ckpt} holds a different run ({'; '.join(diffs)}); pass "
+                         "--force to overwrite it, or choose another --out")
+        return _fail("train", f"{ckpt} already holds this run; pass --resume to continue it "
+                     "or --force to start it again from scratch")
+    out.mkdir(parents=True, exist_ok=True)
+    solver.train()
+    solver.save_checkpoint(ckpt)
+    solver.plot_loss(out / "loss.png")
+    _print_bleu(solver.check_bleu("val", beam_size=args.beam_size))
+    print(f"wrote {ckpt} and {out / 'loss.png'}")
     return 0
 
 

@@ -18,6 +18,74 @@ from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.nn import Module, Parameter
 
 CELL_TYPES = ("rnn", "lstm")
+SPECIAL_TOKENS = ("<NULL>", "<START>", "<END>")
+
+
+class VocabularyError(RangeError, KeyError):
+    """A `word_to_idx` that is not a bijection words <-> 0..V-1 with the special tokens; a
+    ValueError (RangeError) and a KeyError (a missing special token used to be one)."""
+
+    __str__ = Exception.__str__  # the message as written, not KeyError's repr of it
+
+
+def _listed(items: list[Any], limit: int = 8) -> str:
+    shown = ", ".join(repr(x) for x in items[:limit])
+    return shown + (f", ... ({len(items)} in all)" if len(items) > limit else "")
+
+
+def check_int(fn: str, name: str, value: Any, low: int = 1) -> int:
+    """`value` as a Python int >= low, or a named error (a float or str is not truncated)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise DTypeError(f"{fn}: {name} must be an int >= {low}, got {value!r}")
+    if value < low:
+        raise RangeError(f"{fn}: {name} must be >= {low}, got {value}")
+    return int(value)
+
+
+def check_word_to_idx(fn: str, word_to_idx: Any) -> dict[str, int]:
+    """A vocabulary {word: id} checked: ids are exactly 0..V-1, one word each, int >= 0, and
+    <NULL>, <START>, <END> are present (hence distinct); returns a copy with Python int ids.
+
+    Raises DTypeError (not a mapping, a word that is not a str, an id that is not an int) or
+    VocabularyError naming the offending words and ids.
+    """
+    if not isinstance(word_to_idx, Mapping):
+        raise DTypeError(f"{fn}: word_to_idx must be a mapping word -> id, "
+                         f"got {type(word_to_idx).__name__}")
+    bad_words = [w for w in word_to_idx if not isinstance(w, str)]
+    if bad_words:
+        raise DTypeError(f"{fn}: word_to_idx keys must be str words, got {_listed(bad_words)}")
+    bad_ids = [f"{w}={i!r}" for w, i in word_to_idx.items()
+               if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer))]
+    if bad_ids:
+        raise DTypeError(f"{fn}: word_to_idx ids must be ints, got {_listed(bad_ids)}")
+    w2i = {w: int(i) for w, i in word_to_idx.items()}
+    V = len(w2i)
+    if V == 0:
+        raise VocabularyError(f"{fn}: word_to_idx is empty; it needs at least "
+                              f"{', '.join(SPECIAL_TOKENS)}")
+    negative = [f"{w}={i}" for w, i in w2i.items() if i < 0]
+    if negative:
+        raise VocabularyError(f"{fn}: word_to_idx ids must be >= 0, got {_listed(negative)}")
+    by_id: dict[int, list[str]] = {}
+    for w, i in w2i.items():
+        by_id.setdefault(i, []).append(w)
+    shared = [f"id {i}: {', '.join(map(repr, ws))}" for i, ws in sorted(by_id.items())
+              if len(ws) > 1]
+    if shared:
+        raise VocabularyError(f"{fn}: word_to_idx must give each word its own id, but "
+                              f"{'; '.join(shared[:8])} share one")
+    too_big = [f"{w}={i}" for w, i in sorted(w2i.items(), key=lambda kv: kv[1]) if i >= V]
+    if too_big:
+        gaps = [i for i in range(V) if i not in by_id]
+        raise VocabularyError(f"{fn}: word_to_idx ids must be exactly 0..V-1 with V = {V} "
+                              f"words; ids {_listed(gaps)} are missing and "
+                              f"{_listed(too_big)} are >= V")
+    missing = [t for t in SPECIAL_TOKENS if t not in w2i]
+    if missing:
+        raise VocabularyError(f"{fn}: word_to_idx must contain {', '.join(SPECIAL_TOKENS)}; "
+                              f"missing {_listed(missing)}")
+    return w2i
 
 
 @dataclass
@@ -48,22 +116,20 @@ class CaptioningRNN(Module):
         dt = np.dtype(dtype)
         if dt not in (np.float32, np.float64):
             raise DTypeError(f"CaptioningRNN: dtype must be float32 or float64, got {dt}")
-        for name, val in (("input_dim", input_dim), ("wordvec_dim", wordvec_dim),
-                          ("hidden_dim", hidden_dim)):
-            if int(val) < 1:
-                raise RangeError(f"CaptioningRNN: {name} must be >= 1, got {val}")
-        if "<NULL>" not in word_to_idx:
-            raise KeyError("CaptioningRNN: word_to_idx must contain '<NULL>'")
-        self.config = CaptionerConfig(int(input_dim), int(wordvec_dim), int(hidden_dim),
-                                      cell_type, dt.name, int(seed))
+        D, W, H = (check_int("CaptioningRNN", name, val) for name, val in (
+            ("input_dim", input_dim), ("wordvec_dim", wordvec_dim), ("hidden_dim", hidden_dim)))
+        seed = check_int("CaptioningRNN", "seed", seed, 0)
+        if seed >= 2 ** 32:
+            raise RangeError(f"CaptioningRNN: seed must be < 2**32, got {seed}")
+        word_to_idx = check_word_to_idx("CaptioningRNN", word_to_idx)
+        self.config = CaptionerConfig(D, W, H, cell_type, dt.name, seed)
         self.cell_type = cell_type
         self.word_to_idx = dict(word_to_idx)
         self.idx_to_word = {i: w for w, i in self.word_to_idx.items()}
-        self._null = int(word_to_idx["<NULL>"])
-        self._start = word_to_idx.get("<START>")
-        self._end = word_to_idx.get("<END>")
+        self._null = word_to_idx["<NULL>"]
+        self._start = word_to_idx["<START>"]
+        self._end = word_to_idx["<END>"]
         V = len(word_to_idx)
-        D, W, H = int(input_dim), int(wordvec_dim), int(hidden_dim)
         G = 4 * H if cell_type == "lstm" else H
         rng = np.random.RandomState(seed)  # CS231n draw order: W_embed, W_proj, Wx, Wh, W_vocab
         W_embed = rng.randn(V, W) / 100
@@ -159,6 +225,14 @@ class CaptioningRNN(Module):
     def step(self, words: np.ndarray, h: np.ndarray,
              c: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """One decoding step: words (N,) int, h (N, H), c -> (scores (N, V), next_h, next_c)."""
+        words = np.asarray(words)
+        if words.dtype.kind not in "iu" or words.ndim != 1:
+            raise DTypeError(f"CaptioningRNN.step: words must be a 1-D int array (N,), got "
+                             f"dtype {words.dtype} shape {words.shape}")
+        V = self.vocab_size
+        if words.size and (words.min() < 0 or words.max() >= V):
+            raise RangeError(f"CaptioningRNN.step: word ids must be in [0, V) with V = {V}, "
+                             f"got min {words.min()} max {words.max()}")
         x = self.W_embed.data[words]  # (N, W)
         if self.cell_type == "lstm":
             nh, nc = F.lstm_step(x, h, c, self.Wx.data, self.Wh.data, self.b.data)
@@ -177,10 +251,12 @@ class CaptioningRNN(Module):
         """
         from zoo.captioning.decode import beam_search, greedy_decode
 
-        if int(max_length) < 1:
-            raise RangeError(f"CaptioningRNN.sample: max_length must be >= 1, got {max_length}")
-        if int(beam_size) < 1:
-            raise RangeError(f"CaptioningRNN.sample: beam_size must be >= 1, got {beam_size}")
+        max_length = check_int("CaptioningRNN.sample", "max_length", max_length)
+        beam_size = check_int("CaptioningRNN.sample", "beam_size", beam_size)
+        if isinstance(length_penalty, (bool, np.bool_)) or not isinstance(
+                length_penalty, (int, float, np.number)) or not np.isfinite(length_penalty):
+            raise RangeError(f"CaptioningRNN.sample: length_penalty must be a finite number, "
+                             f"got {length_penalty!r}")
         if beam_size == 1:
             return greedy_decode(self, features, max_length)
         return beam_search(self, features, max_length, beam_size, length_penalty)[0]

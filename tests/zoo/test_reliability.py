@@ -1,0 +1,388 @@
+"""Issue 9, zoo: vocabularies, argument types, CLI ranges and file placement, solver indices,
+counter cross-checks on resume, malformed saved configs, and two solvers/samplers in threads."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from minigrad.errors import DTypeError, IndexRangeError, RangeError, ShapeError
+from minigrad.nn.serialization import CheckpointError, load_npz, save_npz
+from zoo.captioning import CaptioningRNN, CaptioningSolver, load_captioner, save_captioner
+from zoo.captioning.__main__ import main
+from zoo.captioning.model import VocabularyError, check_word_to_idx
+
+W2I = {"<NULL>": 0, "<START>": 1, "<END>": 2, "a": 3, "cat": 4}
+
+
+# ----- word_to_idx ---------------------------------------------------------------------------
+def test_check_word_to_idx_accepts_a_bijection_and_returns_python_ints() -> None:
+    got = check_word_to_idx("f", {w: np.int64(i) for w, i in W2I.items()})
+    assert got == W2I and all(type(i) is int for i in got.values())
+
+
+@pytest.mark.parametrize("vocab,error,parts", [
+    ({**W2I, "<END>": 1}, VocabularyError, ["id 1", "'<START>'", "'<END>'", "share"]),
+    ({**W2I, "cat": 3}, VocabularyError, ["id 3", "'a'", "'cat'"]),
+    ({**W2I, "cat": 5}, VocabularyError, ["0..V-1", "V = 5", "ids 4 are missing", "'cat=5'"]),
+    ({**W2I, "cat": -1}, VocabularyError, [">= 0", "'cat=-1'"]),
+    ({k: v for k, v in W2I.items() if k != "<END>"} | {"dog": 2}, VocabularyError,
+     ["missing '<END>'"]),
+    ({"<NULL>": 0, "a": 1}, VocabularyError, ["missing '<START>', '<END>'"]),
+    ({}, VocabularyError, ["empty"]),
+    ({**W2I, "cat": 4.0}, DTypeError, ["ints", "'cat=4.0'"]),
+    ({**W2I, "cat": True}, DTypeError, ["ints", "'cat=True'"]),
+    ({**W2I, 7: 5}, DTypeError, ["str words", "7"]),
+    ([("<NULL>", 0)], DTypeError, ["mapping", "list"]),
+])
+def test_bad_vocabularies_are_named(vocab: Any, error: type, parts: list[str]) -> None:
+    with pytest.raises(error) as info:
+        check_word_to_idx("Model", vocab)
+    msg = str(info.value)
+    assert msg.startswith("Model: ") and all(p in msg for p in parts), msg
+    with pytest.raises(error, match="CaptioningRNN: word_to_idx"):
+        CaptioningRNN(vocab, input_dim=3, wordvec_dim=2, hidden_dim=2)
+
+
+def test_vocabulary_error_is_a_value_and_key_error() -> None:
+    assert issubclass(VocabularyError, ValueError) and issubclass(VocabularyError, KeyError)
+    with pytest.raises(KeyError, match="<END>"):
+        CaptioningRNN({"<NULL>": 0, "<START>": 1}, input_dim=3, wordvec_dim=2, hidden_dim=2)
+
+
+def test_reloaded_model_cannot_lose_a_word(tmp_path: Path) -> None:
+    """A saved vocabulary with a word twice would map two ids to one word: refused on load."""
+    model = CaptioningRNN(W2I, input_dim=3, wordvec_dim=2, hidden_dim=2)
+    path = tmp_path / "m.npz"
+    save_captioner(model, path)
+    d = load_npz(path)
+    d["vocab.idx_to_word"] = np.array(["<NULL>", "<START>", "<END>", "a", "a"])
+    save_npz(path, d)
+    with pytest.raises(CheckpointError, match=r"same word at several ids: \['a'\]"):
+        load_captioner(path)
+
+
+# ----- constructor / sample / step argument types ---------------------------------------------
+@pytest.mark.parametrize("kwargs,error,pattern", [
+    ({"hidden_dim": "abc"}, DTypeError, "hidden_dim must be an int >= 1, got 'abc'"),
+    ({"hidden_dim": 2.5}, DTypeError, "hidden_dim must be an int >= 1, got 2.5"),
+    ({"wordvec_dim": 0}, RangeError, "wordvec_dim must be >= 1, got 0"),
+    ({"input_dim": True}, DTypeError, "input_dim"),
+    ({"seed": -1}, RangeError, "seed must be >= 0, got -1"),
+    ({"seed": 2 ** 32}, RangeError, "seed must be < 2\\*\\*32"),
+])
+def test_constructor_argument_types(kwargs: dict, error: type, pattern: str) -> None:
+    args = {"input_dim": 3, "wordvec_dim": 2, "hidden_dim": 2, **kwargs}
+    with pytest.raises(error, match=pattern):
+        CaptioningRNN(W2I, **args)
+
+
+@pytest.mark.parametrize("kwargs,error,pattern", [
+    ({"max_length": "x"}, DTypeError, "max_length must be an int >= 1, got 'x'"),
+    ({"max_length": 0}, RangeError, "max_length must be >= 1, got 0"),
+    ({"beam_size": 2.5}, DTypeError, "beam_size must be an int >= 1, got 2.5"),
+    ({"beam_size": 2, "length_penalty": float("nan")}, RangeError, "length_penalty"),
+    ({"beam_size": 2, "length_penalty": "1"}, RangeError, "length_penalty"),
+])
+def test_sample_argument_types(kwargs: dict, error: type, pattern: str) -> None:
+    model = CaptioningRNN(W2I, input_dim=3, wordvec_dim=2, hidden_dim=2)
+    with pytest.raises(error, match=pattern):
+        model.sample(np.ones((2, 3), np.float32), **kwargs)
+
+
+def test_step_refuses_ids_outside_the_vocabulary() -> None:
+    model = CaptioningRNN(W2I, input_dim=3, wordvec_dim=2, hidden_dim=2)
+    h, c = model.init_state(np.ones((2, 3), np.float32))
+    with pytest.raises(RangeError, match=r"\[0, V\) with V = 5, got min 1 max 5"):
+        model.step(np.array([1, 5]), h, c)
+    with pytest.raises(RangeError, match="got min -1"):
+        model.step(np.array([-1, 1]), h, c)
+    with pytest.raises(DTypeError, match="1-D int"):
+        model.step(np.array([1.0, 2.0]), h, c)
+    scores, _, _ = model.step(np.array([1, 4]), h, c)
+    assert scores.shape == (2, 5)
+
+
+# ----- CLI: ranges at parse time ---------------------------------------------------------------
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--beam-size", "0"], "argument --beam-size: expected an integer >= 1, got 0"),
+    (["sample", "-n", "-3"], "argument -n: expected an integer >= 1, got -3"),
+    (["train", "--epochs", "-1"], "argument --epochs: expected an integer >= 0, got -1"),
+    (["train", "--max-train", "-5"], "argument --max-train: expected an integer >= 1, got -5"),
+    (["train", "--batch-size", "0"], "argument --batch-size: expected an integer >= 1, got 0"),
+    (["train", "--hidden-dim", "0"], "argument --hidden-dim: expected an integer >= 1, got 0"),
+    (["train", "--wordvec-dim", "2.5"],
+     "argument --wordvec-dim: expected an integer >= 1, got '2.5'"),
+    (["train", "--lr", "0"], "argument --lr: expected a finite number > 0, got 0"),
+    (["train", "--lr", "nan"], "argument --lr: expected a finite number > 0, got nan"),
+    (["train", "--lr-decay", "-0.5"],
+     "argument --lr-decay: expected a finite number > 0, got -0.5"),
+    (["train", "--seed", "-1"], "argument --seed: expected an integer >= 0 and < 4294967296"),
+    (["eval", "--seed", str(2 ** 32)], "argument --seed: expected an integer >= 0 and <"),
+    (["make-data", "--n-train", "0"], "argument --n-train: expected an integer >= 1, got 0"),
+    (["make-data", "--n-val", "-2"], "argument --n-val: expected an integer >= 1, got -2"),
+    (["make-data", "--encoder-epochs", "-1"],
+     "argument --encoder-epochs: expected an integer >= 0, got -1"),
+    (["demo", "--n-train", "x"], "argument --n-train: expected an integer >= 1, got 'x'"),
+    (["train", "--checkpoint", "B/x.npz"], "--checkpoint is only for sample and eval"),
+    (["train", "--resume", "--force"], "argument --force: not allowed with --resume"),
+])
+def test_cli_numbers_are_checked_at_parse_time(argv: list[str], message: str, tmp_path: Path,
+                                               capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "out")])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+# ----- CLI: one output folder, no overwriting another run --------------------------------------
+TRAIN = ["--cell", "rnn", "--epochs", "1", "--hidden-dim", "8", "--wordvec-dim", "8",
+         "--batch-size", "64", "--max-train", "192"]
+
+
+def _train(world_dir: Path, out: Path, *extra: str) -> int:
+    return main(["train", "--data", str(world_dir), "--out", str(out), *TRAIN, *extra])
+
+
+def test_cli_train_writes_into_out_only_and_refuses_to_overwrite(world_dir: Path, tmp_path: Path,
+                                                                 capsys) -> None:
+    out = tmp_path / "A" / "run"  # created, parents too
+    assert _train(world_dir, out) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "loss.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["A"]
+    ckpt = out / "checkpoint.npz"
+    first = ckpt.read_bytes()
+    capsys.readouterr()
+    cases = [((), "already holds this run; pass --resume to continue it or --force"),
+             (("--hidden-dim", "12"), "holds a different run (config.hidden_dim = 8 there, 12"),
+             (("--seed", "1"), "solver.seed = 0 there, 1 here"),
+             (("--max-train", "128"), "solver.num_train = 192 there, 128 here"),
+             (("--lr", "0.001"), "solver.learning_rate")]
+    for extra, message in cases:
+        assert _train(world_dir, out, *extra) == 1, extra  # a later option wins
+        err = capsys.readouterr().err
+        assert message in err and str(ckpt) in err, (extra, err)
+        assert ckpt.read_bytes() == first  # untouched
+    assert _train(world_dir, out, "--hidden-dim", "12", "--force") == 0
+    assert load_captioner(ckpt).config.hidden_dim == 12
+    assert _train(world_dir, out, "--resume", "--hidden-dim", "8") == 1
+    assert "is a different run" in capsys.readouterr().err
+    assert _train(world_dir, out, "--resume", "--hidden-dim", "12", "--epochs", "2") == 0
+    assert int(load_npz(ckpt)["solver.t"]) == 2 * 3  # 192 captions / 64 = 3 per epoch
+
+
+def test_cli_train_resume_needs_a_checkpoint_and_out_must_be_a_dir(world_dir: Path,
+                                                                  tmp_path: Path, capsys) -> None:
+    assert _train(world_dir, tmp_path / "empty", "--resume") == 1
+    assert "there is no" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert _train(world_dir, tmp_path / "file") == 1
+    assert "is not a directory" in capsys.readouterr().err
+    garbage = tmp_path / "g"
+    garbage.mkdir()
+    (garbage / "checkpoint.npz").write_bytes(b"random bytes")
+    assert _train(world_dir, garbage) == 1
+    assert "cannot be read" in capsys.readouterr().err
+
+
+# ----- solver: indices, ids, widths checked at construction ---------------------------------
+def _model(data: dict[str, Any], H: int = 8, seed: int = 0) -> CaptioningRNN:
+    return CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
+                         wordvec_dim=8, hidden_dim=H, cell_type="lstm", seed=seed)
+
+
+def _solver(data: dict[str, Any], seed: int = 7, epochs: int = 1, **kw: Any) -> CaptioningSolver:
+    return CaptioningSolver(_model(data, seed=seed), data, batch_size=64, num_epochs=epochs,
+                            verbose=False, progress=False, seed=seed, **kw)
+
+
+@pytest.mark.parametrize("edit,error,pattern", [
+    (lambda d: d["train_image_idxs"].__setitem__(5, -1), IndexRangeError,
+     r"train_image_idxs must be in \[0, 160\).*1 are not.*train_image_idxs\[5\] = -1"),
+    (lambda d: d["train_image_idxs"].__setitem__(0, 160), IndexRangeError,
+     r"\[0, 160\).*= 160"),
+    (lambda d: d.__setitem__("train_image_idxs", d["train_image_idxs"] * 1.0), DTypeError,
+     "integer arrays"),
+    (lambda d: d["train_captions"].__setitem__((3, 2), 10 ** 6), RangeError,
+     r"ids must be in \[0, V\).*1 captions are not \(first: row 3"),
+    (lambda d: d["train_captions"].__setitem__((4, 0), -1), RangeError, "row 4"),
+    (lambda d: d.__setitem__("train_features", d["train_features"][:, :5]), ShapeError,
+     "width 5 but the model's input_dim is 64"),
+    (lambda d: d.__setitem__("train_image_idxs", d["train_image_idxs"][:-1]), ShapeError,
+     "one entry per caption"),
+])
+def test_solver_checks_indices_ids_and_widths(world, edit, error: type, pattern: str) -> None:
+    data = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in world.items()}
+    model = _model(world)
+    edit(data)
+    with pytest.raises(error, match=pattern):
+        CaptioningSolver(model, data, verbose=False, progress=False)
+
+
+# ----- resume: counters cross-checked, all or nothing ----------------------------------------
+def test_checkpoint_between_step_and_counter_is_refused(world, tmp_path: Path) -> None:
+    torn = _solver(world)
+    torn._step()  # the optimizer stepped; the solver's t is still 0
+    path = tmp_path / "torn.npz"
+    save_npz(path, torn.state_dict())  # what a save between the two would have written
+    fresh = _solver(world)
+    before = {k: v.copy() for k, v in fresh.model.state_dict().items()}
+    with pytest.raises(CheckpointError, match="took 1 steps but the solver counted solver.t = 0"):
+        fresh.resume(path)
+    assert fresh.t == 0 and fresh.optimizer.step_count == 0
+    assert all(np.array_equal(before[k], v) for k, v in fresh.model.state_dict().items())
+
+
+@pytest.mark.parametrize("key,value,pattern", [
+    ("solver.epoch", 0, "solver.epoch = 0 but solver.t = 10"),
+    ("solver.loss_history", np.zeros(9), "loss_history has 9 entries for t = 10"),
+])
+def test_edited_counters_are_refused(world, tmp_path: Path, key: str, value: Any,
+                                     pattern: str) -> None:
+    solver = _solver(world)
+    solver.train()
+    d = solver.state_dict()
+    d[key] = np.asarray(value)
+    save_npz(tmp_path / "c.npz", d)
+    with pytest.raises(CheckpointError, match=pattern):
+        _solver(world, epochs=2).resume(tmp_path / "c.npz")
+
+
+def test_failed_resume_leaves_model_and_optimizer_untouched(world, tmp_path: Path) -> None:
+    done = _solver(world)
+    done.train()
+    d = done.state_dict()
+    d["optim.m.3"] = np.zeros(7, np.float32)  # the model loads, then the optimizer fails
+    save_npz(tmp_path / "bad.npz", d)
+    fresh = _solver(world, epochs=2)
+    fresh.train()  # some state of its own to keep
+    model_before = {k: v.copy() for k, v in fresh.model.state_dict().items()}
+    optim_before = fresh.optimizer.state_dict()
+    with pytest.raises(Exception, match="m.3"):
+        fresh.resume(tmp_path / "bad.npz")
+    assert all(np.array_equal(model_before[k], v) for k, v in fresh.model.state_dict().items())
+    after = fresh.optimizer.state_dict()
+    assert sorted(after) == sorted(optim_before)
+    assert all(np.array_equal(optim_before[k], after[k]) for k in after)
+    assert fresh.t == 20
+
+
+def test_resume_refuses_another_vocabulary_or_lr(world, tmp_path: Path) -> None:
+    done = _solver(world)
+    done.train()
+    path = done.save_checkpoint(tmp_path / "c.npz")
+    with pytest.raises(CheckpointError, match="solver.learning_rate"):
+        _solver(world, optim_config={"learning_rate": 1e-4}).resume(path)
+    d = load_npz(path)
+    words = d["vocab.idx_to_word"].copy()
+    words[[5, 6]] = words[[6, 5]]
+    d["vocab.idx_to_word"] = words
+    save_npz(path, d)
+    with pytest.raises(CheckpointError, match="vocab.idx_to_word .*first difference at id 5"):
+        _solver(world).resume(path)
+
+
+@pytest.mark.parametrize("key,value,pattern", [
+    ("config.hidden_dim", 10 ** 9, r"does not match the parameters: model.W_proj \(64, 8\)"),
+    ("config.hidden_dim", np.array(2.5), "config.hidden_dim must be a scalar"),
+    ("config.cell_type", np.array("gru"), "config.cell_type must be 'rnn' or 'lstm'"),
+    ("config.dtype", np.array("int8"), "config.dtype"),
+    ("model.W_embed", None, r"model.W_embed missing"),
+])
+def test_load_captioner_refuses_malformed_configs(world, tmp_path: Path, key: str, value: Any,
+                                                  pattern: str) -> None:
+    path = tmp_path / "m.npz"
+    save_captioner(_model(world), path)
+    d = load_npz(path)
+    if value is None:
+        del d[key]
+    else:
+        d[key] = np.asarray(value)
+    save_npz(path, d)
+    with pytest.raises(CheckpointError, match=pattern):
+        load_captioner(path)
+
+
+# ----- threads ---------------------------------------------------------------------------
+def _run_threads(*fns) -> list[Any]:
+    """Run each fn in its own thread, all released together; re-raise the first failure."""
+    results: list[Any] = [None] * len(fns)
+    errors: list[BaseException] = []
+    gate = threading.Barrier(len(fns))
+
+    def run(i: int) -> None:
+        try:
+            gate.wait()
+            results[i] = fns[i]()
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(fns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _trained(world, seed: int) -> tuple[list[float], dict[str, np.ndarray]]:
+    s = _solver(world, seed=seed, epochs=2)
+    s.train()
+    return s.loss_history, s.model.state_dict()
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return a[0] == b[0] and all(np.array_equal(x, y) for x, y in
+                                zip(a[1].values(), b[1].values(), strict=True))
+
+
+def test_two_solvers_in_two_threads_equal_sequential_runs(world) -> None:
+    first, second = _trained(world, 1), _trained(world, 2)
+    assert not _same(first, second)  # two different runs
+    got = _run_threads(lambda: _trained(world, 1), lambda: _trained(world, 2))
+    assert _same(got[0], first) and _same(got[1], second)
+
+
+def test_sampling_in_two_threads_and_beside_training(world) -> None:
+    model = _model(world, H=16, seed=3)
+    feats = world["val_features"][:12]
+    greedy = model.sample(feats, max_length=8)
+    beam = model.sample(feats, max_length=8, beam_size=3)
+    runs = _run_threads(*[lambda: [model.sample(feats, max_length=8) for _ in range(5)],
+                          lambda: [model.sample(feats, max_length=8, beam_size=3)
+                                   for _ in range(5)]])
+    assert all(np.array_equal(g, greedy) for g in runs[0])
+    assert all(np.array_equal(b, beam) for b in runs[1])
+    alone = _trained(world, 1)  # sampling (no_grad) in one thread must not stop training's graph
+    trained, samples = _run_threads(lambda: _trained(world, 1),
+                                    lambda: [model.sample(feats, max_length=8, beam_size=2)
+                                             for _ in range(20)])
+    assert _same(trained, alone)
+    assert all(np.array_equal(s, samples[0]) for s in samples)
+
+
+def test_checkpoints_taken_from_another_thread_are_consistent(world) -> None:
+    solver = _solver(world, epochs=3)
+    seen: list[tuple[int, int, int]] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            d = solver.state_dict()
+            seen.append((int(d["optim.step"]), int(d["solver.t"]),
+                         len(d["solver.loss_history"])))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        solver.train()
+    finally:
+        stop.set()
+        watcher.join()
+    assert seen and all(a == b == c for a, b, c in seen), [s for s in seen if len(set(s)) > 1]
