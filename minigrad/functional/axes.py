@@ -25,10 +25,15 @@ def _is_int(a: Any) -> bool:
     return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
 
 
+def _shown(value: Any) -> str:
+    """A bad argument for a message: its value and type, e.g. "1.5 (float)", "'a' (str)"."""
+    return f"{value!r:.40} ({type(value).__name__})"
+
+
 def one_axis(fn: str, x: np.ndarray, axis: Any, what: str = "an int") -> int:
     """One axis of `x` as a non-negative int (a 0-d x has the axis 0 / -1, as torch)."""
     if not _is_int(axis):
-        raise DTypeError(f"{fn}: axis must be {what}, got {type(axis).__name__}")
+        raise DTypeError(f"{fn}: axis must be {what}, got {_shown(axis)}")
     n = max(x.ndim, 1)
     if not -n <= axis < n:
         raise IndexRangeError(f"{fn}: axis {axis} is out of range for x of shape {x.shape} "
@@ -49,7 +54,7 @@ def reduce_axes(fn: str, x: np.ndarray, axis: Any, empty_all: bool = True) -> tu
             return tuple(range(x.ndim))
     else:
         raise DTypeError(f"{fn}: axis must be None, an int or a tuple of ints, got "
-                         f"{type(axis).__name__}")
+                         f"{_shown(axis)}")
     out: list = []
     for a in axes:
         a = one_axis(fn, x, a)

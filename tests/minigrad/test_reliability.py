@@ -106,3 +106,73 @@ def test_rectangular_nested_lists_still_work():
     assert t.shape == (2, 2) and t.dtype == np.float32
     np.testing.assert_array_equal(t.data, np.array([[1, 2], [3, 4]], np.float32))
     assert Tensor([]).shape == (0,)
+
+
+# ----- bad axis / dim values ------------------------------------------------------------------
+
+_REDUCE_AXES = {"sum": "Sum", "mean": "Mean", "max": "Max", "prod": "Prod", "var": "Var",
+                "logsumexp": "LogSumExp", "nansum": "NanSum", "any": "any"}
+_ONE_AXIS = {"softmax": ("Softmax", "an int"), "log_softmax": ("LogSoftmax", "an int"),
+             "argmax": ("argmax", "an int"), "cumsum": ("CumSum", "None or an int"),
+             "sort": ("Sort", "an int"), "cummax": ("CumMax", "an int"),
+             "median": ("median", "an int")}
+_BAD = [(1.5, "1.5 (float)"), ("a", "'a' (str)"), (True, "True (bool)"),
+        (np.float64(1.0), "np.float64(1.0) (float64)")]
+
+
+@pytest.mark.parametrize("shape", [(), (2, 3)])
+@pytest.mark.parametrize("bad, shown", _BAD)
+@pytest.mark.parametrize("op", sorted(_REDUCE_AXES) + sorted(_ONE_AXIS))
+def test_non_int_axis_is_a_named_dtype_error(op, bad, shown, shape):
+    from minigrad.errors import DTypeError
+
+    if isinstance(bad, np.floating):
+        shown = f"{bad!r} (float64)"  # numpy 1.x shows 1.0, numpy 2 np.float64(1.0)
+    x = Tensor(np.ones(shape))
+    if op in _REDUCE_AXES:
+        msg = f"{_REDUCE_AXES[op]}: axis must be None, an int or a tuple of ints, got {shown}"
+    else:
+        name, what = _ONE_AXIS[op]
+        msg = f"{name}: axis must be {what}, got {shown}"
+    for kw in ("axis", "dim"):
+        with pytest.raises(DTypeError) as e:
+            getattr(F, op)(x, **{kw: bad})
+        assert str(e.value) == msg
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "softmax", "argmax", "cumsum", "sort", "max"])
+@pytest.mark.parametrize("axis", [1, -2, 5])
+def test_axis_out_of_range_on_a_0d_tensor_is_named(op, axis):
+    from minigrad.errors import IndexRangeError
+
+    with pytest.raises(IndexRangeError, match=rf"axis {axis} is out of range for x of shape "
+                                              r"\(\) \(expected in \[-1, 0\]\)$"):
+        getattr(F, op)(Tensor(np.array(2.0)), axis=axis)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "softmax", "argmax", "cumsum", "max"])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_axis_0_and_minus_1_work_on_a_0d_tensor_as_torch(op, axis):
+    out = getattr(F, op)(Tensor(np.array(2.0)), axis=axis)
+    out = out[0] if isinstance(out, tuple) else out
+    expected = 0 if op == "argmax" else (1.0 if op == "softmax" else 2.0)
+    assert out.shape == () and out.item() == expected
+
+
+def test_a_bad_entry_in_a_tuple_of_axes_is_named():
+    from minigrad.errors import DTypeError
+
+    with pytest.raises(DTypeError, match=r"^Sum: axis must be None, an int or a tuple of ints, "
+                                         r"got \(0, 'a'\) \(tuple\)$"):
+        F.sum(Tensor(np.ones((2, 3))), axis=(0, "a"))
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda x: F.squeeze(x, 1.5), "Squeeze"), (lambda x: F.unsqueeze(x, "a"), "Unsqueeze"),
+    (lambda x: F.flip(x, 1.5), "Flip"),
+])
+def test_shape_ops_name_a_non_int_axis(call, name):
+    from minigrad.errors import DTypeError
+
+    with pytest.raises(DTypeError, match=rf"^{name}: "):
+        call(Tensor(np.ones((2, 3))))
