@@ -85,6 +85,9 @@ def test_runner_catches_wrong_gradient_only() -> None:
     case = dataclasses.replace(by_label(CASES)["Tanh"], reference=BadGrad.apply)
     row = run_case(case)
     assert row.forward_error <= 1e-15 and row.grad_errors["x"] > 1e-3 and not row.passed
+    assert row.reason.startswith("grad of input 'x': worst element (")
+    w = row.worst["grad of input 'x'"]
+    assert w.error == row.grad_errors["x"] and abs(w.minigrad - w.torch) == w.error
 
 
 def test_runner_reports_shape_mismatch_and_exceptions() -> None:
@@ -122,7 +125,12 @@ def test_cli_exits_nonzero_on_failure(monkeypatch, capsys, tmp_path) -> None:
     monkeypatch.setattr(cli, "CASES", [bad, broken])
     out = tmp_path / "p.json"
     assert cli.main(["--json", str(out)]) == 1
-    assert capsys.readouterr().out.count("FAIL") == 2
+    text = capsys.readouterr().out
+    assert text.count("FAIL") == 2
+    # every FAIL row says why: the numerical one names its output, worst element and tolerance
+    fails = [ln.split("FAIL: ", 1)[1] for ln in text.splitlines() if "FAIL: " in ln]
+    assert fails[0].startswith("output 0: worst element (") and "> tolerance 1e-10" in fails[0]
+    assert fails[1] == "output 0: shape () vs torch (1, 3)"  # Sum of all vs x[None]
 
     def strict(name: str) -> None:
         raise AssertionError(f"non-standard JSON constant {name}")
