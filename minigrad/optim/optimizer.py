@@ -10,20 +10,39 @@ taken), 'lr' (group 0's lr), 'group.<g>.params' (the indices in group g), 'group
 each hyperparameter, and '<buffer>.<i>' for each state array (e.g. 'm.0', 'v.0', 't.0'). A
 state dict without 'group.*' keys (written before groups existed) loads with its 'lr' for every
 group.
+
+NaN/inf gradients never reach the weights unnoticed: `nonfinite=` says what `step()` does when a
+gradient holds any. 'warn' (default): a `NonFiniteGradientWarning` naming each parameter and its
+NaN/inf counts, then the update as torch makes it; 'skip': that warning and no update at all
+(no parameter, no state, no step count changes, as torch's GradScaler skips); 'raise': a
+`NonFiniteGradientError` before any parameter changes; 'ignore': no check.
 """
 from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from minigrad.errors import RangeError, ShapeError
+from minigrad.functional.validate import all_finite
 from minigrad.grad_mode import enable_grad, no_grad
 from minigrad.nn.module import checked_state
 from minigrad.tensor import Tensor
+
+NONFINITE_MODES = ("warn", "skip", "raise", "ignore")
+
+
+class NonFiniteGradientWarning(RuntimeWarning):
+    """`step()` met NaN/inf gradients (nonfinite='warn' or 'skip'); the message names them."""
+
+
+class NonFiniteGradientError(RangeError):
+    """`step()` met NaN/inf gradients with nonfinite='raise'; no parameter was updated."""
+
 
 _STATE_KEY = re.compile(r"^([A-Za-z_]\w*)\.(\d+)$")
 _GROUP_KEY = re.compile(r"^group\.(\d+)\.(\w+)$")
@@ -70,8 +89,13 @@ class Optimizer:
 
     counters: tuple[str, ...] = ()
 
-    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any],
+                 nonfinite: str = "warn") -> None:
         name = type(self).__name__
+        if nonfinite not in NONFINITE_MODES:
+            raise ValueError(f"{name}: nonfinite must be one of {NONFINITE_MODES}, "
+                             f"got {nonfinite!r}")
+        self.nonfinite = nonfinite
         if isinstance(params, (Tensor, set, frozenset)) or not isinstance(params, Iterable):
             raise TypeError(f"{name}: params must be an iterable of Tensors or of dicts (param "
                             f"groups), in a fixed order, got {type(params).__name__}")
@@ -157,6 +181,8 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         with no_grad():
+            if self.nonfinite != "ignore" and not self._gradients_finite():
+                return loss
             self.step_count += 1
             i = -1
             for group in self.param_groups:
@@ -177,6 +203,25 @@ class Optimizer:
     def _update(self, group: dict[str, Any], state: dict[str, np.ndarray], w: np.ndarray,
                 g: np.ndarray) -> None:
         raise NotImplementedError
+
+    def _gradients_finite(self) -> bool:
+        """Whether step() goes on: False to skip the step; raises or warns per `nonfinite`."""
+        bad = []
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is not None and not all_finite(g):
+                label = f"params[{i}]" + (f" ({p.name})" if p.name else "")
+                bad.append(f"{label} of shape {p.data.shape}: {int(np.isnan(g).sum())} NaN and "
+                           f"{int(np.isinf(g).sum())} inf of {g.size} values")
+        if not bad:
+            return True
+        what = f"{type(self).__name__}.step: non-finite gradients in {'; '.join(bad)}"
+        if self.nonfinite == "raise":
+            raise NonFiniteGradientError(f"{what}; no parameter was updated")
+        done = ("the step was skipped (no parameter updated)" if self.nonfinite == "skip" else
+                "the update was applied; pass nonfinite='skip' or 'raise' to keep the weights")
+        warnings.warn(f"{what}; {done}", NonFiniteGradientWarning, stacklevel=3)
+        return self.nonfinite != "skip"
 
     # ----- state dict -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:

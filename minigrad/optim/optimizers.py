@@ -2,7 +2,8 @@
 RMSProp (momentum, centered), Adam (amsgrad), AdamW (decoupled weight decay); `maximize` on all.
 
 Each takes torch-style parameter groups (see minigrad.optim.optimizer), keeps per-parameter
-state in the parameter's dtype, and writes a flat npz-savable `state_dict()`.
+state in the parameter's dtype, writes a flat npz-savable `state_dict()`, and takes
+`nonfinite='warn'|'skip'|'raise'|'ignore'` for NaN/inf gradients (see Optimizer).
 """
 from __future__ import annotations
 
@@ -41,10 +42,10 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, nonfinite: str = "warn") -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize))
+                                      maximize=maximize), nonfinite)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
@@ -79,9 +80,10 @@ class RMSProp(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False, maximize: bool = False) -> None:
+                 centered: bool = False, maximize: bool = False, nonfinite: str = "warn") -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, maximize=maximize),
+                         nonfinite)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
@@ -128,9 +130,9 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, nonfinite: str = "warn") -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize), nonfinite)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
@@ -179,9 +181,9 @@ class AdamW(Adam):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, nonfinite: str = "warn") -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, maximize=maximize, nonfinite=nonfinite)
 
 
 _CS231N_RULES = {

@@ -176,3 +176,117 @@ def test_shape_ops_name_a_non_int_axis(call, name):
 
     with pytest.raises(DTypeError, match=rf"^{name}: "):
         call(Tensor(np.ones((2, 3))))
+
+
+# ----- NaN / inf gradients reaching an optimizer ----------------------------------------------
+
+def _params_with_bad_grad():
+    """w0 (2,) with grad [nan, inf], w1 (2,) named 'fc.bias' with a finite grad [1, -1]."""
+    w0 = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    w1 = Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    w1.name = "fc.bias"
+    w0.grad = np.array([np.nan, np.inf])
+    w1.grad = np.array([1.0, -1.0])
+    return w0, w1
+
+
+def _make(opt, params, **kw):
+    from minigrad import optim
+
+    return {"SGD": lambda: optim.SGD(params, lr=0.1, **kw),
+            "Adam": lambda: optim.Adam(params, lr=0.1, **kw),
+            "AdamW": lambda: optim.AdamW(params, lr=0.1, weight_decay=0.5, **kw)}[opt]()
+
+
+# w1 after one step from [3, 4] with grad [1, -1] and lr 0.1: SGD w - lr g; Adam's first step
+# is w - lr g / (|g| + eps) (bias-corrected m = g, v = g^2); AdamW first scales w by 1 - lr wd.
+_W1_AFTER = {"SGD": [2.9, 4.1],
+             "Adam": [3 - 0.1 / (1 + 1e-8), 4 + 0.1 / (1 + 1e-8)],
+             "AdamW": [3 * 0.95 - 0.1 / (1 + 1e-8), 4 * 0.95 + 0.1 / (1 + 1e-8)]}
+_BAD_MSG = ("{opt}.step: non-finite gradients in params[0] of shape (2,): 1 NaN and 1 inf of 2 "
+            "values")
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam", "AdamW"])
+def test_nonfinite_warn_is_the_default_names_the_parameter_and_applies_torchs_update(opt):
+    from minigrad.optim import NonFiniteGradientWarning
+
+    w0, w1 = _params_with_bad_grad()
+    o = _make(opt, [w0, w1])
+    with pytest.warns(NonFiniteGradientWarning) as rec:
+        o.step()
+    rec = [r for r in rec if r.category is NonFiniteGradientWarning]  # (numpy may add its own)
+    assert len(rec) == 1 and rec[0].filename == __file__  # points at the caller's step()
+    assert str(rec[0].message) == (_BAD_MSG.format(opt=opt) + "; the update was applied; pass "
+                                   "nonfinite='skip' or 'raise' to keep the weights")
+    assert not np.isfinite(w0.data).any()  # what torch does too: the user has been told
+    np.testing.assert_allclose(w1.data, _W1_AFTER[opt], rtol=1e-12)
+    assert o.step_count == 1
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam", "AdamW"])
+def test_nonfinite_skip_warns_and_leaves_everything_untouched(opt):
+    from minigrad.optim import NonFiniteGradientWarning
+
+    w0, w1 = _params_with_bad_grad()
+    w1.grad = np.array([np.inf, 0.0])
+    o = _make(opt, [w0, w1], nonfinite="skip")
+    with pytest.warns(NonFiniteGradientWarning) as rec:
+        o.step()
+    assert str(rec[0].message) == (
+        _BAD_MSG.format(opt=opt) + "; params[1] (fc.bias) of shape (2,): 0 NaN and 1 inf of 2 "
+        "values; the step was skipped (no parameter updated)")
+    np.testing.assert_array_equal(w0.data, [1.0, 2.0])
+    np.testing.assert_array_equal(w1.data, [3.0, 4.0])
+    assert o.state == {} and o.step_count == 0
+    w0.grad, w1.grad = None, np.array([1.0, -1.0])  # the next good step is a first step
+    o.step()
+    np.testing.assert_allclose(w1.data, _W1_AFTER[opt], rtol=1e-12)
+    assert o.step_count == 1
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam", "AdamW"])
+def test_nonfinite_raise_stops_before_any_parameter_changes(opt):
+    from minigrad.errors import RangeError
+    from minigrad.optim import NonFiniteGradientError
+
+    w0, w1 = _params_with_bad_grad()
+    o = _make(opt, [w1, w0], nonfinite="raise")  # the finite one comes first
+    with pytest.raises(NonFiniteGradientError) as e:
+        o.step()
+    assert str(e.value) == (f"{opt}.step: non-finite gradients in params[1] of shape (2,): 1 NaN "
+                            "and 1 inf of 2 values; no parameter was updated")
+    assert isinstance(e.value, RangeError)
+    np.testing.assert_array_equal(w1.data, [3.0, 4.0])
+    assert o.state == {} and o.step_count == 0
+
+
+@pytest.mark.parametrize("opt", ["SGD", "Adam", "AdamW"])
+def test_nonfinite_ignore_updates_silently(opt):
+    import warnings
+
+    from minigrad.optim import NonFiniteGradientWarning
+
+    w0, w1 = _params_with_bad_grad()
+    o = _make(opt, [w0, w1], nonfinite="ignore")
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("error", NonFiniteGradientWarning)
+        o.step()
+    assert np.isnan(w0.data[0])
+    np.testing.assert_allclose(w1.data, _W1_AFTER[opt], rtol=1e-12)
+
+
+def test_finite_gradients_give_no_warning_and_bad_modes_are_named():
+    import warnings
+
+    from minigrad import optim
+
+    w = Tensor(np.array([1.0]), requires_grad=True)
+    w.grad = np.array([1e308])  # large but finite: the cheap sum test must not misfire
+    o = optim.SGD([w], lr=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        o.step()
+    with pytest.raises(ValueError, match=r"^RMSProp: nonfinite must be one of \('warn', 'skip', "
+                                         r"'raise', 'ignore'\), got 'stop'$"):
+        optim.RMSProp([w], nonfinite="stop")
