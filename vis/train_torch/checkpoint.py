@@ -1,0 +1,206 @@
+"""Checkpoint arrays of `vis.train_torch` in zoo's format, plus the torch optimizer, no pickle.
+
+One flat {name: ndarray} dict, written by `minigrad.nn.serialization.save_npz` (atomic):
+  model.<name>        the twin's parameters in zoo's names and layout (load_captioner reads them)
+  config.*, vocab.*   zoo's `captioner_config` of the model
+  solver.*            zoo's CaptioningSolver counters: epoch, t, seed, batch_size, num_train,
+                      loss_history, epoch_seconds, update_rule
+  optim.*             the optimizer state in minigrad's format (m.<i>, v.<i>, t.<i>, step, lr,
+                      group.0.*), so zoo's CaptioningSolver.resume continues the run in minigrad
+  torch_optim.*       torch's optimizer state_dict as plain arrays: state.<i>.<buffer>,
+                      group.<g>.<hyperparameter>, class (what an exact torch resume loads)
+  train_torch.*       model kind, world size, device, dtype, bf16, lr_decay of the run
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from vis.train_torch.models import Captioner
+from vis.train_torch.options import UsageError
+
+# torch buffer name -> minigrad buffer name, per optimizer class
+BUFFER_NAMES = {"Adam": {"exp_avg": "m", "exp_avg_sq": "v", "step": "t"},
+                "SGD": {"momentum_buffer": "momentum_buffer"},
+                "RMSprop": {"square_avg": "cache"}}
+SOLVER_KEYS = ("solver.epoch", "solver.t", "solver.seed", "solver.batch_size",
+               "solver.num_train", "solver.loss_history", "solver.update_rule")
+
+
+def make_optimizer(rule: str, params: Any, lr: float) -> torch.optim.Optimizer:
+    """torch's optimizer for a CS231n update rule with CS231n's defaults (as zoo's)."""
+    if rule == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    if rule == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8)
+    return torch.optim.SGD(params, lr=lr, momentum=0.9 if rule == "sgd_momentum" else 0.0)
+
+
+def _hyper(value: Any) -> np.ndarray | None:
+    """A param-group value as an array (bool, int, float, tuple of floats, str); else None."""
+    if isinstance(value, bool):
+        return np.array(value)
+    if isinstance(value, int):
+        return np.array(value, np.int64)
+    if isinstance(value, float):
+        return np.array(value, np.float64)
+    if isinstance(value, tuple) and value and all(isinstance(v, (int, float)) for v in value):
+        return np.array(value, np.float64)
+    if isinstance(value, str):
+        return np.array(value)
+    return None
+
+
+def _unhyper(arr: np.ndarray) -> Any:
+    a = np.asarray(arr)
+    if a.ndim == 1:
+        return tuple(float(v) for v in a)
+    return a.item() if a.dtype.kind != "U" else str(a)
+
+
+def torch_optim_arrays(opt: torch.optim.Optimizer) -> dict[str, np.ndarray]:
+    """torch's optimizer state_dict as `torch_optim.*` arrays."""
+    sd = opt.state_dict()
+    d = {"torch_optim.class": np.array(type(opt).__name__)}
+    for i, st in sd["state"].items():
+        for name, v in st.items():
+            if torch.is_tensor(v):
+                d[f"torch_optim.state.{i}.{name}"] = v.detach().cpu().numpy().copy()
+    for g, group in enumerate(sd["param_groups"]):
+        for key, v in group.items():
+            arr = np.array(v, np.int64) if key == "params" else _hyper(v)
+            if arr is not None:
+                d[f"torch_optim.group.{g}.{key}"] = arr
+    return d
+
+
+def load_torch_optim(opt: torch.optim.Optimizer, d: Mapping[str, np.ndarray]) -> None:
+    """Restore `torch_optim_arrays` output into a freshly built optimizer, exactly."""
+    saved = str(d["torch_optim.class"])
+    if saved != type(opt).__name__:
+        raise UsageError(f"--resume: the checkpoint's optimizer is {saved}, this run builds "
+                         f"{type(opt).__name__} (use the same --update-rule)")
+    sd = opt.state_dict()
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, arr in d.items():
+        parts = key.split(".")
+        if parts[:2] == ["torch_optim", "state"]:
+            state.setdefault(int(parts[2]), {})[parts[3]] = torch.from_numpy(np.array(arr))
+        elif parts[:2] == ["torch_optim", "group"] and parts[3] != "params":
+            sd["param_groups"][int(parts[2])][parts[3]] = _unhyper(arr)
+    sd["state"] = state
+    opt.load_state_dict(sd)
+
+
+def minigrad_optim_arrays(cap: Captioner, opt: torch.optim.Optimizer, rule: str,
+                          lr0: float) -> dict[str, np.ndarray]:
+    """The optimizer state as minigrad's `optim.*` (what zoo's CaptioningSolver.resume loads)."""
+    from minigrad.optim import make_optimizer as make_minigrad
+
+    names = [n for n, _ in cap.zoo_model.named_parameters()]
+    base = make_minigrad(rule, cap.zoo_model.parameters(), {"learning_rate": lr0}).state_dict()
+    lr = float(opt.param_groups[0]["lr"])
+    d = {k: v for k, v in base.items() if k.startswith("group.")}
+    d.update({"group.0.lr": np.array(lr, np.float64), "lr": np.array(lr, np.float64)})
+    twin_names = [n for n, _ in cap.twin.named_parameters()]
+    rename = BUFFER_NAMES[type(opt).__name__]
+    steps = 0
+    buffers: dict[str, dict[str, torch.Tensor]] = {}
+    for i, st in opt.state_dict()["state"].items():
+        for name, v in st.items():
+            if name in rename and torch.is_tensor(v):
+                buffers.setdefault(rename[name], {})[twin_names[i]] = v
+    for mg_name, by_param in buffers.items():
+        if mg_name == "t":
+            for twin_name, v in cap.to_minigrad(by_param).items():
+                d[f"t.{names.index(twin_name)}"] = np.array(int(v), np.int64)
+                steps = max(steps, int(v))
+            continue
+        for zoo_name, v in cap.to_minigrad(by_param).items():
+            d[f"{mg_name}.{names.index(zoo_name)}"] = v
+    d["step"] = np.array(steps, np.int64)
+    return {f"optim.{k}": v for k, v in d.items()}
+
+
+def checkpoint_arrays(cap: Captioner, opt: torch.optim.Optimizer, args: Any, solver: Any,
+                      world_size: int, device: torch.device) -> dict[str, np.ndarray]:
+    """Everything `--resume` (and zoo's load_captioner / CaptioningSolver.resume) needs."""
+    from zoo.captioning.train import captioner_config
+
+    d = {f"model.{k}": v for k, v in cap.minigrad_state().items()}
+    d.update(captioner_config(cap.zoo_model))
+    d.update({
+        "solver.epoch": np.array(solver.epoch, np.int64),
+        "solver.t": np.array(solver.t, np.int64),
+        "solver.seed": np.array(args.seed, np.int64),
+        "solver.batch_size": np.array(args.batch_size, np.int64),
+        "solver.num_train": np.array(solver.num_train, np.int64),
+        "solver.loss_history": np.asarray(solver.loss_history, np.float64),
+        "solver.epoch_seconds": np.asarray(solver.epoch_seconds, np.float64),
+        "solver.update_rule": np.array(args.update_rule),
+    })
+    if cap.kind != "transformer":
+        d.update(minigrad_optim_arrays(cap, opt, args.update_rule, args.lr))
+    d.update(torch_optim_arrays(opt))
+    d.update({"train_torch.model": np.array(cap.kind),
+              "train_torch.world_size": np.array(world_size, np.int64),
+              "train_torch.device": np.array(device.type),
+              "train_torch.dtype": np.array(args.dtype),
+              "train_torch.bf16": np.array(bool(args.bf16)),
+              "train_torch.lr_decay": np.array(args.lr_decay, np.float64)})
+    return d
+
+
+def check_resume(d: Mapping[str, np.ndarray], args: Any, num_train: int, path: str,
+                 world_size: int, device: torch.device) -> list[str]:
+    """Named UsageError when `d` cannot continue this run; notes (str) when it is not exact."""
+    missing = [k for k in SOLVER_KEYS if k not in d]
+    if missing:
+        raise UsageError(f"--resume: {path} is not a solver checkpoint: missing {missing}")
+    want = {"solver.seed": args.seed, "solver.batch_size": args.batch_size,
+            "solver.num_train": num_train, "solver.update_rule": args.update_rule,
+            "config.dtype": args.dtype}
+    if args.model != "transformer":
+        want.update({"config.cell_type": args.model, "config.hidden_dim": args.hidden_dim,
+                     "config.wordvec_dim": args.wordvec_dim})
+    for key, mine in want.items():
+        if key in d and d[key].item() != mine:
+            raise UsageError(f"--resume: {path} has {key} = {d[key].item()!r} but this run has "
+                             f"{mine!r}; resuming needs the same options and data")
+    if "train_torch.world_size" not in d:
+        return [f"{path} was written by minigrad (zoo), not vis.train_torch: the run continues "
+                "from its state, equal up to float rounding, not bit for bit"]
+    was = (int(d["train_torch.world_size"]), str(d["train_torch.device"]))
+    if was != (world_size, device.type):
+        return [f"{path} was written by {was[0]} process(es) on {was[1]}, this run has "
+                f"{world_size} on {device.type}: equal up to float reassociation, not bit for bit"]
+    return []
+
+
+def load_minigrad_optim(cap: Captioner, opt: torch.optim.Optimizer,
+                        d: Mapping[str, np.ndarray]) -> None:
+    """Restore minigrad's `optim.*` (a checkpoint of zoo's CaptioningSolver) into torch's opt."""
+    if cap.kind == "transformer":
+        raise UsageError("--resume: a transformer checkpoint needs torch_optim.* arrays")
+    names = [n for n, _ in cap.zoo_model.named_parameters()]
+    twin_names = [n for n, _ in cap.twin.named_parameters()]
+    inverse = {v: k for k, v in BUFFER_NAMES[type(opt).__name__].items()}
+    step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, arr in d.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "optim" and parts[1] in inverse and parts[2].isdigit():
+            j = twin_names.index(names[int(parts[2])])
+            name = inverse[parts[1]]
+            value = (torch.tensor(float(arr), dtype=step_dtype) if name == "step"
+                     else torch.from_numpy(np.array(arr)))
+            state.setdefault(j, {})[name] = value
+    sd = opt.state_dict()
+    lr = float(d.get("optim.group.0.lr", d.get("optim.lr", sd["param_groups"][0]["lr"])))
+    for group in sd["param_groups"]:
+        group["lr"] = lr
+    sd["state"] = state
+    opt.load_state_dict(sd)

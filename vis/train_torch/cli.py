@@ -1,0 +1,70 @@
+"""`main`: parse, check the launch, load zoo's data, build the twin, join DDP, train, write.
+
+Known failures (bad options, bad launches, missing data, a checkpoint that does not fit) are one
+line `vis.train_torch: error: ...` from rank 0 and exit status 2; other ranks stay silent.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from vis.train_torch.options import UsageError, fail, parse_args
+
+
+def load_training_data(args: Any) -> dict[str, Any]:
+    """zoo's data dict for --data (as `python -m zoo.captioning train`), --max-train applied."""
+    from zoo.captioning.demo import load_data
+
+    data = load_data(args.data, None if args.pca == "auto" else args.pca == "yes")
+    if args.max_train is not None:
+        data["train_captions"] = data["train_captions"][:args.max_train]
+        data["train_image_idxs"] = data["train_image_idxs"][:args.max_train]
+    return data
+
+
+def run(args: Any) -> Any:
+    """Train as `args` says in this process (one rank of a torchrun launch); the Trainer."""
+    from vis.train_torch.launch import check_launch, join, leave, set_threads
+    from vis.train_torch.models import build
+    from vis.train_torch.trainer import Trainer
+
+    ctx = check_launch(args)
+    threads = set_threads(ctx, args.threads)
+    data = load_training_data(args)
+    cap = build(args, data, ctx.device)
+    trainer = Trainer(args, ctx, data, cap)
+    notes = trainer.resume() if args.resume else []
+    if ctx.is_main:
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+    join(ctx)
+    trainer.wrap()
+    if ctx.is_main and not args.quiet:
+        print(f"{cap.kind} on {ctx.world_size} x {ctx.device.type} ({threads} threads each): "
+              f"{trainer.num_train} captions, batch {args.batch_size}, "
+              f"{trainer.iterations_per_epoch} iterations/epoch, from iteration {trainer.t}")
+    trainer.train()
+    leave(ctx)
+    if ctx.is_main:
+        n = trainer.trained_iterations * args.batch_size
+        rate = n / trainer.train_seconds if trainer.train_seconds > 0 else float("nan")
+        print(f"trained {trainer.trained_iterations} iterations ({n} captions) in "
+              f"{trainer.train_seconds:.2f}s: {rate:.1f} captions/s")
+        print(f"wrote {trainer.path} and {trainer.out / 'loss.png'}")
+    return trainer
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status (2 with one line on a known error)."""
+    from minigrad.errors import MinigradError
+    from minigrad.nn.serialization import CheckpointError
+    from zoo.datasets.coco import CocoDataError, CocoFileNotFoundError, CocoKeyError
+
+    args = parse_args(argv)
+    try:
+        run(args)
+    except (UsageError, CheckpointError, CocoFileNotFoundError, CocoDataError, CocoKeyError,
+            MinigradError) as e:
+        kind = "" if isinstance(e, UsageError) else f"{type(e).__name__}: "
+        fail(f"{kind}{e}")
+    return 0
