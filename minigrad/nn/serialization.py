@@ -1,11 +1,16 @@
 """`.npz` checkpoints without pickle: atomic `save_npz`, checked `load_npz`, Module helpers.
 
 `save_npz` writes a temporary file in the target's directory, flushes and fsyncs it, then
-`os.replace`s it over the target, so an interrupted save leaves the previous file intact.
+`os.replace`s it over the target, so an interrupted save leaves the previous file intact. A
+killed save leaves its temporary file (`.<name>.<8 random chars>.tmp`) behind; the next save to
+the same target removes such leftovers, and only the target's own: a save in progress holds a
+lock on its temporary file (released by the OS when the process dies), and a locked one is kept.
 """
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +18,11 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import DTypeError, MinigradError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, so leftovers are never removed there
+    fcntl = None
 
 
 class CheckpointError(MinigradError, ValueError):
@@ -40,9 +50,11 @@ def save_npz(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
     path = os.fspath(path)
     arrays = _check_arrays(arrays, path)
     directory = os.path.dirname(os.path.abspath(path))
+    _remove_stale_temp_files(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp")
     try:
+        _lock(fd)  # marks the save as in progress until the file is closed or the process dies
         os.chmod(tmp, os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -56,6 +68,55 @@ def save_npz(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
             pass
         raise
     _fsync_dir(directory)
+
+
+def _lock(fd: int) -> None:
+    """Take an advisory lock on a fresh temporary file, where the OS and filesystem allow."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a filesystem without locks: the save goes on unmarked
+            pass
+
+
+def _remove_stale_temp_files(path: str | os.PathLike) -> list[str]:
+    """Delete the temporary files that killed saves to `path` left; returns their paths.
+
+    Only names `.<basename>.<8 mkstemp chars>.tmp` next to `path` are candidates (another
+    target's leftovers never match), and one still locked by a live save is kept.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    own = re.compile(re.escape("." + os.path.basename(path) + ".") + r"[a-z0-9_]{8}\.tmp")
+    removed = []
+    if fcntl is None:
+        return removed
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if own.fullmatch(name) and _unlink_if_unlocked(os.path.join(directory, name)):
+            removed.append(os.path.join(directory, name))
+    return removed
+
+
+def _unlink_if_unlocked(tmp: str) -> bool:
+    """Unlink `tmp` if no process holds its lock (a regular file only); whether it was."""
+    try:
+        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.unlink(tmp)
+        return True
+    except OSError:  # locked by a save in progress, or already gone
+        return False
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(directory: str) -> None:

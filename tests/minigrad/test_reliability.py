@@ -2,6 +2,8 @@
 non-finite gradients reaching an optimizer, stale temp files of interrupted saves."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -290,3 +292,56 @@ def test_finite_gradients_give_no_warning_and_bad_modes_are_named():
     with pytest.raises(ValueError, match=r"^RMSProp: nonfinite must be one of \('warn', 'skip', "
                                          r"'raise', 'ignore'\), got 'stop'$"):
         optim.RMSProp([w], nonfinite="stop")
+
+
+# ----- temp files left by killed saves --------------------------------------------------------
+
+def test_next_save_removes_only_the_same_targets_stale_temp_files(tmp_path):
+    import fcntl
+
+    from minigrad.nn import load_npz, save_npz
+
+    target = tmp_path / "ck.npz"
+    stale = [".ck.npz.abcd1234.tmp", ".ck.npz.zz_9xy01.tmp"]  # mkstemp's 8 chars, as the saver
+    kept = [".ck.npz.bak.abcd1234.tmp",  # the temp file of target ck.npz.bak
+            ".other.npz.abcd1234.tmp", ".ck.npz.abc.tmp", "ck.npz.abcd1234.tmp",
+            ".ck.npz.abcd1234.tmp.old", "notes.txt"]
+    for name in stale + kept + [".ck.npz.live0000.tmp"]:
+        (tmp_path / name).write_bytes(b"partial")
+    live = open(tmp_path / ".ck.npz.live0000.tmp", "rb")  # a save in progress holds its lock
+    fcntl.flock(live.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        save_npz(target, {"w": np.arange(3.0)})
+    finally:
+        live.close()
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(kept + [".ck.npz.live0000.tmp", "ck.npz"])
+    np.testing.assert_array_equal(load_npz(target)["w"], [0.0, 1.0, 2.0])
+
+
+def test_a_save_killed_midway_leaves_a_temp_file_that_the_next_save_removes(tmp_path):
+    import subprocess
+    import sys
+
+    from minigrad.nn import load_npz, save_npz
+
+    target = tmp_path / "ck.npz"
+    save_npz(target, {"w": np.zeros(2)})
+    child = (
+        "import os, signal, sys\n"
+        "import numpy as np\n"
+        "from minigrad.nn import serialization\n"
+        "def savez(f, **arrays):\n"
+        "    f.write(b'PK' * 1000); f.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "serialization.np.savez = savez\n"
+        "serialization.save_npz(sys.argv[1], {'w': np.ones(2)})\n")
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", child, str(target)], timeout=120, cwd=repo)
+    assert proc.returncode == -9
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".ck.npz.")
+    np.testing.assert_array_equal(load_npz(target)["w"], [0.0, 0.0])  # the old file intact
+    save_npz(target, {"w": np.full(2, 5.0)})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
+    np.testing.assert_array_equal(load_npz(target)["w"], [5.0, 5.0])
