@@ -386,3 +386,162 @@ def test_checkpoints_taken_from_another_thread_are_consistent(world) -> None:
         stop.set()
         watcher.join()
     assert seen and all(a == b == c for a, b, c in seen), [s for s in seen if len(set(s)) > 1]
+
+
+# ----- COCO loader: broken files name themselves ---------------------------------------------
+@pytest.fixture
+def coco(tmp_path: Path) -> Path:
+    from tests.zoo.test_coco import write_tiny_coco
+
+    base = tmp_path / "coco_captioning"
+    write_tiny_coco(base)
+    return base
+
+
+def _load(base: Path, **kw: Any) -> dict[str, Any]:
+    from zoo.datasets.coco import load_coco_data
+
+    return load_coco_data(base, **kw)
+
+
+@pytest.mark.parametrize("name", ["coco2014_captions.h5", "train2014_vgg16_fc7_pca.h5",
+                                  "val2014_vgg16_fc7_pca.h5"])
+@pytest.mark.parametrize("damage", ["empty", "random", "truncated"])
+def test_unreadable_h5_files_are_named(coco: Path, name: str, damage: str) -> None:
+    from zoo.datasets.coco import CocoDataError, CocoFileError
+
+    path = coco / name
+    raw = path.read_bytes()
+    path.write_bytes({"empty": b"",
+                      "random": np.random.default_rng(0).bytes(4096),
+                      "truncated": raw[: len(raw) // 2]}[damage])
+    for lazy in (True, False):
+        with pytest.raises(CocoFileError, match="not a readable HDF5 file") as info:
+            _load(coco, lazy_features=lazy)
+        assert str(path) in str(info.value)
+        assert isinstance(info.value, OSError) and isinstance(info.value, CocoDataError)
+
+
+def test_dataset_stored_as_a_group_is_named(coco: Path) -> None:
+    import h5py
+
+    from zoo.datasets.coco import CocoDataError
+
+    for name, key in (("coco2014_captions.h5", "val_captions"),
+                      ("val2014_vgg16_fc7_pca.h5", "features")):
+        path = coco / name
+        with h5py.File(path, "a") as f:
+            data = np.asarray(f[key])
+            del f[key]
+            f.create_group(key).create_dataset("x", data=data)
+        with pytest.raises(CocoDataError, match=f"'{key}' is an HDF5 group, not a dataset"):
+            _load(coco)
+        with h5py.File(path, "a") as f:
+            del f[key]
+            f.create_dataset(key, data=data)
+    _load(coco)  # repaired
+
+
+def test_nan_features_are_counted_before_anything_spreads_them(coco: Path) -> None:
+    import h5py
+
+    from zoo.datasets.coco import CocoDataError, H5Features
+
+    path = coco / "train2014_vgg16_fc7_pca.h5"
+    with h5py.File(path, "a") as f:
+        feats = np.asarray(f["features"])
+        feats[3, [0, 2]] = np.nan
+        feats[5, 1] = np.inf
+        del f["features"]
+        f.create_dataset("features", data=feats)
+    with pytest.raises(CocoDataError, match=r"3 feature values are NaN or inf in 2 of the 7 rows "
+                                            r"read \(first: row 3\)") as info:
+        _load(coco, lazy_features=False)
+    assert str(path) in str(info.value)
+    lazy = H5Features(path)  # lazy: every read is checked, clean rows still read
+    np.testing.assert_array_equal(lazy[[0, 1, 2]], feats[[0, 1, 2]])
+    np.testing.assert_array_equal(lazy[4], feats[4])
+    with pytest.raises(CocoDataError, match=r"1 feature values .* 1 of the 2 rows .*row 5"):
+        lazy[[6, 5, 5]]
+    with pytest.raises(CocoDataError, match=r"2 feature values .*first: row 3"):
+        lazy[3]
+    with pytest.raises(CocoDataError, match=r"first: row 3"):
+        lazy[2:6]
+    from minigrad.errors import RangeError
+    from zoo.encoders.cnn import fit_pca
+
+    with pytest.raises(RangeError, match="fit_pca: features must be finite, got 3 NaN or inf "
+                                         "values in 2 of 7 rows"):
+        fit_pca(feats, 2)
+
+
+def test_train_and_val_feature_widths_must_agree(coco: Path) -> None:
+    import h5py
+
+    from zoo.datasets.coco import CocoDataError
+
+    with h5py.File(coco / "val2014_vgg16_fc7_pca.h5", "a") as f:
+        del f["features"]
+        f.create_dataset("features", data=np.zeros((4, 3), np.float32))
+    with pytest.raises(CocoDataError, match="train2014_vgg16_fc7_pca.h5 has D = 5, "
+                                            "val2014_vgg16_fc7_pca.h5 has D = 3"):
+        _load(coco)
+
+
+@pytest.mark.parametrize("name", ["coco2014_vocab.json", "val2014_urls.txt"])
+def test_non_utf8_text_files_are_named(coco: Path, name: str) -> None:
+    from zoo.datasets.coco import CocoDataError
+
+    path = coco / name
+    raw = path.read_bytes()
+    path.write_bytes(raw[:7] + b"\xff\xfe" + raw[7:])
+    with pytest.raises(CocoDataError, match=r"not UTF-8 text \(byte b'\\xff' at offset 7\)") as e:
+        _load(coco)
+    assert str(path) in str(e.value)
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, True, "4"])
+def test_minibatch_size_must_be_a_positive_int(coco: Path, batch_size: Any) -> None:
+    from zoo.datasets.coco import sample_coco_minibatch
+
+    data = _load(coco)
+    with pytest.raises(ValueError, match=f"batch_size must be an int >= 1, got {batch_size!r}"):
+        sample_coco_minibatch(data, batch_size=batch_size, seed=0)
+    caps, feats, urls = sample_coco_minibatch(data, batch_size=1, seed=0)
+    assert caps.shape == (1, 17) and feats.shape == (1, 5) and urls.shape == (1,)
+
+
+# ----- url files: paths relative to the data directory ----------------------------------------
+def test_world_url_file_is_relative_and_resolves_after_a_move(tmp_path: Path) -> None:
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
+    from zoo.datasets.coco import resolve_url
+    from zoo.datasets.shapes import write_shapes_dataset
+
+    first = tmp_path / "first"
+    write_shapes_dataset(first, n_train=6, n_val=3, seed=0, write_pngs=True)
+    lines = (first / "val2014_urls.txt").read_text().splitlines()
+    assert lines == ["images/val/00000.png", "images/val/00001.png", "images/val/00002.png"]
+    moved = tmp_path / "moved"
+    first.rename(moved)
+    from zoo.datasets.shapes import load_shapes_split
+    from zoo.encoders.cnn import EncoderConfig, encode_dataset, train_encoder
+
+    images, _, labels = load_shapes_split(moved, "train")
+    enc, _ = train_encoder(images, labels, EncoderConfig(channels=(4, 4, 4), feature_dim=8),
+                           epochs=1, seed=0, progress=False)
+    encode_dataset(moved, enc, pca_dim=3)
+    data = _load(moved)
+    for split, n in (("train", 6), ("val", 3)):
+        assert len(data[f"{split}_urls"]) == n
+        for k, url in enumerate(data[f"{split}_urls"]):
+            assert url.startswith("file://")
+            png = Path(url2pathname(urlparse(url).path))
+            assert png == (moved / "images" / split / f"{k:05d}.png").resolve() and png.is_file()
+    # an old url file of absolute file:// URLs (or bare absolute paths) still reads as it was
+    old = (moved / "images/val/00001.png").resolve()
+    assert resolve_url(old.as_uri(), tmp_path / "elsewhere") == old.as_uri()
+    assert resolve_url(str(old), tmp_path / "elsewhere") == old.as_uri()
+    assert resolve_url("http://example.org/a.jpg", moved) == "http://example.org/a.jpg"
+    assert resolve_url("", moved) == ""

@@ -4,6 +4,15 @@ The directory is never downloaded here: place the files (e.g. from CS231n's `get
 in `base_dir`, or write the built-in world there with `zoo.datasets.shapes.write_shapes_dataset`.
 Image features stay on disk by default (`H5Features`, read per minibatch); `lazy_features=False`
 loads them into memory as numpy arrays, like the course code.
+
+Broken files give named errors that name the file: an empty, truncated or non-HDF5 `.h5` is a
+`CocoFileError` (an OSError and a CocoDataError), a group where an array belongs, NaN or inf
+features (with their count, checked on every read before any standardisation or PCA), train and
+val features of different widths and text files that are not UTF-8 are `CocoDataError`s.
+
+A url file holds one entry per image: a URL (`http://...`, `file://...`) is returned as is, any
+other line is a path relative to the data directory (absolute paths work too) and is returned
+as the `file://` URL of that file, so a directory can be moved without rewriting it.
 """
 
 from __future__ import annotations
@@ -13,9 +22,20 @@ import os
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
+from .files import (
+    GET_HINT,
+    CocoDataError,
+    CocoFileError,
+    CocoFileNotFoundError,
+    CocoKeyError,
+    check_finite_features,
+    h5_dataset,
+    open_h5,
+    read_text,
+    resolve_url,
+)
 from .vocab import (
     CAPTION_LENGTH,
     VocabError,
@@ -30,28 +50,7 @@ CAPTIONS_FILE = "coco2014_captions.h5"
 VOCAB_FILE = "coco2014_vocab.json"
 SPLITS = ("train", "val")
 CAPTION_KEYS = ("train_captions", "train_image_idxs", "val_captions", "val_image_idxs")
-GET_HINT = (
-    "place the CS231n coco_captioning files in base_dir (e.g. from CS231n's get_coco_dataset.sh), "
-    "or write the built-in world with zoo.datasets.shapes.write_shapes_dataset(base_dir); "
-    "nothing is downloaded"
-)
-
 SeedLike = int | np.random.RandomState | np.random.Generator | None
-
-
-class CocoDataError(ValueError):
-    """A file of the coco_captioning directory whose content breaks the expected format."""
-
-
-class CocoFileNotFoundError(FileNotFoundError):
-    """The coco_captioning directory or one of its files is missing."""
-
-
-class CocoKeyError(KeyError):
-    """An h5 file or json file of the coco_captioning directory lacks a required key."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 def features_filename(split: str, pca: bool) -> str:
@@ -88,12 +87,8 @@ class H5Features:
     def __init__(self, path: str | os.PathLike, key: str = "features") -> None:
         self.path = Path(path)
         self.key = key
-        with h5py.File(self.path, "r") as f:
-            if key not in f:
-                raise CocoKeyError(
-                    f"{self.path.name}: missing dataset {key!r} (found {sorted(f.keys())})"
-                )
-            ds = f[key]
+        with open_h5(self.path) as f:
+            ds = h5_dataset(f, key, self.path)
             self.shape: tuple[int, ...] = tuple(ds.shape)
             self.dtype = ds.dtype
 
@@ -108,9 +103,11 @@ class H5Features:
         return f"H5Features({str(self.path)!r}, shape={self.shape}, dtype={self.dtype})"
 
     def load(self) -> np.ndarray:
-        """Read the whole (Nimg, D) array into memory."""
-        with h5py.File(self.path, "r") as f:
-            return np.asarray(f[self.key])
+        """Read the whole (Nimg, D) array into memory (NaN or inf: CocoDataError)."""
+        with open_h5(self.path) as f:
+            arr = np.asarray(h5_dataset(f, self.key, self.path))
+        check_finite_features(self.path, arr)
+        return arr
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         arr = self.load()
@@ -119,8 +116,14 @@ class H5Features:
     def __getitem__(self, index: Any) -> np.ndarray:
         rows, rest = (index[0], index[1:]) if isinstance(index, tuple) else (index, ())
         if isinstance(rows, (slice, int, np.integer)) or rows is Ellipsis:
-            with h5py.File(self.path, "r") as f:
-                return np.asarray(f[self.key][index])
+            with open_h5(self.path) as f:
+                out = np.asarray(h5_dataset(f, self.key, self.path)[index])
+            if isinstance(rows, (int, np.integer)):  # one row, its first axis dropped
+                check_finite_features(self.path, out.reshape(1, -1), [int(rows) % self.shape[0]])
+            else:
+                picked = None if rows is Ellipsis else np.arange(self.shape[0])[rows]
+                check_finite_features(self.path, out, picked)
+            return out
         idx = np.asarray(rows)
         if idx.dtype == bool:
             if idx.shape != (self.shape[0],):
@@ -139,27 +142,28 @@ class H5Features:
             )
         idx = np.where(idx < 0, idx + n, idx)
         uniq, inverse = np.unique(idx.ravel(), return_inverse=True)
-        with h5py.File(self.path, "r") as f:
-            ds = f[self.key]
+        with open_h5(self.path) as f:
+            ds = h5_dataset(f, self.key, self.path)
             if uniq.size == 0:
                 block = np.empty((0,) + self.shape[1:], dtype=self.dtype)
             elif uniq[-1] - uniq[0] + 1 <= 4 * uniq.size:
                 block = ds[int(uniq[0]) : int(uniq[-1]) + 1][uniq - uniq[0]]
             else:
                 block = ds[uniq]
+        check_finite_features(self.path, block, uniq)
         out = block[inverse].reshape(idx.shape + self.shape[1:])
         return out[(slice(None),) * idx.ndim + tuple(rest)] if rest else out
 
 
 def _read_captions(path: Path) -> dict[str, np.ndarray]:
-    with h5py.File(path, "r") as f:
+    with open_h5(path) as f:
         missing = [k for k in CAPTION_KEYS if k not in f]
         if missing:
             raise CocoKeyError(
                 f"{path.name}: missing dataset(s) {missing} (expected {list(CAPTION_KEYS)}, "
                 f"found {sorted(f.keys())})"
             )
-        return {k: np.asarray(f[k]) for k in CAPTION_KEYS}
+        return {k: np.asarray(h5_dataset(f, k, path)) for k in CAPTION_KEYS}
 
 
 def _check_captions(name: str, caps: np.ndarray, idxs: np.ndarray, vocab_size: int) -> None:
@@ -189,11 +193,10 @@ def _check_captions(name: str, caps: np.ndarray, idxs: np.ndarray, vocab_size: i
 
 
 def _read_vocab(path: Path) -> tuple[list[str], dict[str, int]]:
-    with open(path, encoding="utf-8") as f:
-        try:
-            obj = json.load(f)
-        except json.JSONDecodeError as e:
-            raise CocoDataError(f"{path.name}: not valid JSON ({e})") from None
+    try:
+        obj = json.loads(read_text(path))
+    except json.JSONDecodeError as e:
+        raise CocoDataError(f"{path.name}: not valid JSON ({e})") from None
     if not isinstance(obj, dict):
         raise CocoDataError(f"{path.name}: expected a JSON object, got {type(obj).__name__}")
     for k in ("idx_to_word", "word_to_idx"):
@@ -213,11 +216,10 @@ def _read_vocab(path: Path) -> tuple[list[str], dict[str, int]]:
 
 
 def _read_urls(path: Path) -> np.ndarray:
-    with open(path, encoding="utf-8") as f:
-        lines = [line.strip() for line in f]
+    lines = [line.strip() for line in read_text(path).splitlines()]
     while lines and not lines[-1]:
         lines.pop()
-    return np.asarray(lines)
+    return np.asarray([resolve_url(line, path.parent) for line in lines])
 
 
 def _load_features(path: Path, lazy: bool) -> H5Features | np.ndarray:
@@ -228,6 +230,15 @@ def _load_features(path: Path, lazy: bool) -> H5Features | np.ndarray:
             f"got {feats.dtype} {feats.shape}"
         )
     return feats if lazy else feats.load()
+
+
+def _check_widths(paths: dict[str, Path], feats: dict[str, Any]) -> None:
+    widths = {s: int(f.shape[1]) for s, f in feats.items()}
+    if len(set(widths.values())) > 1:
+        raise CocoDataError(
+            "train and val features must have the same width D: "
+            + ", ".join(f"{paths[s].name} has D = {w}" for s, w in widths.items())
+        )
 
 
 def _rng_randint(seed: SeedLike, high: int, size: int) -> np.ndarray:
@@ -277,10 +288,12 @@ def load_coco_data(
     data: dict[str, Any] = _read_captions(caption_path)
     idx_to_word, word_to_idx = _read_vocab(vocab_path)
     data["idx_to_word"], data["word_to_idx"] = idx_to_word, word_to_idx
+    features = {s: _load_features(feat_paths[s], lazy_features) for s in SPLITS}
+    _check_widths(feat_paths, features)
     for s in SPLITS:
         caps, idxs = data[f"{s}_captions"], data[f"{s}_image_idxs"]
         _check_captions(s, caps, idxs, len(idx_to_word))
-        feats = _load_features(feat_paths[s], lazy_features)
+        feats = features[s]
         urls = _read_urls(url_paths[s])
         n_img = feats.shape[0]
         if idxs.size and (int(idxs.min()) < 0 or int(idxs.max()) >= n_img):
@@ -317,6 +330,14 @@ def sample_coco_minibatch(
     a Generator/RandomState is advanced in place.
     """
     _check_split(split)
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"sample_coco_minibatch: batch_size must be an int >= 1, got {batch_size!r}"
+        )
     key = f"{split}_captions"
     if key not in data:
         raise CocoKeyError(f"sample_coco_minibatch: data has no {key!r} (keys: {sorted(data)})")
@@ -333,12 +354,15 @@ def sample_coco_minibatch(
 
 __all__ = [
     "CocoDataError",
+    "CocoFileError",
     "CocoFileNotFoundError",
     "CocoKeyError",
     "H5Features",
     "decode_captions",
     "features_filename",
     "load_coco_data",
+    "open_h5",
+    "resolve_url",
     "sample_coco_minibatch",
     "urls_filename",
 ]

@@ -36,6 +36,7 @@ from .coco import (
     features_filename,
     urls_filename,
 )
+from .files import h5_dataset, open_h5
 from .vocab import CAPTION_LENGTH, build_vocab, encode_captions
 
 CLASS_SHAPES: tuple[str, ...] = ("circle", "square", "triangle")
@@ -339,16 +340,12 @@ def _write_text(path: Path, text: str) -> None:
         f.write(text)
 
 
-def _write_pngs(images: np.ndarray, folder: Path) -> list[str]:
+def _write_pngs(images: np.ndarray, folder: Path) -> None:
     from PIL import Image
 
-    urls = []
     for i, img in enumerate(images):
-        path = folder / f"{i:05d}.png"
-        with _atomic_path(path) as tmp:
+        with _atomic_path(folder / f"{i:05d}.png") as tmp:
             Image.fromarray(img).save(tmp, format="PNG", compress_level=1)
-        urls.append(path.resolve().as_uri())
-    return urls
 
 
 def write_features(
@@ -366,9 +363,9 @@ def write_features(
         raise CocoDataError(f"write_features: features for {path.name} contain NaN or inf")
     images_path = Path(base_dir) / IMAGES_FILE
     if images_path.is_file():
-        with h5py.File(images_path, "r") as f:
+        with open_h5(images_path) as f:
             key = f"{split}_labels"
-            if key in f and f[key].shape[0] != feats.shape[0]:
+            if key in f and h5_dataset(f, key, images_path).shape[0] != feats.shape[0]:
                 raise CocoDataError(
                     f"write_features: {path.name} needs one row per {split} image: {IMAGES_FILE} "
                     f"has {f[key].shape[0]} images, got features {feats.shape}"
@@ -431,11 +428,9 @@ def write_shapes_dataset(
             np.arange(len(w), dtype=np.int32), [len(c) for c in w.captions]
         )  # (Ncap,)
         if write_pngs:
-            urls = _write_pngs(w.images, base / "images" / split)
-        else:
-            urls = [
-                (base / "images" / split / f"{i:05d}.png").resolve().as_uri() for i in range(len(w))
-            ]
+            _write_pngs(w.images, base / "images" / split)
+        # paths relative to the data directory (load_coco_data resolves them to file:// URLs)
+        urls = [f"images/{split}/{i:05d}.png" for i in range(len(w))]
         url_path = base / urls_filename(split)
         _write_text(url_path, "".join(u + "\n" for u in urls))
         files.append(str(url_path))
@@ -473,13 +468,13 @@ def load_shapes_split(
     """Read a split of shapes_images.h5: images (N, S, S, 3) uint8, masks (N, S, S), labels (N,)."""
     path = _images_file(base_dir, split, "load_shapes_split")
     keys = [f"{split}_images", f"{split}_masks", f"{split}_labels"]
-    with h5py.File(path, "r") as f:
+    with open_h5(path) as f:
         missing = [k for k in keys if k not in f]
         if missing:
             raise CocoKeyError(
                 f"{IMAGES_FILE}: missing dataset(s) {missing} (found {sorted(f.keys())})"
             )
-        images, masks, labels = (np.asarray(f[k]) for k in keys)
+        images, masks, labels = (np.asarray(h5_dataset(f, k, path)) for k in keys)
     return images, masks.astype(bool, copy=False), labels.astype(np.int64, copy=False)
 
 
@@ -487,11 +482,14 @@ def load_shapes_objects(base_dir: str | os.PathLike, split: str) -> list[list[di
     """Read a split's `ShapesWorld.objects` (one list of object dicts per image) back from disk."""
     path = _images_file(base_dir, split, "load_shapes_objects")
     key = f"{split}_objects"
-    with h5py.File(path, "r") as f:
+    with open_h5(path) as f:
         if key not in f:
             raise CocoKeyError(f"{IMAGES_FILE}: missing dataset {key!r} (found {sorted(f.keys())})")
-        raw = f[key][()]
-    return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+        raw = h5_dataset(f, key, path)[()]
+    try:
+        return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CocoDataError(f"{path}: {key!r} is not UTF-8 JSON ({e})") from None
 
 
 __all__ = [

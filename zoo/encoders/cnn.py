@@ -254,6 +254,10 @@ def fit_pca(features: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
     N, D = features.shape
     if not 1 <= dim <= min(N, D):
         raise RangeError(f"fit_pca: dim must be in [1, min(N, D) = {min(N, D)}], got {dim}")
+    bad = int(features.size - np.isfinite(features).sum())
+    if bad:
+        raise RangeError(f"fit_pca: features must be finite, got {bad} NaN or inf values in "
+                         f"{int((~np.isfinite(features).all(axis=1)).sum())} of {N} rows")
     x = features.astype(np.float64)
     mean = x.mean(axis=0)  # (D,)
     _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
