@@ -124,8 +124,7 @@ def test_step_refuses_ids_outside_the_vocabulary() -> None:
     (["eval", "--seed", str(2 ** 32)], "argument --seed: expected an integer >= 0 and <"),
     (["make-data", "--n-train", "0"], "argument --n-train: expected an integer >= 1, got 0"),
     (["make-data", "--n-val", "-2"], "argument --n-val: expected an integer >= 1, got -2"),
-    (["make-data", "--encoder-epochs", "-1"],
-     "argument --encoder-epochs: expected an integer >= 0, got -1"),
+    (["make-data", "--encoder-epochs", "-1"], "argument --encoder-epochs: expected an integer >="),
     (["demo", "--n-train", "x"], "argument --n-train: expected an integer >= 1, got 'x'"),
     (["train", "--checkpoint", "B/x.npz"], "--checkpoint is only for sample and eval"),
     (["train", "--resume", "--force"], "argument --force: not allowed with --resume"),
@@ -137,6 +136,22 @@ def test_cli_numbers_are_checked_at_parse_time(argv: list[str], message: str, tm
     assert info.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--epochs", "0"], "argument --epochs: expected an integer >= 1, got 0"),
+    (["--n-train", "-4"], "argument --n-train: expected an integer >= 1, got -4"),
+    (["--pca-dim", "x"], "argument --pca-dim: expected an integer >= 1, got 'x'"),
+    (["--seed", "-1"], "argument --seed: expected an integer >= 0 and < 4294967296, got -1"),
+])
+def test_encoder_cli_numbers_are_checked_at_parse_time(argv: list[str], message: str,
+                                                       tmp_path: Path, capsys) -> None:
+    from zoo.encoders.__main__ import main as encoder_main
+
+    with pytest.raises(SystemExit) as info:
+        encoder_main([str(tmp_path / "world"), *argv])
+    assert info.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "world").exists()
 
 
 # ----- CLI: one output folder, no overwriting another run --------------------------------------
