@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import io
+import math
+import os
+import stat
+import time
 import urllib.parse
 import urllib.request
+import warnings
 from typing import Any
 
 import numpy as np
@@ -15,6 +20,7 @@ SQUEEZENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 
 ALLOWED_SCHEMES = ("http", "https", "file")
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_PIXELS = 25_000_000  # 6000 x 4000 px decode to 75 MB of RGB
 
 
 def _mean_std(device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -132,31 +138,131 @@ def blur_image(x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
     return y.reshape(n, c, h, w)
 
 
+class ImageSourceError(ValueError):
+    """`image_from_url` refuses a source: a scheme other than http(s)/file, or a file:// path
+    that is not a regular file (a FIFO, a device, a directory), which could block forever."""
+
+
+class ImageTooLargeError(ValueError):
+    """An image is over `max_bytes` as fetched or over `max_pixels` once decoded."""
+
+
 def image_from_url(
-    url: str, timeout: float = 10.0, max_bytes: int = DEFAULT_MAX_BYTES
+    url: str,
+    timeout: float = 10.0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> np.ndarray:
-    """Fetch an http(s)/file URL into memory and decode it to an (H,W,3) uint8 RGB array."""
+    """Fetch an http(s)/file URL into memory and decode it to an (H,W,3) uint8 RGB array.
+
+    Only http(s) and regular files are read. `timeout` (seconds) bounds the whole http fetch,
+    not just each socket read; redirects may only lead to http(s). The header's width x height
+    is checked against `max_pixels` before any pixel is decoded.
+    """
+    where = "image_from_url"
+    if not isinstance(url, str):
+        raise TypeError(f"{where}: url must be a str, got {type(url).__name__}")
+    parsed = urllib.parse.urlparse(url)
+    scheme = parsed.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        raise ImageSourceError(
+            f"{where}: url scheme must be one of {ALLOWED_SCHEMES}, got {scheme or '(none)'!r}"
+        )
+    for name, value in (("timeout", timeout), ("max_bytes", max_bytes), ("max_pixels", max_pixels)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 \
+                or not math.isfinite(value):
+            raise ValueError(f"{where}: {name} must be a finite number > 0, got {value!r}")
+    if scheme == "file":
+        data = _read_regular_file(where, parsed, url, max_bytes)
+    else:
+        data = _read_http(where, url, float(timeout), int(max_bytes))
+    if len(data) > max_bytes:
+        raise ImageTooLargeError(f"{where}: {url} is larger than max_bytes={max_bytes}")
+    return _decode(where, url, data, int(max_pixels))
+
+
+def _read_regular_file(where: str, parsed: Any, url: str, max_bytes: int) -> bytes:
+    """The first max_bytes + 1 bytes of a file:// URL's file; anything but a regular file is
+    refused from its stat, before it is opened (opening a FIFO blocks until a writer comes)."""
+    if parsed.netloc not in ("", "localhost"):
+        raise ImageSourceError(f"{where}: file URLs must name a local file, got host "
+                               f"{parsed.netloc!r} in {url}")
+    path = urllib.request.url2pathname(parsed.path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{where}: no such file: {path} (from {url})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ImageSourceError(f"{where}: {path} is {_file_kind(st.st_mode)}, not a regular "
+                               "file; only regular files and http(s) URLs are read")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # never waits for a writer
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped since the stat
+            raise ImageSourceError(f"{where}: {path} is not a regular file")
+        return f.read(max_bytes + 1)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"))
+    return next((text for test, text in kinds if test(mode)), "not a regular file")
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects only to http(s) (urllib would also follow one to ftp)."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> Any:
+        scheme = urllib.parse.urlparse(newurl).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise ImageSourceError(f"image_from_url: {req.full_url} redirects to {scheme!r} "
+                                   f"({newurl}); only http(s) redirects are followed")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _http_opener() -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(_HttpOnlyRedirects)
+
+
+def _read_http(where: str, url: str, timeout: float, max_bytes: int) -> bytes:
+    """Up to max_bytes + 1 bytes of an http(s) URL, all within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    chunks, size = [], 0
+    with _http_opener().open(url, timeout=timeout) as resp:
+        while size <= max_bytes:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{where}: {url} took longer than timeout={timeout} s")
+            chunk = resp.read(min(1 << 16, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    return b"".join(chunks)
+
+
+def _decode(where: str, url: str, data: bytes, max_pixels: int) -> np.ndarray:
+    """Decode image bytes to (H,W,3) uint8, refusing more than max_pixels from the header."""
     from PIL import Image
 
-    if not isinstance(url, str):
-        raise TypeError(f"image_from_url: url must be a str, got {type(url).__name__}")
-    scheme = urllib.parse.urlparse(url).scheme.lower()
-    if scheme not in ALLOWED_SCHEMES:
-        raise ValueError(
-            f"image_from_url: url scheme must be one of {ALLOWED_SCHEMES}, "
-            f"got {scheme or '(none)'!r}"
-        )
-    if max_bytes <= 0:
-        raise ValueError(f"image_from_url: max_bytes must be positive, got {max_bytes}")
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
-        data = resp.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise ValueError(f"image_from_url: {url} is larger than max_bytes={max_bytes}")
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            return np.asarray(im.convert("RGB")).copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as e:
+        raise ImageTooLargeError(f"{where}: {url} decodes to too many pixels "
+                                 f"(max_pixels={max_pixels}; PIL: {e})") from None
     except Exception as e:  # PIL raises several types for undecodable data
-        raise ValueError(f"image_from_url: could not decode an image from {url}: {e}") from e
+        raise ValueError(f"{where}: could not decode an image from {url}: {e}") from e
+    with im:
+        w, h = im.size
+        if w * h > max_pixels:
+            raise ImageTooLargeError(f"{where}: {url} is {w}x{h} = {w * h} pixels, over "
+                                     f"max_pixels={max_pixels}")
+        try:
+            return np.asarray(im.convert("RGB")).copy()
+        except Exception as e:
+            raise ValueError(f"{where}: could not decode an image from {url}: {e}") from e
 
 
 def load_skimage_photo(name: str = "chelsea") -> np.ndarray:
