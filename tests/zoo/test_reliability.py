@@ -2,6 +2,7 @@
 counter cross-checks on resume, malformed saved configs, and two solvers/samplers in threads."""
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -560,3 +561,25 @@ def test_world_url_file_is_relative_and_resolves_after_a_move(tmp_path: Path) ->
     assert resolve_url(str(old), tmp_path / "elsewhere") == old.as_uri()
     assert resolve_url("http://example.org/a.jpg", moved) == "http://example.org/a.jpg"
     assert resolve_url("", moved) == ""
+
+
+def test_loader_names_a_file_given_as_the_directory_and_missing_minibatch_keys(coco: Path) -> None:
+    from zoo.datasets.coco import CocoFileNotFoundError, CocoKeyError, sample_coco_minibatch
+
+    with pytest.raises(CocoFileNotFoundError, match="coco2014_vocab.json' is not a directory"):
+        _load(coco / "coco2014_vocab.json")
+    data = _load(coco)
+    del data["val_features"]
+    with pytest.raises(CocoKeyError, match=r"data has no \['val_features'\]"):
+        sample_coco_minibatch(data, batch_size=2, split="val", seed=0)
+
+
+def test_vocab_id_of_the_wrong_type_is_shown_as_written(coco: Path) -> None:
+    from zoo.datasets.vocab import VocabError
+
+    path = coco / "coco2014_vocab.json"
+    vocab = json.loads(path.read_text())
+    vocab["word_to_idx"]["cat"] = str(vocab["word_to_idx"]["cat"])
+    path.write_text(json.dumps(vocab))
+    with pytest.raises(VocabError, match=r"word_to_idx\['cat'\] must be 5 .*got '5'"):
+        _load(coco)

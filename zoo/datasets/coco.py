@@ -277,9 +277,8 @@ def load_coco_data(
     """
     base = Path(base_dir)
     if not base.is_dir():
-        raise CocoFileNotFoundError(
-            f"coco_captioning directory {str(base)!r} does not exist: {GET_HINT}"
-        )
+        what = "is not a directory" if base.exists() else "does not exist"
+        raise CocoFileNotFoundError(f"coco_captioning directory {str(base)!r} {what}: {GET_HINT}")
     caption_path = _require_file(base, CAPTIONS_FILE)
     vocab_path = _require_file(base, VOCAB_FILE)
     feat_paths = {s: _require_file(base, features_filename(s, pca_features)) for s in SPLITS}
@@ -339,8 +338,13 @@ def sample_coco_minibatch(
             f"sample_coco_minibatch: batch_size must be an int >= 1, got {batch_size!r}"
         )
     key = f"{split}_captions"
-    if key not in data:
-        raise CocoKeyError(f"sample_coco_minibatch: data has no {key!r} (keys: {sorted(data)})")
+    missing = [
+        k
+        for k in (key, f"{split}_image_idxs", f"{split}_features", f"{split}_urls")
+        if k not in data
+    ]
+    if missing:
+        raise CocoKeyError(f"sample_coco_minibatch: data has no {missing} (keys: {sorted(data)})")
     split_size = data[key].shape[0]
     if split_size == 0:
         raise CocoDataError(f"sample_coco_minibatch: split {split!r} has no captions")

@@ -59,7 +59,7 @@ def validate_vocab(
         j = word_to_idx.get(w)
         if j != i:
             raise VocabError(
-                f"{source}: word_to_idx[{w!r}] must be {i} (its position in idx_to_word), got {j}"
+                f"{source}: word_to_idx[{w!r}] must be {i} (its position in idx_to_word), got {j!r}"
             )
 
 
