@@ -478,3 +478,29 @@ def test_cli_subprocess_with_pythonpath(tmp_path) -> None:
     assert not bad["passed"] and bad["problems"][0].startswith("grad of input 'x': worst")
     assert set(bad["worst"]) == {"output 0", "grad of input 'x'"}
     assert bad["worst"]["grad of input 'x'"]["error"] > 1e-3
+
+
+def test_compare_works_without_hypothesis() -> None:
+    """hypothesis is a test extra: `import vis.parity` and `compare` do not need it."""
+    code = textwrap.dedent("""\
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "hypothesis":
+                    raise ImportError("no hypothesis here")
+        sys.meta_path.insert(0, Block())
+        import numpy as np
+        import vis.parity as vp
+        print(vp.compare(lambda x: x * 2, lambda x: x * 2, np.ones(3)).passed)
+        try:
+            vp.check_parity(None, None, None)
+        except ImportError as e:
+            print(e)
+    """)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "True", "vis.parity.check_parity needs hypothesis (pip install hypothesis); "
+                "vis.parity.compare does not"]

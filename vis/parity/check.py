@@ -17,8 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from minigrad import Function, Tensor
 from vis.parity.core import ParityRow, compare_call, failed_row, function_name
@@ -93,7 +91,7 @@ def _show(args: tuple, consts: dict) -> str:
     return ", ".join(parts)
 
 
-def check_parity(fn: Any, reference: Callable[..., Any], inputs: st.SearchStrategy, *,
+def check_parity(fn: Any, reference: Callable[..., Any], inputs: Any, *,
                  atol: float = 1e-10, rtol: float = 0.0,
                  max_examples: int | None = None) -> Callable[[], None]:
     """A zero-argument property test: `fn` against `reference` on every example of `inputs`.
@@ -104,7 +102,14 @@ def check_parity(fn: Any, reference: Callable[..., Any], inputs: st.SearchStrate
     naming the output or input, worst element, values, error and tolerance, with the inputs;
     hypothesis adds the shrunk example. `test.worst` keeps the worst error seen per output /
     input gradient. Settings come from the loaded hypothesis profile (`max_examples` overrides).
+    Needs hypothesis (a test extra); `compare` does not.
     """
+    try:
+        from hypothesis import HealthCheck, given, settings
+        from hypothesis import strategies as st
+    except ImportError as e:
+        raise ImportError("vis.parity.check_parity needs hypothesis (pip install hypothesis); "
+                          "vis.parity.compare does not") from e
     name = function_name(fn)
     worst: dict[str, float] = {}
 

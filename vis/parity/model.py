@@ -99,8 +99,9 @@ def compare_modules(mg_module: Any, torch_module: torch.nn.Module, *inputs: Any,
     `mg_module.double()`). `loss` is a pair `(minigrad fn, torch fn)`, each taking the
     module's output and returning a scalar; without it, random upstream gradients (`seed`)
     are backpropagated. The minigrad module's grads are reset first. `grad_errors` is keyed by
-    minigrad parameter name. A mismatched mapping raises (KeyError / ValueError); an exception
-    while running becomes a failing row that names it.
+    minigrad parameter name; a gradient's worst element is indexed in torch's layout. A
+    mismatched mapping raises (KeyError / ValueError); an exception while running becomes a
+    failing row that names it.
     """
     name = type(mg_module).__name__
     label = name if label is None else label
