@@ -12,6 +12,11 @@ Where files go (one option, one place):
                       batch size, data, lr and lr decay; otherwise the error lists what differs), or
             --force   overwrites it with a new run (whether it held this run or another).
   sample, eval read --checkpoint, default OUT/checkpoint.npz; they write nothing.
+
+Models: train --model rnn (default; --cell rnn|lstm, --hidden-dim) or --model transformer
+(CaptioningTransformer: --num-heads, --num-layers, --dim-feedforward, --dropout, --max-length;
+--wordvec-dim must be even and divisible by --num-heads). sample and eval rebuild whichever
+kind the checkpoint holds.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATA = "runs/world"
 
@@ -58,7 +64,25 @@ def float_above(low: float) -> Callable[[str], float]:
     return parse
 
 
+def probability() -> Callable[[str], float]:
+    """An argparse `type`: the text as a float in [0, 1), else a parse-time error."""
+    want = "a number in [0, 1)"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {want}, got {text!r}") from None
+        if not 0 <= value < 1:
+            raise argparse.ArgumentTypeError(f"expected {want}, got {text}")
+        return value
+
+    parse.__name__ = want
+    return parse
+
+
 POSITIVE, COUNT, SEED = int_at_least(1), int_at_least(0), int_at_least(0, 2 ** 32)
+UPDATE_RULES = ("adam", "sgd", "sgd_momentum", "rmsprop")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,7 +106,16 @@ def _parser() -> argparse.ArgumentParser:
     md.add_argument("--n-val", type=POSITIVE, default=500)
     md.add_argument("--encoder-epochs", type=COUNT, default=12, help="as the demo's encoder")
     tr = sub.add_parser("train", parents=[common], help="train a captioner on --data into --out")
+    tr.add_argument("--model", choices=("rnn", "transformer"), default="rnn",
+                    help="CaptioningRNN (with --cell) or CaptioningTransformer")
     tr.add_argument("--hidden-dim", type=POSITIVE, default=128)
+    tr.add_argument("--num-heads", type=POSITIVE, default=4, help="transformer")
+    tr.add_argument("--num-layers", type=POSITIVE, default=2, help="transformer")
+    tr.add_argument("--dim-feedforward", type=POSITIVE, default=256, help="transformer")
+    tr.add_argument("--dropout", type=probability(), default=0.1, help="transformer")
+    tr.add_argument("--max-length", type=POSITIVE, default=50,
+                    help="transformer: longest caption (positions) it can read or write")
+    tr.add_argument("--update-rule", choices=UPDATE_RULES, default="adam")
     tr.add_argument("--wordvec-dim", type=POSITIVE, default=64)
     tr.add_argument("--lr", type=float_above(0), default=5e-3)
     tr.add_argument("--lr-decay", type=float_above(0), default=0.9)
@@ -121,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("argument --checkpoint: train writes everything into --out "
                      "(OUT/checkpoint.npz, OUT/loss.png) and --resume continues "
                      "OUT/checkpoint.npz; --checkpoint is only for sample and eval")
+    if args.command == "train" and args.model == "transformer" and (
+            args.wordvec_dim % args.num_heads or args.wordvec_dim % 2):
+        parser.error(f"argument --wordvec-dim: expected an even number divisible by "
+                     f"--num-heads = {args.num_heads} for the transformer, got "
+                     f"{args.wordvec_dim}")
     if args.command == "train" and args.resume and args.force:
         parser.error("argument --force: not allowed with --resume (--resume continues "
                      "OUT/checkpoint.npz, --force overwrites it)")
@@ -137,12 +175,13 @@ def main(argv: list[str] | None = None) -> int:
         return _train(args)
     elif args.command in ("sample", "eval"):
         from zoo.captioning.metrics import evaluate_bleu
-        from zoo.captioning.train import load_captioner
+        from zoo.captioning.train import decode_length, load_captioner
 
         model = load_captioner(Path(args.checkpoint or Path(args.out) / "checkpoint.npz"))
         data = _data(args)
         n = args.n if args.command == "sample" else None
-        res = evaluate_bleu(model, data, "val", max_images=n, beam_size=args.beam_size)
+        res = evaluate_bleu(model, data, "val", max_images=n, max_length=decode_length(model),
+                            beam_size=args.beam_size)
         if args.command == "sample":
             for i, h, rs in zip(res["images"], res["hypotheses"], res["references"], strict=True):
                 print(f"val image {int(i)}: {' '.join(h)!r}\n  references: "
@@ -157,6 +196,7 @@ def _train(args: argparse.Namespace) -> int:
     from minigrad.nn.serialization import CheckpointError, load_npz
     from zoo.captioning.model import CaptioningRNN
     from zoo.captioning.train import CaptioningSolver
+    from zoo.captioning.transformer import CaptioningTransformer
 
     out = Path(args.out)
     ckpt = out / "checkpoint.npz"
@@ -168,10 +208,21 @@ def _train(args: argparse.Namespace) -> int:
     if args.max_train is not None:
         data["train_captions"] = data["train_captions"][:args.max_train]
         data["train_image_idxs"] = data["train_image_idxs"][:args.max_train]
-    model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
-                          wordvec_dim=args.wordvec_dim, hidden_dim=args.hidden_dim,
-                          cell_type=args.cell, seed=args.seed)
-    solver = CaptioningSolver(model, data, optim_config={"learning_rate": args.lr},
+    D = data["train_features"].shape[1]
+    if args.model == "transformer":
+        T = data["train_captions"].shape[1] - 1
+        if T > args.max_length:
+            return _fail("train", f"--max-length {args.max_length} is shorter than the "
+                         f"training captions ({T} words in); pass --max-length >= {T}")
+        model: Any = CaptioningTransformer(
+            data["word_to_idx"], D, args.wordvec_dim, num_heads=args.num_heads,
+            num_layers=args.num_layers, max_length=args.max_length,
+            dim_feedforward=args.dim_feedforward, dropout=args.dropout, seed=args.seed)
+    else:
+        model = CaptioningRNN(data["word_to_idx"], input_dim=D, wordvec_dim=args.wordvec_dim,
+                              hidden_dim=args.hidden_dim, cell_type=args.cell, seed=args.seed)
+    solver = CaptioningSolver(model, data, update_rule=args.update_rule,
+                              optim_config={"learning_rate": args.lr},
                               lr_decay=args.lr_decay, batch_size=args.batch_size,
                               num_epochs=args.epochs, print_every=100, seed=args.seed,
                               checkpoint_dir=str(out))

@@ -11,7 +11,13 @@ Checkpoints are one `.npz` (no pickle) written atomically: `model.<name>` parame
 `optim.<key>` optimizer state (including the decayed lr and its step count `optim.step`),
 `solver.*` counters, loss history and the run's identity (seed, batch size, rule, initial lr,
 lr decay, a digest of the training captions and image indices), `config.*` model sizes and
-`vocab.idx_to_word`, so `load_captioner` can rebuild the model alone.
+`vocab.idx_to_word`, so `load_captioner` can rebuild the model alone. `config.model` says which
+kind: 'rnn' (CaptioningRNN, rnn or lstm cell; checkpoints without the key are RNN ones) or
+'transformer' (CaptioningTransformer).
+
+Dropout (the Transformer's) is replayed exactly too: before iteration t the solver calls
+`model.seed_dropout([seed, t])` when the model has it, so every mask is a function of (seed, t)
+and a resumed run draws the same masks as an uninterrupted one.
 
 One iteration (optimizer step plus the solver's counters) and `state_dict()` hold the same
 lock, so a checkpoint taken from another thread never falls between `optimizer.step()` and
@@ -30,7 +36,6 @@ import os
 import sys
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +44,21 @@ import numpy as np
 from minigrad.errors import DTypeError, IndexRangeError, RangeError, ShapeError
 from minigrad.nn.serialization import CheckpointError, load_npz, save_npz
 from minigrad.optim import make_optimizer
+from zoo.captioning.config_check import (
+    check_shapes,
+    checked_scalar,
+    checked_transformer_config,
+    checked_words,
+    kind,
+)
 from zoo.captioning.model import CaptioningRNN
 
 
 class CaptioningSolver:
-    """Trains a CaptioningRNN on a CS231n data dict (train_captions, train_image_idxs, ...)."""
+    """Trains a CaptioningRNN or CaptioningTransformer on a CS231n data dict (train_captions,
+    train_image_idxs, train_features, ...)."""
 
-    def __init__(self, model: CaptioningRNN, data: dict[str, Any], update_rule: str = "adam",
+    def __init__(self, model: Any, data: dict[str, Any], update_rule: str = "adam",
                  optim_config: dict[str, Any] | None = None, lr_decay: float = 1.0,
                  batch_size: int = 100, num_epochs: int = 10, print_every: int = 10,
                  verbose: bool = True, seed: int = 0, checkpoint_dir: str | None = None,
@@ -93,6 +106,9 @@ class CaptioningSolver:
 
     def _step(self) -> float:
         captions, features = self.minibatch(self.t)
+        seed_dropout = getattr(self.model, "seed_dropout", None)
+        if seed_dropout is not None:  # dropout masks: a function of (seed, t)
+            seed_dropout([self.seed, self.t])
         self.optimizer.zero_grad()
         loss = self.model.loss(features, captions)
         loss.backward()
@@ -225,7 +241,14 @@ class CaptioningSolver:
         """Corpus BLEU-1..4 of the model's captions on `split` (see metrics.evaluate_bleu)."""
         from zoo.captioning.metrics import evaluate_bleu
 
-        return evaluate_bleu(self.model, self.data, split, max_images, beam_size=beam_size)
+        return evaluate_bleu(self.model, self.data, split, max_images,
+                             max_length=decode_length(self.model), beam_size=beam_size)
+
+
+def decode_length(model: Any, wanted: int = 30) -> int:
+    """`wanted` words, or fewer when the model cannot write more (a Transformer's
+    max_length): the max_length to pass to `model.sample` / `evaluate_bleu`."""
+    return min(int(wanted), int(getattr(model, "max_length", wanted)))
 
 
 def _check_training_data(model: Any, captions: Any, image_idxs: Any,
@@ -296,74 +319,74 @@ def _first_mismatch(a: np.ndarray, b: np.ndarray) -> str:
     return "one is a prefix of the other"
 
 
-def captioner_config(model: CaptioningRNN) -> dict[str, np.ndarray]:
-    """`config.*` and `vocab.idx_to_word` arrays from which `load_captioner` rebuilds a model."""
+TRANSFORMER_SIZES = ("input_dim", "wordvec_dim", "num_heads", "num_layers", "max_length",
+                     "dim_feedforward")
+
+
+def captioner_config(model: Any) -> dict[str, np.ndarray]:
+    """`config.*` and `vocab.idx_to_word` arrays from which `load_captioner` rebuilds a model
+    (`config.model` is 'rnn' or 'transformer')."""
     c = model.config
     words = [model.idx_to_word.get(i, "") for i in range(model.vocab_size)]
-    return {"config.input_dim": np.array(c.input_dim),
-            "config.wordvec_dim": np.array(c.wordvec_dim),
-            "config.hidden_dim": np.array(c.hidden_dim), "config.cell_type": np.array(c.cell_type),
-            "config.dtype": np.array(c.dtype), "vocab.idx_to_word": np.array(words)}
+    if getattr(c, "model", "rnn") == "transformer":
+        d = {f"config.{k}": np.array(getattr(c, k)) for k in TRANSFORMER_SIZES}
+        d["config.dropout"] = np.array(float(c.dropout))
+        d["config.model"] = np.array("transformer")
+    else:
+        d = {"config.input_dim": np.array(c.input_dim),
+             "config.wordvec_dim": np.array(c.wordvec_dim),
+             "config.hidden_dim": np.array(c.hidden_dim),
+             "config.cell_type": np.array(c.cell_type), "config.model": np.array("rnn")}
+    d.update({"config.dtype": np.array(c.dtype), "vocab.idx_to_word": np.array(words)})
+    return d
 
 
-def save_captioner(model: CaptioningRNN, path: str | os.PathLike) -> None:
+def save_captioner(model: Any, path: str | os.PathLike) -> None:
     """Write a model's parameters, sizes and vocabulary to one .npz atomically."""
     d = {f"model.{k}": v for k, v in model.state_dict().items()}
     d.update(captioner_config(model))
     save_npz(path, d)
 
 
-def load_captioner(path: str | os.PathLike) -> CaptioningRNN:
-    """Rebuild a CaptioningRNN from a checkpoint or `save_captioner` file."""
+def load_captioner(path: str | os.PathLike) -> Any:
+    """Rebuild a CaptioningRNN or CaptioningTransformer (by `config.model`; RNN when absent)
+    from a checkpoint or `save_captioner` file."""
     d = load_npz(path)
-    keys = ["config.input_dim", "config.wordvec_dim", "config.hidden_dim", "config.cell_type",
-            "config.dtype", "vocab.idx_to_word"]
+    transformer = kind("load_captioner", path, d) == "transformer"
+    keys = ["config.input_dim", "config.wordvec_dim", "config.dtype", "vocab.idx_to_word"]
+    keys += ([f"config.{k}" for k in TRANSFORMER_SIZES] + ["config.dropout"] if transformer
+             else ["config.hidden_dim", "config.cell_type"])
     missing = [k for k in keys if k not in d]
     if missing:
         raise CheckpointError(f"load_captioner: {path} lacks {missing}; write it with "
                               "save_captioner or CaptioningSolver.save_checkpoint")
-    sizes, words = _checked_config("load_captioner", path, d)
-    model = CaptioningRNN({w: i for i, w in enumerate(words)}, **sizes)
+    if transformer:
+        from zoo.captioning.transformer import CaptioningTransformer
+
+        sizes, words = checked_transformer_config("load_captioner", path, d)
+        model: Any = CaptioningTransformer({w: i for i, w in enumerate(words)}, **sizes)
+    else:
+        sizes, words = _checked_config("load_captioner", path, d)
+        model = CaptioningRNN({w: i for i, w in enumerate(words)}, **sizes)
     model.load_state_dict({k[6:]: v for k, v in d.items() if k.startswith("model.")})
     return model
 
 
 def _checked_config(fn: str, path: Any, d: dict[str, np.ndarray]) -> tuple[dict, list[str]]:
-    """The model arguments and vocabulary saved in `d`, checked against the saved parameter
+    """The RNN's arguments and vocabulary saved in `d`, checked against the saved parameter
     shapes before anything is allocated (a malformed or absurd config is a CheckpointError)."""
-    def scalar(key: str, kinds: str) -> Any:
-        a = np.asarray(d[key])
-        if a.shape != () or a.dtype.kind not in kinds:
-            raise CheckpointError(f"{fn}: {path}: {key} must be a scalar of kind {kinds!r}, "
-                                  f"got dtype {a.dtype} shape {a.shape}")
-        return a.item()
-
-    sizes = {k: int(scalar(f"config.{k}", "iu")) for k in ("input_dim", "wordvec_dim",
-                                                           "hidden_dim")}
-    sizes.update(cell_type=str(scalar("config.cell_type", "U")),
-                 dtype=str(scalar("config.dtype", "U")))
+    sizes = {k: int(checked_scalar(fn, path, d, f"config.{k}", "iu"))
+             for k in ("input_dim", "wordvec_dim", "hidden_dim")}
+    sizes.update(cell_type=str(checked_scalar(fn, path, d, "config.cell_type", "U")),
+                 dtype=str(checked_scalar(fn, path, d, "config.dtype", "U")))
     if sizes["cell_type"] not in ("rnn", "lstm") or sizes["dtype"] not in ("float32", "float64"):
         raise CheckpointError(f"{fn}: {path}: config.cell_type must be 'rnn' or 'lstm' and "
                               f"config.dtype 'float32' or 'float64', got "
                               f"{sizes['cell_type']!r} and {sizes['dtype']!r}")
-    raw = np.asarray(d["vocab.idx_to_word"])
-    if raw.ndim != 1 or raw.dtype.kind != "U":
-        raise CheckpointError(f"{fn}: {path}: vocab.idx_to_word must be a 1-D str array, "
-                              f"got dtype {raw.dtype} shape {raw.shape}")
-    words = [str(w) for w in raw]
-    dup = sorted(w for w, n in Counter(words).items() if n > 1)
-    if dup:
-        raise CheckpointError(f"{fn}: {path}: vocab.idx_to_word holds the same word at "
-                              f"several ids: {dup[:8]}")
+    words = checked_words(fn, path, d)
     D, W, H, V = sizes["input_dim"], sizes["wordvec_dim"], sizes["hidden_dim"], len(words)
     G = 4 * H if sizes["cell_type"] == "lstm" else H
     expect = {"W_proj": (D, H), "b_proj": (H,), "W_embed": (V, W), "Wx": (W, G), "Wh": (H, G),
               "b": (G,), "W_vocab": (H, V), "b_vocab": (V,)}
-    wrong = [f"model.{k} {np.shape(d[f'model.{k}']) if f'model.{k}' in d else 'missing'} "
-             f"(config says {s})" for k, s in expect.items()
-             if f"model.{k}" not in d or np.shape(d[f"model.{k}"]) != s]
-    if wrong:
-        raise CheckpointError(f"{fn}: {path}: the saved config (D={D}, W={W}, H={H}, V={V}, "
-                              f"{sizes['cell_type']}) does not match the parameters: "
-                              + "; ".join(wrong))
+    check_shapes(fn, path, d, expect, f"D={D}, W={W}, H={H}, V={V}, {sizes['cell_type']}")
     return sizes, words

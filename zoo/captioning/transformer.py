@@ -27,7 +27,7 @@ from minigrad import Tensor, no_grad
 from minigrad import functional as F
 from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.nn import LayerNorm, Linear, Module
-from zoo.captioning.model import CaptioningRNN
+from zoo.captioning.model import CaptioningRNN, check_word_to_idx
 from zoo.captioning.transformer_layers import (
     Embedding,
     PositionalEncoding,
@@ -52,23 +52,6 @@ class TransformerConfig:
     dtype: str = "float32"
     seed: int = 0
     model: str = "transformer"
-
-
-def _vocab(word_to_idx: Mapping[str, int]) -> dict[str, int]:
-    """The shared vocabulary check of zoo.captioning.model (ids 0..V-1, special tokens)."""
-    from zoo.captioning import model as rnn_model
-
-    check = getattr(rnn_model, "check_word_to_idx", None)
-    if check is not None:
-        return dict(check(_NAME, word_to_idx))
-    w2i = dict(word_to_idx)  # until check_word_to_idx lands: the same rules, checked here
-    ids = sorted(int(i) for i in w2i.values())
-    if ids != list(range(len(w2i))):
-        raise ValueError(f"{_NAME}: word_to_idx ids must be exactly 0..V-1, got {ids[:10]}...")
-    for tok in ("<NULL>", "<START>", "<END>"):
-        if tok not in w2i:
-            raise KeyError(f"{_NAME}: word_to_idx must contain {tok!r}")
-    return w2i
 
 
 def _positive(**sizes: Any) -> None:
@@ -97,7 +80,7 @@ class CaptioningTransformer(Module):
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or \
                 not 0 <= dropout < 1:
             raise RangeError(f"{_NAME}: dropout must be in [0, 1), got {dropout!r}")
-        w2i = _vocab(word_to_idx)
+        w2i = check_word_to_idx(_NAME, word_to_idx)  # ids 0..V-1, special tokens present
         self.word_to_idx = w2i
         self.idx_to_word = {i: w for w, i in w2i.items()}
         self._null, self._start, self._end = w2i["<NULL>"], w2i["<START>"], w2i["<END>"]
