@@ -1,0 +1,169 @@
+"""Training throughput (captions/s): zoo's minigrad solver vs the torch twin, 1 and N processes.
+
+    python -m bench.throughput [--data runs/world] [--models rnn lstm] [--procs 1 2]
+                               [--rounds 3] [--max-train 6000] [--epochs 1] [--batch-size 100]
+                               [--device cpu|cuda] [--json PATH]
+
+Every measurement is its own fresh process (or torchrun launch): `minigrad` runs zoo's
+CaptioningSolver (`--child`), `torch xN` runs `python -m vis.train_torch` under
+`python -m torch.distributed.run --standalone --nproc_per_node=N` (N > 1) or alone (N = 1) and
+reads the rate it prints. Throughput = captions trained / seconds of the training loop (startup,
+data loading and the final checkpoint excluded; per-epoch checkpoints included), the same
+sizes, data and seed everywhere. Rounds run the configurations in a shuffled order; the table
+gives the median over rounds and the load average seen, because the number depends on whatever
+else runs on the machine. Threads: minigrad (BLAS) and one torch process run with every core and
+with one thread; N torch processes use cores // N threads each (vis.train_torch's default).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+RATE = re.compile(r"trained (\d+) iterations \((\d+) captions\) in ([\d.]+)s: ([\d.]+) captions/s")
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _child(args: argparse.Namespace) -> None:
+    """Train zoo's CaptioningSolver in this process; print one JSON line with the rate."""
+    from zoo.captioning.demo import load_data
+    from zoo.captioning.model import CaptioningRNN
+    from zoo.captioning.train import CaptioningSolver
+
+    data = load_data(args.data)
+    data["train_captions"] = data["train_captions"][:args.max_train]
+    data["train_image_idxs"] = data["train_image_idxs"][:args.max_train]
+    model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
+                          wordvec_dim=args.wordvec_dim, hidden_dim=args.hidden_dim,
+                          cell_type=args.child, seed=0)
+    solver = CaptioningSolver(model, data, optim_config={"learning_rate": 5e-3}, lr_decay=0.9,
+                              batch_size=args.batch_size, num_epochs=args.epochs,
+                              verbose=False, seed=0, progress=False)
+    t0 = time.perf_counter()
+    solver.train()
+    seconds = time.perf_counter() - t0
+    n = len(solver.loss_history) * args.batch_size
+    print(json.dumps({"captions": n, "seconds": seconds, "rate": n / seconds}))
+
+
+def _torch_cmd(args: argparse.Namespace, model: str, procs: int, out: str) -> list[str]:
+    launch = [sys.executable] + (["-m", "torch.distributed.run", "--standalone",
+                                  f"--nproc_per_node={procs}"] if procs > 1 else [])
+    return launch + ["-m", "vis.train_torch", "--data", args.data, "--model", model,
+                     "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
+                     "--max-train", str(args.max_train), "--hidden-dim", str(args.hidden_dim),
+                     "--wordvec-dim", str(args.wordvec_dim), "--device", args.device,
+                     "--out", out, "--quiet"]
+
+
+def measure(args: argparse.Namespace, impl: str, model: str, procs: int, threads: int) -> float:
+    """Captions/s of one fresh run of `impl` ('minigrad' or 'torch') on `model`, `procs` processes
+    of `threads` threads each."""
+    env = dict(os.environ)
+    for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.pop(key, None)
+    if impl == "minigrad":
+        env["OPENBLAS_NUM_THREADS"] = str(threads)
+        cmd = [sys.executable, "-m", "bench.throughput", "--child", model, "--data", args.data,
+               "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
+               "--max-train", str(args.max_train), "--hidden-dim", str(args.hidden_dim),
+               "--wordvec-dim", str(args.wordvec_dim)]
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
+        if res.returncode:
+            raise RuntimeError(f"minigrad {model} failed:\n{res.stderr[-2000:]}")
+        return float(json.loads(res.stdout.strip().splitlines()[-1])["rate"])
+    env["OMP_NUM_THREADS"] = str(threads)
+    with tempfile.TemporaryDirectory(prefix="throughput-") as out:
+        cmd = _torch_cmd(args, model, procs, out) + ["--threads", str(threads)]
+        res = subprocess.run(cmd, env=env, capture_output=True,
+                             text=True, timeout=3600)
+    match = RATE.search(res.stdout)
+    if res.returncode or not match:
+        raise RuntimeError(f"torch x{procs} {model} failed:\n{res.stderr[-2000:]}")
+    return float(match.group(4))
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default="runs/world")
+    p.add_argument("--models", nargs="+", default=["rnn", "lstm"],
+                   choices=["rnn", "lstm", "transformer"])
+    p.add_argument("--procs", nargs="+", type=int, default=[1, 2],
+                   help="torch process counts (each a torchrun launch when > 1)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--max-train", type=int, default=6000, help="training captions used")
+    p.add_argument("--hidden-dim", type=int, default=128)
+    p.add_argument("--wordvec-dim", type=int, default=64)
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="torch rows only (minigrad is numpy on the CPU)")
+    p.add_argument("--no-minigrad", action="store_true", help="torch rows only")
+    p.add_argument("--json", default=None, help="also write the results here")
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure every configuration `--rounds` times in shuffled order; print a markdown table."""
+    args = _parser().parse_args(argv)
+    if args.child:
+        _child(args)
+        return 0
+    cores = _cores()
+    threads = sorted({1, cores})
+    configs = [("torch", m, n, t) for m in args.models for n in args.procs
+               for t in (threads if n == 1 else [max(1, cores // n)])]
+    if not args.no_minigrad:
+        configs += [("minigrad", m, 1, t) for m in args.models if m != "transformer"
+                    for t in threads]
+    rates: dict[tuple, list[float]] = {c: [] for c in configs}
+    loads = [os.getloadavg()[0]]
+    rng = random.Random(0)
+    for r in range(args.rounds):
+        order = list(configs)
+        rng.shuffle(order)
+        for c in order:
+            rates[c].append(measure(args, *c))
+            loads.append(os.getloadavg()[0])
+            print(f"round {r + 1}: {c[0]} {c[1]} {c[2]} x {c[3]}: {rates[c][-1]:.0f} captions/s",
+                  file=sys.stderr, flush=True)
+    import torch
+
+    cmd = "python -m bench.throughput " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(f"`{cmd.strip()}`\n\n{platform.machine()}, {_cores()} cores, torch {torch.__version__}"
+          f", device {args.device}; {args.max_train} captions, batch {args.batch_size}, "
+          f"H={args.hidden_dim}, W={args.wordvec_dim}, {args.epochs} epoch(s); load average "
+          f"{min(loads):.1f}-{max(loads):.1f} during the runs; median of {args.rounds} "
+          "rounds\n")
+    print("| model | implementation | processes x threads | captions/s | vs minigrad 1 x 1 |")
+    print("| --- | --- | --- | ---: | ---: |")
+    rows = []
+    for c in sorted(configs, key=lambda c: (c[1], c[0] != "minigrad", c[2], c[3])):
+        impl, model, procs, nt = c
+        med = statistics.median(rates[c])
+        base = rates.get(("minigrad", model, 1, 1))
+        ratio = f"{med / statistics.median(base):.2f}" if base else "n/a"
+        print(f"| {model} | {impl} | {procs} x {nt} | {med:.0f} | {ratio} |")
+        rows.append({"model": model, "impl": impl, "procs": procs, "threads": nt,
+                     "captions_per_s": med, "rounds": rates[c]})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"command": cmd.strip(), "loadavg": loads, "rows": rows}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
