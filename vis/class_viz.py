@@ -15,7 +15,13 @@ import torch
 import torch.nn as nn
 
 from vis.image import blur_image, jitter, pixel_bounds
-from vis.squeezenet import check_images, check_labels, class_scores, eval_mode
+from vis.squeezenet import (
+    check_image_size,
+    check_images,
+    check_labels,
+    class_scores,
+    eval_mode,
+)
 
 REFERENCE_SIZE = 224
 REFERENCE_LR = 25.0
@@ -81,6 +87,8 @@ def create_class_visualization(
                 f"{(n, 3, image_size, image_size)}, got {tuple(init.shape)}"
             )
         img = init.detach().to(torch.float32).clone()
+    where = "create_class_visualization"
+    check_image_size(model, img, where, f"the image (image_size={image_size})")
     lo, hi = pixel_bounds()
     img = torch.maximum(torch.minimum(img, hi), lo)
     history: list[torch.Tensor] = []

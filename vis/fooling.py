@@ -8,7 +8,13 @@ import torch
 import torch.nn as nn
 
 from vis.image import SQUEEZENET_STD
-from vis.squeezenet import check_images, check_labels, class_scores, eval_mode
+from vis.squeezenet import (
+    check_image_size,
+    check_images,
+    check_labels,
+    class_scores,
+    eval_mode,
+)
 
 
 @dataclass
@@ -42,6 +48,7 @@ def make_fooling_image(
 ):
     """Fool `model` into class target_y: X (N,3,H,W) -> X_fooling (N,3,H,W) [, report(s)]."""
     check_images(X, "make_fooling_image")
+    check_image_size(model, X, "make_fooling_image")
     if not (lr > 0):
         raise ValueError(f"make_fooling_image: lr must be > 0, got {lr}")
     if int(max_iter) < 0:

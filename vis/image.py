@@ -169,8 +169,12 @@ def image_from_url(
             f"{where}: url scheme must be one of {ALLOWED_SCHEMES}, got {scheme or '(none)'!r}"
         )
     for name, value in (("timeout", timeout), ("max_bytes", max_bytes), ("max_pixels", max_pixels)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 \
-                or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not value > 0
+            or not math.isfinite(value)
+        ):
             raise ValueError(f"{where}: {name} must be a finite number > 0, got {value!r}")
     if scheme == "file":
         data = _read_regular_file(where, parsed, url, max_bytes)
@@ -185,16 +189,19 @@ def _read_regular_file(where: str, parsed: Any, url: str, max_bytes: int) -> byt
     """The first max_bytes + 1 bytes of a file:// URL's file; anything but a regular file is
     refused from its stat, before it is opened (opening a FIFO blocks until a writer comes)."""
     if parsed.netloc not in ("", "localhost"):
-        raise ImageSourceError(f"{where}: file URLs must name a local file, got host "
-                               f"{parsed.netloc!r} in {url}")
+        raise ImageSourceError(
+            f"{where}: file URLs must name a local file, got host {parsed.netloc!r} in {url}"
+        )
     path = urllib.request.url2pathname(parsed.path)
     try:
         st = os.stat(path)
     except FileNotFoundError:
         raise FileNotFoundError(f"{where}: no such file: {path} (from {url})") from None
     if not stat.S_ISREG(st.st_mode):
-        raise ImageSourceError(f"{where}: {path} is {_file_kind(st.st_mode)}, not a regular "
-                               "file; only regular files and http(s) URLs are read")
+        raise ImageSourceError(
+            f"{where}: {path} is {_file_kind(st.st_mode)}, not a regular "
+            "file; only regular files and http(s) URLs are read"
+        )
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # never waits for a writer
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped since the stat
@@ -203,21 +210,28 @@ def _read_regular_file(where: str, parsed: Any, url: str, max_bytes: int) -> byt
 
 
 def _file_kind(mode: int) -> str:
-    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-             (stat.S_ISSOCK, "a socket"))
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
     return next((text for test, text in kinds if test(mode)), "not a regular file")
 
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects only to http(s) (urllib would also follow one to ftp)."""
 
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> Any:
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
         scheme = urllib.parse.urlparse(newurl).scheme.lower()
         if scheme not in ("http", "https"):
-            raise ImageSourceError(f"image_from_url: {req.full_url} redirects to {scheme!r} "
-                                   f"({newurl}); only http(s) redirects are followed")
+            raise ImageSourceError(
+                f"image_from_url: {req.full_url} redirects to {scheme!r} "
+                f"({newurl}); only http(s) redirects are followed"
+            )
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -250,15 +264,17 @@ def _decode(where: str, url: str, data: bytes, max_pixels: int) -> np.ndarray:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as e:
-        raise ImageTooLargeError(f"{where}: {url} decodes to too many pixels "
-                                 f"(max_pixels={max_pixels}; PIL: {e})") from None
+        raise ImageTooLargeError(
+            f"{where}: {url} decodes to too many pixels (max_pixels={max_pixels}; PIL: {e})"
+        ) from None
     except Exception as e:  # PIL raises several types for undecodable data
         raise ValueError(f"{where}: could not decode an image from {url}: {e}") from e
     with im:
         w, h = im.size
         if w * h > max_pixels:
-            raise ImageTooLargeError(f"{where}: {url} is {w}x{h} = {w * h} pixels, over "
-                                     f"max_pixels={max_pixels}")
+            raise ImageTooLargeError(
+                f"{where}: {url} is {w}x{h} = {w * h} pixels, over max_pixels={max_pixels}"
+            )
         try:
             return np.asarray(im.convert("RGB")).copy()
         except Exception as e:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from vis.squeezenet import check_images, check_labels, class_scores, eval_mode
+from vis.squeezenet import (
+    check_image_size,
+    check_images,
+    check_labels,
+    class_scores,
+    eval_mode,
+)
 
 
 def compute_saliency_maps(
@@ -13,6 +19,7 @@ def compute_saliency_maps(
 ) -> torch.Tensor:
     """Saliency of preprocessed images X (N,3,H,W) for labels y (N,) -> (N,H,W) float tensor."""
     check_images(X, "compute_saliency_maps")
+    check_image_size(model, X, "compute_saliency_maps")
     y = check_labels(y, X.shape[0], None, "compute_saliency_maps")
     x = X.detach().clone().requires_grad_(True)
     with eval_mode(model), torch.enable_grad():

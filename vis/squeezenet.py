@@ -19,14 +19,18 @@ __all__ = [
     "IMAGENET_FILENAME",
     "SQUEEZENET_MEAN",
     "SQUEEZENET_STD",
+    "ImageTooSmallError",
+    "WeightsCorruptError",
     "WeightsMismatchError",
     "WeightsNotFoundError",
+    "check_image_size",
     "check_images",
     "check_labels",
     "class_scores",
     "eval_mode",
     "imagenet_weights_path",
     "load_squeezenet",
+    "min_image_size",
     "pre_relu_scores",
     "scores_with_pre_relu",
 ]
@@ -45,6 +49,14 @@ class WeightsMismatchError(ValueError):
     """A weights file does not fit the SqueezeNet 1.1 architecture asked for."""
 
 
+class WeightsCorruptError(WeightsMismatchError):
+    """A weights file is unreadable (not a torch file, truncated) or holds NaN/inf values."""
+
+
+class ImageTooSmallError(ValueError):
+    """An image is smaller than the network's convolutions and pools can take."""
+
+
 def imagenet_weights_path() -> Path:
     """Return where the ImageNet checkpoint is expected: $TORCH_HOME/hub/checkpoints/<file>."""
     return Path(torch.hub.get_dir()) / "checkpoints" / IMAGENET_FILENAME
@@ -54,8 +66,11 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Read a state dict with torch.load(weights_only=True), unwrapping {'state_dict': ...}."""
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise WeightsMismatchError(f"could not read weights file {path}: {e}") from e
+    except Exception as e:  # torch's messages run to many lines of weights_only advice
+        raise WeightsCorruptError(
+            f"could not read weights file {path}: not a torch state dict file, or truncated "
+            f"({type(e).__name__})"
+        ) from None
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -63,8 +78,19 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return obj
 
 
+def _check_finite(state: dict[str, torch.Tensor], source: str) -> None:
+    """WeightsCorruptError naming the first parameter of `state` that holds NaN or inf."""
+    for name, t in state.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            nan, inf = int(torch.isnan(t).sum()), int(torch.isinf(t).sum())
+            raise WeightsCorruptError(
+                f"{source}: parameter {name!r} holds {nan} NaN and {inf} inf of {t.numel()} values"
+            )
+
+
 def _build(state: dict[str, torch.Tensor], num_classes: int | None, source: str) -> nn.Module:
     """Build squeezenet1_1 with the class count of `state` and load it strictly."""
+    _check_finite(state, source)
     w = state.get("classifier.1.weight")
     if w is None or w.dim() != 4:
         raise WeightsMismatchError(
@@ -167,6 +193,7 @@ def class_scores(
 
     With `with_model_scores` also return the model's own output scores (N,K).
     """
+    check_image_size(model, x, "class_scores", "x")
     if objective == "score":
         out = model(x)
         post = out
@@ -200,6 +227,8 @@ def check_images(x: torch.Tensor, fn: str, name: str = "X", single: bool = False
         raise ValueError(
             f"{fn}: {name} must have shape (N, 3, H, W) with N >= 1, got {tuple(x.shape)}"
         )
+    if x.shape[2] == 0 or x.shape[3] == 0:
+        raise ImageTooSmallError(f"{fn}: {name} must have H, W >= 1, got {tuple(x.shape)}")
     if single and x.shape[0] != 1:
         raise ValueError(f"{fn}: {name} must have shape (1, 3, H, W), got {tuple(x.shape)}")
     if not x.is_floating_point():
@@ -231,3 +260,57 @@ def check_labels(
             f"got range [{int(y.min())}, {int(y.max())}]"
         )
     return y
+
+
+def _side_after(features: nn.Module, n: int, axis: int) -> int:
+    """Size along H (axis 0) or W (1) after the convs and pools of `features`; 0 if one of
+    them cannot take its input (torch raises there)."""
+    for m in features.modules():
+        if not isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            continue
+        k, s, p = (_pair(getattr(m, a))[axis] for a in ("kernel_size", "stride", "padding"))
+        d = _pair(getattr(m, "dilation", 1))[axis]
+        if getattr(m, "padding", None) == "same":
+            continue
+        span = d * (k - 1) + 1
+        if isinstance(m, nn.Conv2d) and n + 2 * p < span:  # a pool's window may overhang
+            return 0
+        ceil = getattr(m, "ceil_mode", False)
+        out = -(-(n + 2 * p - span) // s) + 1 if ceil else (n + 2 * p - span) // s + 1
+        if ceil and (out - 1) * s >= n + p:  # torch: the last window starts inside the input
+            out -= 1
+        n = out
+        if n < 1:
+            return 0
+    return n
+
+
+def _pair(v: object) -> tuple:
+    if isinstance(v, str):  # padding='valid'
+        return (0, 0)
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def min_image_size(model: nn.Module) -> tuple[int, int] | None:
+    """The smallest (H, W) `model.features` accepts (17 x 17 for SqueezeNet 1.1), or None for a
+    model without a `.features` conv stack."""
+    features = getattr(model, "features", None)
+    if not isinstance(features, nn.Module):
+        return None
+    return tuple(
+        next((n for n in range(1, 4097) if _side_after(features, n, a)), 4097) for a in (0, 1)
+    )
+
+
+def check_image_size(model: nn.Module, x: torch.Tensor, fn: str, name: str = "X") -> None:
+    """ImageTooSmallError unless (N,3,H,W) `x` is large enough for `model.features`."""
+    features = getattr(model, "features", None)
+    if not isinstance(features, nn.Module):
+        return
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    if not (_side_after(features, h, 0) and _side_after(features, w, 1)):
+        mh, mw = min_image_size(model)
+        raise ImageTooSmallError(
+            f"{fn}: {name} is {h}x{w} pixels but {type(model).__name__} needs at least "
+            f"{mh}x{mw}, got shape {tuple(x.shape)}"
+        )
