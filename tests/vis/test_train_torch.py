@@ -27,10 +27,14 @@ D, H, W, B, EPOCHS, LR, DECAY = 16, 16, 8, 8, 2, 5e-3, 0.9
 TIMEOUT = 600  # seconds for a torchrun launch on a loaded 2-core machine
 
 
+TRANSFORMER = ["--num-heads", "2", "--num-layers", "2", "--dim-feedforward", "16"]
+
+
 def _args(data: Path, out: Path, *extra: str, model: str = "lstm") -> list[str]:
+    sizes = TRANSFORMER if model == "transformer" else ["--hidden-dim", str(H)]
     return ["--data", str(data), "--out", str(out), "--model", model, "--epochs", str(EPOCHS),
-            "--batch-size", str(B), "--hidden-dim", str(H), "--wordvec-dim", str(W),
-            "--lr", str(LR), "--lr-decay", str(DECAY), "--seed", "3", "--quiet", *extra]
+            "--batch-size", str(B), "--wordvec-dim", str(W), *sizes, "--lr", str(LR),
+            "--lr-decay", str(DECAY), "--seed", "3", "--threads", "1", "--quiet", *extra]
 
 
 def _ckpt(out: Path) -> dict[str, np.ndarray]:
@@ -43,6 +47,14 @@ def _env() -> dict[str, str]:
            if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
     env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
     return env
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads() -> Any:
+    """main() sets torch's thread count (--threads 1 here); give the session its own back."""
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +79,18 @@ def one_process(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _zoo_solver(tiny: Path, epochs: int = EPOCHS) -> Any:
+def _zoo_solver(tiny: Path, epochs: int = EPOCHS, model: str = "lstm") -> Any:
+    from zoo.captioning import CaptioningRNN, CaptioningSolver, CaptioningTransformer
     from zoo.captioning.demo import load_data
-    from zoo.captioning.model import CaptioningRNN
-    from zoo.captioning.train import CaptioningSolver
 
     data = load_data(tiny)
-    model = CaptioningRNN(data["word_to_idx"], input_dim=D, wordvec_dim=W, hidden_dim=H,
-                          cell_type="lstm", seed=3)
+    if model == "transformer":
+        model = CaptioningTransformer(data["word_to_idx"], input_dim=D, wordvec_dim=W,
+                                      num_heads=2, num_layers=2, dim_feedforward=16,
+                                      dropout=0.0, seed=3)
+    else:
+        model = CaptioningRNN(data["word_to_idx"], input_dim=D, wordvec_dim=W, hidden_dim=H,
+                              cell_type=model, seed=3)
     return CaptioningSolver(model, data, optim_config={"learning_rate": LR}, lr_decay=DECAY,
                             batch_size=B, num_epochs=epochs, verbose=False, seed=3,
                             progress=False)
@@ -153,15 +169,20 @@ def _torchrun(args: list[str], cwd: Path, script: Path | None = None,
                           capture_output=True, text=True)
 
 
-def test_two_processes_equal_one_and_only_rank0_writes(tiny: Path, one_process: Path,
+@pytest.mark.parametrize("model", ["lstm", "transformer"])
+def test_two_processes_equal_one_and_only_rank0_writes(model: str, tiny: Path, one_process: Path,
                                                        tmp_path: Path) -> None:
+    if model == "transformer":  # dropout masks are per rank: compare without dropout
+        one_process = tmp_path / "one"
+        assert main(_args(tiny, one_process, "--dropout", "0", model=model)) == 0
+    extra = ["--dropout", "0"] if model == "transformer" else []
     root, logs = tmp_path / "root", tmp_path / "logs"
     (root / "cwd").mkdir(parents=True)
     logs.mkdir()
     script = logs / "audit.py"
     script.write_text(AUDIT)
     out = root / "out"
-    res = _torchrun(_args(tiny, out), root / "cwd", script,
+    res = _torchrun(_args(tiny, out, *extra, model=model), root / "cwd", script,
                     {"AUDIT_ROOT": str(root), "AUDIT_LOG": str(logs)})
     assert res.returncode == 0, res.stderr[-3000:]
     one, two = _ckpt(one_process), _ckpt(out)
@@ -170,7 +191,7 @@ def test_two_processes_equal_one_and_only_rank0_writes(tiny: Path, one_process: 
     np.testing.assert_allclose(two["solver.loss_history"], one["solver.loss_history"],
                                rtol=1e-4, atol=1e-4)
     model_keys = [k for k in one if k.startswith(("model.", "torch_optim.state."))]
-    assert len(model_keys) == 8 + 8 * 3
+    assert len(model_keys) >= 8 + 8 * 3
     for k in model_keys:
         np.testing.assert_allclose(two[k], one[k], rtol=1e-4, atol=1e-4, err_msg=k)
     rank0 = json.loads((logs / "audit-0.json").read_text())
@@ -325,7 +346,8 @@ def test_resume_with_other_sizes_is_a_named_error(one_process: Path, tiny: Path,
     with pytest.raises(SystemExit):
         main(_args(tiny, one_process, "--resume", "--hidden-dim", "32"))
     err = capsys.readouterr().err
-    assert "config.hidden_dim = 16 but this run has 32" in err and err.count("\n") == 1
+    assert "is a different run: config.hidden_dim = 16 there, 32 here" in err
+    assert err.count("\n") == 1
     _same_run(_ckpt(one_process), before)
 
 
@@ -345,3 +367,63 @@ def test_torchrun_with_an_indivisible_batch_fails_cleanly(tiny: Path, tmp_path: 
             "processes 2")
     assert (res.stdout + res.stderr).count(line) == 1, res.stderr[-3000:]
     assert not (tmp_path / "out").exists()
+
+
+def test_an_existing_checkpoint_needs_resume_or_force(tiny: Path, one_process: Path,
+                                                      tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    before = _ckpt(one_process)
+    with pytest.raises(SystemExit) as exc:
+        main(_args(tiny, one_process))
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "checkpoint.npz already exists: --resume continues it, --force overwrites" in err
+    _same_run(_ckpt(one_process), before)
+    out = tmp_path / "out"
+    assert main(_args(tiny, out, "--stop-after", "2")) == 0
+    assert main(_args(tiny, out, "--force", "--stop-after", "3")) == 0
+    assert int(_ckpt(out)["solver.t"]) == 3
+    with pytest.raises(SystemExit):
+        main(_args(tiny, out, "--force", "--resume"))
+    assert "--force: not allowed with --resume" in capsys.readouterr().err
+
+
+def test_transformer_is_zoos_solver_run_and_loads_into_minigrad(tiny: Path,
+                                                                tmp_path: Path) -> None:
+    from vis.twin import TorchCaptioningTransformer, transformer_state_to_torch
+    from zoo.captioning.train import load_captioner
+
+    out = tmp_path / "out"
+    assert main(_args(tiny, out, "--dropout", "0", model="transformer")) == 0
+    solver = _zoo_solver(tiny, model="transformer")
+    solver.train()
+    d = _ckpt(out)
+    assert str(d["config.model"]) == "transformer"
+    np.testing.assert_allclose(d["solver.loss_history"], solver.loss_history, rtol=1e-4)
+    for name, value in solver.model.state_dict().items():
+        np.testing.assert_allclose(d[f"model.{name}"], value, rtol=1e-3, atol=1e-4, err_msg=name)
+    model = load_captioner(out / "checkpoint.npz").double()
+    caps, feats = solver.minibatch(0)
+    twin = TorchCaptioningTransformer(model.word_to_idx, D, W, 2, 2, 50, 16, 0.0)
+    twin.load_state_dict(transformer_state_to_torch(
+        {k[6:]: v for k, v in d.items() if k.startswith("model.")}, torch.float64))
+    want = float(twin.eval().loss(feats.astype(np.float64), caps).detach())
+    assert float(model.eval().loss(feats.astype(np.float64), caps).item()) == \
+        pytest.approx(want, abs=1e-6)
+    cont = _zoo_solver(tiny, epochs=EPOCHS + 1, model="transformer")
+    cont.resume(out / "checkpoint.npz")  # zoo's solver continues it (same run identity)
+    assert cont.t == len(solver.loss_history)
+
+
+def test_transformer_resume_with_dropout_is_bit_exact(tiny: Path, tmp_path: Path) -> None:
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    assert main(_args(tiny, whole, "--dropout", "0.3", model="transformer")) == 0
+    assert main(_args(tiny, part, "--dropout", "0.3", "--stop-after", "5",
+                      model="transformer")) == 0
+    assert main(_args(tiny, part, "--dropout", "0.3", "--resume", model="transformer")) == 0
+    _same_run(_ckpt(part), _ckpt(whole))
+    no_dropout = tmp_path / "no_dropout"
+    assert main(_args(tiny, no_dropout, "--dropout", "0", "--stop-after", "5",
+                      model="transformer")) == 0
+    assert not np.array_equal(_ckpt(no_dropout)["solver.loss_history"],
+                              _ckpt(whole)["solver.loss_history"][:5])  # dropout was on

@@ -3,13 +3,14 @@
 One flat {name: ndarray} dict, written by `minigrad.nn.serialization.save_npz` (atomic):
   model.<name>        the twin's parameters in zoo's names and layout (load_captioner reads them)
   config.*, vocab.*   zoo's `captioner_config` of the model
-  solver.*            zoo's CaptioningSolver counters: epoch, t, seed, batch_size, num_train,
-                      loss_history, epoch_seconds, update_rule
+  solver.*            zoo's CaptioningSolver counters (epoch, t, loss_history, epoch_seconds)
+                      and run identity (seed, batch_size, num_train, update_rule,
+                      learning_rate, lr_decay, data_digest)
   optim.*             the optimizer state in minigrad's format (m.<i>, v.<i>, t.<i>, step, lr,
                       group.0.*), so zoo's CaptioningSolver.resume continues the run in minigrad
   torch_optim.*       torch's optimizer state_dict as plain arrays: state.<i>.<buffer>,
                       group.<g>.<hyperparameter>, class (what an exact torch resume loads)
-  train_torch.*       model kind, world size, device, dtype, bf16, lr_decay of the run
+  train_torch.*       model kind, world size, device and bf16 of the run that wrote it
 """
 from __future__ import annotations
 
@@ -95,81 +96,74 @@ def load_torch_optim(opt: torch.optim.Optimizer, d: Mapping[str, np.ndarray]) ->
     opt.load_state_dict(sd)
 
 
-def minigrad_optim_arrays(cap: Captioner, opt: torch.optim.Optimizer, rule: str,
-                          lr0: float) -> dict[str, np.ndarray]:
-    """The optimizer state as minigrad's `optim.*` (what zoo's CaptioningSolver.resume loads)."""
-    from minigrad.optim import make_optimizer as make_minigrad
-
+def minigrad_optim_arrays(cap: Captioner, opt: torch.optim.Optimizer, zoo_solver: Any,
+                          steps: int) -> dict[str, np.ndarray]:
+    """The optimizer state as minigrad's `optim.*` (what zoo's CaptioningSolver.resume loads):
+    the group keys of zoo's optimizer for the same rule, torch's lr and buffers, `steps`."""
     names = [n for n, _ in cap.zoo_model.named_parameters()]
-    base = make_minigrad(rule, cap.zoo_model.parameters(), {"learning_rate": lr0}).state_dict()
     lr = float(opt.param_groups[0]["lr"])
-    d = {k: v for k, v in base.items() if k.startswith("group.")}
+    d = {k: v for k, v in zoo_solver.optimizer.state_dict().items() if k.startswith("group.")}
     d.update({"group.0.lr": np.array(lr, np.float64), "lr": np.array(lr, np.float64)})
     twin_names = [n for n, _ in cap.twin.named_parameters()]
     rename = BUFFER_NAMES[type(opt).__name__]
-    steps = 0
     buffers: dict[str, dict[str, torch.Tensor]] = {}
     for i, st in opt.state_dict()["state"].items():
         for name, v in st.items():
             if name in rename and torch.is_tensor(v):
                 buffers.setdefault(rename[name], {})[twin_names[i]] = v
     for mg_name, by_param in buffers.items():
-        if mg_name == "t":
-            for twin_name, v in cap.to_minigrad(by_param).items():
-                d[f"t.{names.index(twin_name)}"] = np.array(int(v), np.int64)
-                steps = max(steps, int(v))
-            continue
-        for zoo_name, v in cap.to_minigrad(by_param).items():
-            d[f"{mg_name}.{names.index(zoo_name)}"] = v
+        if mg_name == "t":  # a count: same names, no layout (the converters make it 1-d)
+            arrays = {k: np.array(int(v), np.int64) for k, v in by_param.items()}
+        else:
+            arrays = cap.to_minigrad(by_param)
+        for zoo_name, value in arrays.items():
+            d[f"{mg_name}.{names.index(zoo_name)}"] = value
     d["step"] = np.array(steps, np.int64)
     return {f"optim.{k}": v for k, v in d.items()}
 
 
-def checkpoint_arrays(cap: Captioner, opt: torch.optim.Optimizer, args: Any, solver: Any,
-                      world_size: int, device: torch.device) -> dict[str, np.ndarray]:
+def checkpoint_arrays(cap: Captioner, opt: torch.optim.Optimizer, args: Any, trainer: Any,
+                      zoo_solver: Any, world_size: int,
+                      device: torch.device) -> dict[str, np.ndarray]:
     """Everything `--resume` (and zoo's load_captioner / CaptioningSolver.resume) needs."""
     from zoo.captioning.train import captioner_config
 
     d = {f"model.{k}": v for k, v in cap.minigrad_state().items()}
     d.update(captioner_config(cap.zoo_model))
     d.update({
-        "solver.epoch": np.array(solver.epoch, np.int64),
-        "solver.t": np.array(solver.t, np.int64),
-        "solver.seed": np.array(args.seed, np.int64),
-        "solver.batch_size": np.array(args.batch_size, np.int64),
-        "solver.num_train": np.array(solver.num_train, np.int64),
-        "solver.loss_history": np.asarray(solver.loss_history, np.float64),
-        "solver.epoch_seconds": np.asarray(solver.epoch_seconds, np.float64),
-        "solver.update_rule": np.array(args.update_rule),
+        "solver.epoch": np.array(trainer.epoch, np.int64),
+        "solver.t": np.array(trainer.t, np.int64),
+        "solver.loss_history": np.asarray(trainer.loss_history, np.float64),
+        "solver.epoch_seconds": np.asarray(trainer.epoch_seconds, np.float64),
     })
-    if cap.kind != "transformer":
-        d.update(minigrad_optim_arrays(cap, opt, args.update_rule, args.lr))
+    d.update(zoo_solver.run_identity())  # seed, batch size, rule, lr, decay, data digest
+    d.update(minigrad_optim_arrays(cap, opt, zoo_solver, trainer.t))  # one step per iteration
     d.update(torch_optim_arrays(opt))
     d.update({"train_torch.model": np.array(cap.kind),
               "train_torch.world_size": np.array(world_size, np.int64),
               "train_torch.device": np.array(device.type),
-              "train_torch.dtype": np.array(args.dtype),
-              "train_torch.bf16": np.array(bool(args.bf16)),
-              "train_torch.lr_decay": np.array(args.lr_decay, np.float64)})
+              "train_torch.bf16": np.array(bool(args.bf16))})
     return d
 
 
-def check_resume(d: Mapping[str, np.ndarray], args: Any, num_train: int, path: str,
-                 world_size: int, device: torch.device) -> list[str]:
-    """Named UsageError when `d` cannot continue this run; notes (str) when it is not exact."""
+def check_resume(d: Mapping[str, np.ndarray], zoo_solver: Any, path: str, world_size: int,
+                 device: torch.device) -> list[str]:
+    """Named UsageError when `d` is not this run (zoo's run identity: model config, vocabulary,
+    seed, batch size, data, rule, lr, decay); notes (str) when the resume is not bit-exact."""
     missing = [k for k in SOLVER_KEYS if k not in d]
     if missing:
         raise UsageError(f"--resume: {path} is not a solver checkpoint: missing {missing}")
-    want = {"solver.seed": args.seed, "solver.batch_size": args.batch_size,
-            "solver.num_train": num_train, "solver.update_rule": args.update_rule,
-            "config.dtype": args.dtype}
-    if args.model != "transformer":
-        want.update({"config.cell_type": args.model, "config.hidden_dim": args.hidden_dim,
-                     "config.wordvec_dim": args.wordvec_dim})
-    for key, mine in want.items():
-        if key in d and d[key].item() != mine:
-            raise UsageError(f"--resume: {path} has {key} = {d[key].item()!r} but this run has "
-                             f"{mine!r}; resuming needs the same options and data")
+    diffs = zoo_solver.run_differences(d)
+    if diffs:
+        raise UsageError(f"--resume: {path} is a different run: {'; '.join(diffs)}; resuming "
+                         "needs the same model, vocabulary, seed, batch size, data, update rule, "
+                         "lr and lr decay")
+    t = int(d["solver.t"])
+    if len(d["solver.loss_history"]) != t or int(d["solver.epoch"]) != \
+            t // zoo_solver.iterations_per_epoch:
+        raise UsageError(f"--resume: {path} has inconsistent counters (solver.t = {t}, "
+                         f"solver.epoch = {int(d['solver.epoch'])}, "
+                         f"{len(d['solver.loss_history'])} losses)")
     if "train_torch.world_size" not in d:
         return [f"{path} was written by minigrad (zoo), not vis.train_torch: the run continues "
                 "from its state, equal up to float rounding, not bit for bit"]
@@ -183,21 +177,23 @@ def check_resume(d: Mapping[str, np.ndarray], args: Any, num_train: int, path: s
 def load_minigrad_optim(cap: Captioner, opt: torch.optim.Optimizer,
                         d: Mapping[str, np.ndarray]) -> None:
     """Restore minigrad's `optim.*` (a checkpoint of zoo's CaptioningSolver) into torch's opt."""
-    if cap.kind == "transformer":
-        raise UsageError("--resume: a transformer checkpoint needs torch_optim.* arrays")
     names = [n for n, _ in cap.zoo_model.named_parameters()]
     twin_names = [n for n, _ in cap.twin.named_parameters()]
     inverse = {v: k for k, v in BUFFER_NAMES[type(opt).__name__].items()}
     step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-    state: dict[int, dict[str, torch.Tensor]] = {}
+    by_buffer: dict[str, dict[str, np.ndarray]] = {}
     for key, arr in d.items():
         parts = key.split(".")
         if len(parts) == 3 and parts[0] == "optim" and parts[1] in inverse and parts[2].isdigit():
-            j = twin_names.index(names[int(parts[2])])
-            name = inverse[parts[1]]
-            value = (torch.tensor(float(arr), dtype=step_dtype) if name == "step"
-                     else torch.from_numpy(np.array(arr)))
-            state.setdefault(j, {})[name] = value
+            by_buffer.setdefault(inverse[parts[1]], {})[names[int(parts[2])]] = arr
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for name, arrays in by_buffer.items():
+        if name == "step":
+            tensors = {k: torch.tensor(float(v), dtype=step_dtype) for k, v in arrays.items()}
+        else:
+            tensors = cap.to_torch(arrays)
+        for twin_name, value in tensors.items():
+            state.setdefault(twin_names.index(twin_name), {})[name] = value
     sd = opt.state_dict()
     lr = float(d.get("optim.group.0.lr", d.get("optim.lr", sd["param_groups"][0]["lr"])))
     for group in sd["param_groups"]:

@@ -6,6 +6,7 @@ line `vis.train_torch: error: ...` from rank 0 and exit status 2; other ranks st
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 from vis.train_torch.options import UsageError, fail, parse_args
@@ -29,6 +30,10 @@ def run(args: Any) -> Any:
     from vis.train_torch.trainer import Trainer
 
     ctx = check_launch(args)
+    path = Path(args.out) / "checkpoint.npz"
+    if path.exists() and not (args.resume or args.force):
+        raise UsageError(f"{path} already exists: --resume continues it, --force overwrites it "
+                         "with a new run")
     threads = set_threads(ctx, args.threads)
     data = load_training_data(args)
     cap = build(args, data, ctx.device)

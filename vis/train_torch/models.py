@@ -37,16 +37,21 @@ class Captioner:
             return {k: np.array(v) for k, v in transformer_state_from_torch(arrays).items()}
         return {k: np.array(v) for k, v in arrays.items()}
 
+    def to_torch(self, arrays: Mapping[str, np.ndarray]) -> dict[str, torch.Tensor]:
+        """{zoo state-dict name: ndarray} -> {twin name: tensor} (the inverse of to_minigrad)."""
+        if self.kind == "transformer":
+            from vis.twin import transformer_state_to_torch
+
+            return transformer_state_to_torch(dict(arrays))
+        return {k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}
+
     def minigrad_state(self) -> dict[str, np.ndarray]:
         """The twin's parameters (and buffers) as the zoo model's state dict."""
         return self.to_minigrad(self.twin.state_dict())
 
     def load_minigrad_state(self, state: Mapping[str, np.ndarray]) -> None:
         """Copy a zoo state dict into the twin, exactly (same dtype, no rounding)."""
-        if self.kind == "transformer":
-            from vis.twin import transformer_state_to_torch
-
-            state = transformer_state_to_torch(dict(state))
+        state = self.to_torch(state)
         own = self.twin.state_dict()
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if missing or unexpected:
@@ -54,7 +59,7 @@ class Captioner:
                              f"{missing}, unexpected {unexpected}")
         with torch.no_grad():
             for name, tensor in own.items():
-                value = torch.as_tensor(np.asarray(state[name]))
+                value = state[name]
                 if tuple(value.shape) != tuple(tensor.shape):
                     raise UsageError(f"checkpoint model.{name} has shape {tuple(value.shape)}, "
                                      f"the {self.kind} twin needs {tuple(tensor.shape)}")
@@ -72,37 +77,25 @@ class LossModule(nn.Module):
         return self.twin.loss(features, captions)
 
 
-def _transformer_classes() -> tuple[Any, Any]:
-    """(zoo CaptioningTransformer, vis.twin TorchCaptioningTransformer) or a named UsageError."""
-    try:
-        from vis.twin import TorchCaptioningTransformer, transformer_state_from_torch  # noqa: F401
-        from zoo.captioning import CaptioningTransformer
-    except ImportError as e:
-        raise UsageError(f"--model transformer is not available yet: {e} (vis.twin needs "
-                         "TorchCaptioningTransformer and zoo.captioning CaptioningTransformer); "
-                         "use --model rnn or --model lstm") from None
-    return CaptioningTransformer, TorchCaptioningTransformer
-
-
 def build(args: Any, data: Mapping[str, Any], device: torch.device) -> Captioner:
     """The zoo model for `args` (zoo's initial weights for args.seed) and its twin on `device`."""
     w2i = data["word_to_idx"]
     D = int(np.shape(data["train_features"])[1])
     dtype = TORCH_DTYPES[args.dtype]
     if args.model == "transformer":
-        zoo_cls, twin_cls = _transformer_classes()
-        if args.wordvec_dim % args.num_heads:
-            raise UsageError(f"--wordvec-dim {args.wordvec_dim} must be divisible by "
-                             f"--num-heads {args.num_heads} (the transformer's width)")
-        model = zoo_cls(w2i, input_dim=D, wordvec_dim=args.wordvec_dim,
-                        num_heads=args.num_heads, num_layers=args.num_layers,
-                        max_length=args.max_length, dim_feedforward=args.dim_feedforward,
-                        dropout=args.dropout, dtype=np.dtype(args.dtype), seed=args.seed)
-        twin = twin_cls.from_minigrad(model) if hasattr(twin_cls, "from_minigrad") else None
-        if twin is None:
-            raise UsageError("--model transformer: vis.twin.TorchCaptioningTransformer has no "
-                             "from_minigrad(model) constructor")
-        twin = twin.to(device=device, dtype=dtype)
+        from vis.twin import TorchCaptioningTransformer
+        from zoo.captioning.transformer import CaptioningTransformer
+
+        if args.wordvec_dim % args.num_heads or args.wordvec_dim % 2:
+            raise UsageError(f"--wordvec-dim {args.wordvec_dim} must be even and divisible by "
+                             f"--num-heads {args.num_heads} for the transformer")
+        model = CaptioningTransformer(w2i, input_dim=D, wordvec_dim=args.wordvec_dim,
+                                      num_heads=args.num_heads, num_layers=args.num_layers,
+                                      max_length=args.max_length,
+                                      dim_feedforward=args.dim_feedforward,
+                                      dropout=args.dropout, dtype=np.dtype(args.dtype),
+                                      seed=args.seed)
+        twin = TorchCaptioningTransformer.from_minigrad(model, dtype=dtype, device=device)
         return Captioner("transformer", model, twin)
     from vis.twin import TorchCaptioner
     from zoo.captioning.model import CaptioningRNN

@@ -97,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
       help="parameter dtype (config.dtype of the checkpoint)")
     a("--bf16", action="store_true", help="bfloat16 autocast of the forward pass (CUDA only)")
     a("--out", default="runs/captioner-torch", help="output dir: checkpoint.npz, loss.png")
-    a("--resume", action="store_true", help="continue OUT/checkpoint.npz")
+    a("--resume", action="store_true", help="continue OUT/checkpoint.npz (the same run)")
+    a("--force", action="store_true",
+      help="overwrite an existing OUT/checkpoint.npz with a new run (else refused)")
     a("--hidden-dim", type=_int(1), default=128)
     a("--wordvec-dim", type=_int(1), default=64)
     a("--pca", choices=("auto", "yes", "no"), default="auto",
@@ -105,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--max-train", type=_int(1), default=None, help="keep the first N training captions")
     a("--num-heads", type=_int(1), default=4, help="transformer attention heads")
     a("--num-layers", type=_int(1), default=2, help="transformer decoder layers")
-    a("--dim-feedforward", type=_int(1), default=2048, help="transformer feed-forward width")
+    a("--dim-feedforward", type=_int(1), default=256, help="transformer feed-forward width")
     a("--dropout", type=_float(0.0, 1.0, lo_open=False, hi_open=True), default=0.1,
       help="transformer dropout probability in [0, 1)")
     a("--max-length", type=_int(2), default=50, help="transformer positional-encoding length")
@@ -122,4 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parsed options; a bad value exits with one named line (status 2)."""
-    return build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.resume and args.force:
+        parser.error("argument --force: not allowed with --resume (--resume continues "
+                     "OUT/checkpoint.npz, --force overwrites it)")
+    if args.seed >= 2 ** 32:
+        parser.error(f"argument --seed: must be < 2**32, got {args.seed}")
+    return args

@@ -48,6 +48,7 @@ class Trainer:
         self.image_idxs = torch.as_tensor(image_idxs.astype(np.int64), device=dev)
         self.features = torch.as_tensor(np.asarray(data["train_features"]), device=dev).to(dtype)
         self.opt = ckpt.make_optimizer(args.update_rule, cap.twin.parameters(), args.lr)
+        self.zoo_solver = _zoo_solver(args, data, cap)  # run identity, checks, optim format
         self.module: torch.nn.Module = LossModule(cap.twin)
         self.epoch, self.t = 0, 0
         self.loss_history: list[float] = []
@@ -86,8 +87,8 @@ class Trainer:
             raise UsageError(f"--resume: no checkpoint at {self.path} (train without --resume "
                              "first, with the same --out)")
         d = load_npz(self.path)
-        notes = ckpt.check_resume(d, self.args, self.num_train, str(self.path),
-                                  self.ctx.world_size, self.ctx.device)
+        notes = ckpt.check_resume(d, self.zoo_solver, str(self.path), self.ctx.world_size,
+                                  self.ctx.device)
         self.cap.load_minigrad_state({k[6:]: v for k, v in d.items() if k.startswith("model.")})
         if "torch_optim.class" in d:
             ckpt.load_torch_optim(self.opt, d)
@@ -130,7 +131,8 @@ class Trainer:
 
         self.out.mkdir(parents=True, exist_ok=True)
         save_npz(self.path, ckpt.checkpoint_arrays(self.cap, self.opt, self.args, self,
-                                                   self.ctx.world_size, self.ctx.device))
+                                                   self.zoo_solver, self.ctx.world_size,
+                                                   self.ctx.device))
 
     def plot(self) -> Path | None:
         """Rank 0 writes OUT/loss.png (zoo's loss curve)."""
@@ -183,3 +185,14 @@ class Trainer:
         self.save()
         self.plot()
         return self.loss_history
+
+
+def _zoo_solver(args: Any, data: dict[str, Any], cap: Captioner) -> Any:
+    """zoo's CaptioningSolver for the same run (never trained): it checks the data and gives
+    the run identity, `run_differences` and minigrad's optimizer state format."""
+    from zoo.captioning.train import CaptioningSolver
+
+    return CaptioningSolver(cap.zoo_model, data, update_rule=args.update_rule,
+                            optim_config={"learning_rate": args.lr}, lr_decay=args.lr_decay,
+                            batch_size=args.batch_size, num_epochs=args.epochs, verbose=False,
+                            seed=args.seed, progress=False)
