@@ -133,25 +133,47 @@ def _fsync_dir(directory: str) -> None:
         os.close(dfd)
 
 
-def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read every array of an .npz file into a dict; pickled (object) arrays are refused."""
+DEFAULT_MAX_LOAD_BYTES = 2 << 30  # load_npz: at most 2 GiB of arrays once decompressed
+
+
+def load_npz(path: str | os.PathLike,
+             max_bytes: int | None = DEFAULT_MAX_LOAD_BYTES) -> dict[str, np.ndarray]:
+    """Read every array of an .npz file into a dict; pickled (object) arrays are refused, and so
+    is an archive whose members would decompress to more than `max_bytes` (None: no cap), as the
+    zip directory tells before anything is decompressed."""
     path = os.fspath(path)
+    if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, int)
+                                  or max_bytes < 0):
+        raise ValueError(f"load_npz: max_bytes must be an int >= 0 or None, got {max_bytes!r}")
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_npz: no such checkpoint file: {path}")
     if os.path.isdir(path):
         raise IsADirectoryError(f"load_npz: {path} is a directory, not an .npz file")
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would block or never end
+        raise CheckpointError(f"load_npz: {path} is not a regular file")
     try:
         z = np.load(path, allow_pickle=False)
         if not isinstance(z, np.lib.npyio.NpzFile):
             raise CheckpointError(f"load_npz: {path} holds a single .npy array, "
                                   "not an .npz archive")
         with z:
+            _check_expanded_size(z, path, max_bytes)
             return {name: _read_member(z, name, path) for name in z.files}
     except CheckpointError:
         raise
     except Exception as e:  # BadZipFile, EOFError, zlib/struct errors from a damaged archive
         raise CheckpointError(f"load_npz: {path} is corrupt or truncated, not a readable .npz "
                               f"archive ({type(e).__name__}: {e})") from e
+
+
+def _check_expanded_size(z: Any, path: str, max_bytes: int | None) -> None:
+    """CheckpointError if the archive's members add up to more than `max_bytes` decompressed
+    (zipfile never yields more than a member's declared size, so the directory is the bound)."""
+    total = sum(info.file_size for info in z.zip.infolist())
+    if max_bytes is not None and total > max_bytes:
+        raise CheckpointError(f"load_npz: {path} would decompress to {total} bytes, over "
+                              f"max_bytes={max_bytes} ({os.path.getsize(path)} bytes on disk); "
+                              "pass a larger max_bytes (or None) for a file you trust")
 
 
 def _read_member(z: Any, name: str, path: str) -> np.ndarray:

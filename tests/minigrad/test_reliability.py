@@ -345,3 +345,61 @@ def test_a_save_killed_midway_leaves_a_temp_file_that_the_next_save_removes(tmp_
     save_npz(target, {"w": np.full(2, 5.0)})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
     np.testing.assert_array_equal(load_npz(target)["w"], [5.0, 5.0])
+
+
+# ----- load_npz: archives that expand past a cap, files that are not regular -----------------
+
+def test_load_npz_refuses_an_archive_that_would_decompress_past_max_bytes(tmp_path):
+    from minigrad.nn import CheckpointError, load_npz
+
+    path = tmp_path / "zeros.npz"
+    np.savez_compressed(path, w=np.zeros(1_000_000))  # 8 MB of arrays in a few kB
+    assert path.stat().st_size < 100_000
+    with pytest.raises(CheckpointError) as e:
+        load_npz(path, max_bytes=1_000_000)
+    assert str(e.value).startswith(f"load_npz: {path} would decompress to 8000128 bytes, over "
+                                   "max_bytes=1000000 (")
+    assert load_npz(path, max_bytes=8_000_128)["w"].shape == (1_000_000,)
+    assert load_npz(path, max_bytes=None)["w"].shape == (1_000_000,)
+    with pytest.raises(ValueError, match=r"^load_npz: max_bytes must be an int >= 0 or None, "
+                                         r"got '1e6'$"):
+        load_npz(path, max_bytes="1e6")
+
+
+def test_load_npz_default_cap_reads_the_zip_directory_before_decompressing(tmp_path):
+    from minigrad.nn import CheckpointError, load_npz, save_npz
+
+    path = tmp_path / "bomb.npz"
+    save_npz(path, {"w": np.zeros(4)})
+    raw = bytearray(path.read_bytes())
+    cd = raw.index(b"PK\x01\x02")  # the central directory entry of the one member
+    raw[cd + 24:cd + 28] = (3 << 30).to_bytes(4, "little")  # declares 3 GiB uncompressed
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match=rf"would decompress to {3 << 30} bytes, over "
+                                              rf"max_bytes={2 << 30} "):
+        load_npz(path)
+
+
+def test_load_npz_of_a_fifo_is_refused_without_blocking(tmp_path):
+    import os
+    import threading
+
+    from minigrad.nn import CheckpointError, load_npz
+
+    fifo = tmp_path / "ck.npz"
+    os.mkfifo(fifo)
+    out = {}
+    t = threading.Thread(target=lambda: out.update(r=_raised(load_npz, fifo)), daemon=True)
+    t.start()
+    t.join(20)
+    assert not t.is_alive(), "load_npz blocked on a FIFO"
+    assert isinstance(out["r"], CheckpointError)
+    assert str(out["r"]) == f"load_npz: {fifo} is not a regular file"
+
+
+def _raised(fn, *args):
+    try:
+        fn(*args)
+    except Exception as e:  # noqa: BLE001 - returned to the test
+        return e
+    return None
