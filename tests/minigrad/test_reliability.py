@@ -215,9 +215,8 @@ def test_nonfinite_warn_is_the_default_names_the_parameter_and_applies_torchs_up
 
     w0, w1 = _params_with_bad_grad()
     o = _make(opt, [w0, w1])
-    with pytest.warns(NonFiniteGradientWarning) as rec:
-        o.step()
-    rec = [r for r in rec if r.category is NonFiniteGradientWarning]  # (numpy may add its own)
+    with pytest.warns(NonFiniteGradientWarning) as rec, np.errstate(invalid="ignore"):
+        o.step()  # (Adam's inf / inf is numpy's own "invalid value" warning, silenced here)
     assert len(rec) == 1 and rec[0].filename == __file__  # points at the caller's step()
     assert str(rec[0].message) == (_BAD_MSG.format(opt=opt) + "; the update was applied; pass "
                                    "nonfinite='skip' or 'raise' to keep the weights")
