@@ -79,7 +79,7 @@ def one_process(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _zoo_solver(tiny: Path, epochs: int = EPOCHS, model: str = "lstm") -> Any:
+def _zoo_solver(tiny: Path, epochs: int = EPOCHS, model: str = "lstm", rule: str = "adam") -> Any:
     from zoo.captioning import CaptioningRNN, CaptioningSolver, CaptioningTransformer
     from zoo.captioning.demo import load_data
 
@@ -91,7 +91,7 @@ def _zoo_solver(tiny: Path, epochs: int = EPOCHS, model: str = "lstm") -> Any:
     else:
         model = CaptioningRNN(data["word_to_idx"], input_dim=D, wordvec_dim=W, hidden_dim=H,
                               cell_type=model, seed=3)
-    return CaptioningSolver(model, data, optim_config={"learning_rate": LR}, lr_decay=DECAY,
+    return CaptioningSolver(model, data, rule, optim_config={"learning_rate": LR}, lr_decay=DECAY,
                             batch_size=B, num_epochs=epochs, verbose=False, seed=3,
                             progress=False)
 
@@ -106,6 +106,20 @@ def test_one_process_is_zoos_solver_run(tiny: Path, one_process: Path) -> None:
     assert int(d["solver.t"]) == len(solver.loss_history) == EPOCHS * solver.iterations_per_epoch
     assert int(d["solver.epoch"]) == EPOCHS
     assert float(d["torch_optim.group.0.lr"]) == solver.optimizer.lr == LR * DECAY * DECAY
+
+
+@pytest.mark.parametrize("rule", ["sgd", "sgd_momentum", "rmsprop"])
+def test_other_update_rules_are_zoos(rule: str, tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(_args(tiny, out, "--update-rule", rule)) == 0
+    solver = _zoo_solver(tiny, rule=rule)
+    solver.train()
+    d = _ckpt(out)
+    np.testing.assert_allclose(d["solver.loss_history"], solver.loss_history, rtol=1e-4)
+    for name, value in solver.model.state_dict().items():
+        np.testing.assert_allclose(d[f"model.{name}"], value, rtol=1e-3, atol=1e-5, err_msg=name)
+    assert str(d["torch_optim.class"]) == {"rmsprop": "RMSprop"}.get(rule, "SGD")
+    assert str(d["solver.update_rule"]) == rule
 
 
 def test_global_minibatches_are_zoos(tiny: Path) -> None:

@@ -90,6 +90,9 @@ def check_launch(args: Any, env: dict[str, str] | None = None) -> Context:
             raise UsageError("--device cuda with several processes needs NCCL, which this "
                              "torch build lacks")
         device = torch.device("cuda", local_rank)
+        # deterministic kernels where torch has them, so a resume on the same GPU replays exactly
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
     else:
         device = torch.device("cpu")
     if launched and world > 1 and args.device == "cpu" and not dist.is_gloo_available():
