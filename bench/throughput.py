@@ -1,6 +1,6 @@
 """Training throughput (captions/s): zoo's minigrad solver vs the torch twin, 1 and N processes.
 
-    python -m bench.throughput [--data runs/world] [--models rnn lstm] [--procs 1 2]
+    python -m bench.throughput [--data runs/world] [--models rnn lstm transformer] [--procs 1 2]
                                [--rounds 3] [--max-train 6000] [--epochs 1] [--batch-size 100]
                                [--device cpu|cuda] [--json PATH]
 
@@ -37,16 +37,20 @@ def _cores() -> int:
 
 def _child(args: argparse.Namespace) -> None:
     """Train zoo's CaptioningSolver in this process; print one JSON line with the rate."""
+    from zoo.captioning import CaptioningRNN, CaptioningSolver, CaptioningTransformer
     from zoo.captioning.demo import load_data
-    from zoo.captioning.model import CaptioningRNN
-    from zoo.captioning.train import CaptioningSolver
 
     data = load_data(args.data)
     data["train_captions"] = data["train_captions"][:args.max_train]
     data["train_image_idxs"] = data["train_image_idxs"][:args.max_train]
-    model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
-                          wordvec_dim=args.wordvec_dim, hidden_dim=args.hidden_dim,
-                          cell_type=args.child, seed=0)
+    D = data["train_features"].shape[1]
+    if args.child == "transformer":  # vis.train_torch's (and zoo train's) default sizes
+        model = CaptioningTransformer(data["word_to_idx"], input_dim=D,
+                                      wordvec_dim=args.wordvec_dim, num_heads=4, num_layers=2,
+                                      dim_feedforward=256, dropout=0.1, seed=0)
+    else:
+        model = CaptioningRNN(data["word_to_idx"], input_dim=D, wordvec_dim=args.wordvec_dim,
+                              hidden_dim=args.hidden_dim, cell_type=args.child, seed=0)
     solver = CaptioningSolver(model, data, optim_config={"learning_rate": 5e-3}, lr_decay=0.9,
                               batch_size=args.batch_size, num_epochs=args.epochs,
                               verbose=False, seed=0, progress=False)
@@ -98,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="runs/world")
-    p.add_argument("--models", nargs="+", default=["rnn", "lstm"],
+    p.add_argument("--models", nargs="+", default=["rnn", "lstm", "transformer"],
                    choices=["rnn", "lstm", "transformer"])
     p.add_argument("--procs", nargs="+", type=int, default=[1, 2],
                    help="torch process counts (each a torchrun launch when > 1)")
@@ -127,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     configs = [("torch", m, n, t) for m in args.models for n in args.procs
                for t in (threads if n == 1 else [max(1, cores // n)])]
     if not args.no_minigrad:
-        configs += [("minigrad", m, 1, t) for m in args.models if m != "transformer"
-                    for t in threads]
+        configs += [("minigrad", m, 1, t) for m in args.models for t in threads]
     rates: dict[tuple, list[float]] = {c: [] for c in configs}
     loads = [os.getloadavg()[0]]
     rng = random.Random(0)
