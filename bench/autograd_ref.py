@@ -1,8 +1,15 @@
-"""The captioner in HIPS autograd (benchmark-only dependency)."""
+"""The captioner in HIPS autograd (benchmark-only dependency), written as its experts would.
+
+HIPS builds a full-size zero array for the gradient of every slice or fancy index, so the words
+are embedded per step (a (V, W) zero array each) instead of slicing a big (N, T, 4H) projection
+per step, and the loss picks the targets' log-probabilities by fancy indexing (no one-hot).
+"""
 from __future__ import annotations
 
 import autograd.numpy as anp
+import numpy as np
 from autograd import value_and_grad
+from autograd.scipy.special import logsumexp
 
 KEYS = ("W_proj", "b_proj", "W_embed", "Wx", "Wh", "b", "W_vocab", "b_vocab")
 
@@ -14,10 +21,9 @@ def _loss(plist: list, features, captions, cell: str):
     H = p["Wh"].shape[0]
     h = anp.dot(features, p["W_proj"]) + p["b_proj"]
     c = anp.zeros_like(h)
-    xa = anp.dot(p["W_embed"][cin], p["Wx"]) + p["b"]  # (N, T, G)
     hs = []
     for t in range(T):
-        a = xa[:, t] + anp.dot(h, p["Wh"])
+        a = anp.dot(p["W_embed"][cin[:, t]], p["Wx"]) + anp.dot(h, p["Wh"]) + p["b"]
         if cell == "rnn":
             h = anp.tanh(a)
         else:
@@ -26,14 +32,11 @@ def _loss(plist: list, features, captions, cell: str):
             c = f * c + i * anp.tanh(a[:, 3 * H:])
             h = o * anp.tanh(c)
         hs.append(h)
-    hh = anp.stack(hs, axis=1)
-    scores = anp.dot(hh, p["W_vocab"]) + p["b_vocab"]
-    scores = scores - anp.max(scores, axis=2, keepdims=True)
-    logp = scores - anp.log(anp.sum(anp.exp(scores), axis=2, keepdims=True))
-    V = scores.shape[2]
-    onehot = (cout[:, :, None] == anp.arange(V)[None, None, :])
-    picked = anp.sum(logp * onehot, axis=2)
-    return -anp.sum(picked * (cout != 0)) / N
+    scores = anp.dot(anp.stack(hs), p["W_vocab"]) + p["b_vocab"]  # (T, N, V)
+    logp = scores - logsumexp(scores, axis=2, keepdims=True)
+    tt, nn = np.meshgrid(np.arange(T), np.arange(N), indexing="ij")
+    picked = logp[tt, nn, cout.T]  # (T, N)
+    return -anp.sum(picked * (cout.T != 0)) / N
 
 
 _vg = value_and_grad(_loss)

@@ -1,180 +1,240 @@
-"""Time one captioner training step (loss + backward, no update) across implementations.
+"""Time one captioner training step (loss + backward, no update), each implementation alone.
 
-    python -m bench.captioner [--runs 7] [--cells rnn lstm] [--dtypes float32 float64]
+    python -m bench.captioner [--cases lstm rnn small_lstm] [--rounds 5] [--steps 7]
+                              [--threads 2] [--write-results] [--quick]
 
-CS231n size: N=50, 17-token captions (16 steps), D=512, W=256, H=512, V=1004. Every
-implementation gets the same weights and inputs; loss and gradients are checked against the
-hand-written numpy version before timing. Ratios are medians of per-round ratios.
+Every implementation runs in its own fresh interpreter (`--child`), one process per
+implementation per round, the processes of a round in a shuffled order, so one library's
+BLAS/OpenMP threads never spin on the cores while another is timed. A child warms up, times
+`--steps` steps and reports their median; the ratio minigrad/impl is the median over rounds
+of each round's ratio. Before timing, every implementation's loss and gradients are checked
+against the hand-written numpy version in this process, which then also times them all
+round-robin here ("same process", kept only to show the interference). Peak memory comes
+from one more fresh process per implementation. `--write-results` rewrites the tables
+between the captioner markers of bench/RESULTS.md.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
+import time
 
 import numpy as np
-import torch
 
-from bench import autograd_ref, numpy_ref, torch_ref
-from bench.common import blas_info, blas_threads, median_ratio, paired_times, peak_rss_delta_mib
-from zoo.captioning import CaptioningRNN
+from bench.common import median_ratio, paired_times, peak_rss_delta_mib
+from bench.problem import CASES, IMPLS, build, make, word_to_idx
 
-N, T1, D, W, H, V = 50, 17, 512, 256, 512, 1004
-IMPLS = ("minigrad", "numpy", "torch_ops", "torch_nn", "autograd")
+N, T1, D, W, H, V = 50, 17, 512, 256, 512, 1004  # CS231n size (bench.sampling uses these)
+RESULTS = os.path.join(os.path.dirname(__file__), "RESULTS.md")
+BEGIN, END = "<!-- bench.captioner:begin -->", "<!-- bench.captioner:end -->"
 
 
 def make_problem(cell: str, dtype: str, seed: int = 0) -> tuple[dict, np.ndarray, np.ndarray, dict]:
-    """(params, features, captions, word_to_idx) with CS231n shapes and init."""
-    word_to_idx = {"<NULL>": 0, "<START>": 1, "<END>": 2, "<UNK>": 3}
-    word_to_idx.update({f"w{i}": i for i in range(4, V)})
-    model = CaptioningRNN(word_to_idx, input_dim=D, wordvec_dim=W, hidden_dim=H, cell_type=cell,
-                          dtype=np.dtype(dtype), seed=seed)
-    rng = np.random.default_rng(seed + 1)
-    features = rng.standard_normal((N, D)).astype(dtype)
-    captions = rng.integers(4, V, size=(N, T1)).astype(np.int32)
-    captions[:, 0] = 1
-    lengths = rng.integers(6, T1, size=N)
-    for n, L in enumerate(lengths):
-        captions[n, L] = 2
-        captions[n, L + 1:] = 0
-    return model.state_dict(), features, captions, word_to_idx
+    """(params, features, captions, word_to_idx) of the CS231n-size problem for `cell`."""
+    params, features, captions = make(CASES[cell], dtype, seed)
+    return params, features, captions, word_to_idx(V)
 
 
-def build(impl: str, params: dict, features: np.ndarray, captions: np.ndarray, cell: str,
-          word_to_idx: dict):
-    """(step() -> None, check() -> (loss, grads)) for one implementation."""
-    if impl == "minigrad":
-        dt = params["Wx"].dtype
-        model = CaptioningRNN(word_to_idx, input_dim=D, wordvec_dim=W, hidden_dim=H,
-                              cell_type=cell, dtype=dt)
-        model.load_state_dict(params)
+def thread_env(threads: int) -> dict:
+    """The environment of a child: every BLAS / OpenMP pool limited to `threads`."""
+    t = str(threads)
+    return dict(os.environ, OPENBLAS_NUM_THREADS=t, OMP_NUM_THREADS=t, MKL_NUM_THREADS=t)
 
-        def step():
-            model.zero_grad()
-            loss = model.loss(features, captions)
-            loss.backward()
-            return loss
 
-        def check():
-            loss = step()
-            return float(loss.item()), {k: p.grad for k, p in model.named_parameters()}
-        return step, check
-    if impl == "numpy":
-        def step():
-            return numpy_ref.loss_and_grads(params, features, captions, cell)
-        return step, step
-    if impl == "autograd":
-        def step():
-            return autograd_ref.loss_and_grads(params, features, captions, cell)
-        return step, step
-    tf, tc = torch.from_numpy(features), torch.from_numpy(captions.astype(np.int64))
-    if impl == "torch_ops":
-        p = torch_ref._tensors(params)
+def _thread_report() -> list:
+    """(library, api, threads) of every thread pool loaded in this process."""
+    from threadpoolctl import threadpool_info
 
-        def step():
-            for v in p.values():
-                v.grad = None
-            loss = torch_ref.ops_step(p, tf, tc, cell)
-            loss.backward()
-            return loss
+    rows = [(i.get("internal_api"), i.get("user_api"), i.get("num_threads"))
+            for i in threadpool_info()]
+    if "torch" in sys.modules:
+        rows.append(("torch", "intra-op", sys.modules["torch"].get_num_threads()))
+    return rows
 
-        def check():
-            loss = step()
-            return float(loss), {k: v.grad.numpy() for k, v in p.items()}
-        return step, check
-    net = torch_ref.NNCaptioner(params, cell)
 
-    def step():
-        net.zero_grad(set_to_none=True)
-        loss = net(tf, tc)
-        loss.backward()
-        return loss
+def _child(impl: str, case: str, dtype: str, steps: int, threads: int, memory: bool) -> None:
+    """Run in a fresh interpreter: print one JSON line with the step times (or peak MiB)."""
+    params, features, captions = make(CASES[case], dtype)
+    step, _ = build(impl, CASES[case], params, features, captions)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+    step()
+    step()  # warm-up: allocator pools, lazy init, BLAS threads started
+    if memory:
+        print(json.dumps({"peak_mib": peak_rss_delta_mib(step)}))
+        return
+    ts = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        ts.append(time.perf_counter() - t0)
+    print(json.dumps({"ms": [1e3 * t for t in ts], "threads": _thread_report(),
+                      "torch_loaded": "torch" in sys.modules}))
 
-    def check():
-        loss = step()
-        return float(loss), net.grads()
-    return step, check
+
+def run_child(impl: str, case: str, dtype: str, steps: int, threads: int,
+              memory: bool = False) -> dict:
+    """One fresh interpreter running `impl` alone; its JSON report."""
+    env = thread_env(threads)
+    if memory:  # every block over 64 KiB by mmap, trimmed at once: freed arrays leave the RSS
+        env.update(MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
+    cmd = [sys.executable, "-m", "bench.captioner", "--child", impl, case, dtype,
+           "--steps", str(steps), "--threads", str(threads)] + (["--memory"] if memory else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode:
+        raise SystemExit(f"child {impl} {case} {dtype} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def max_rel_err(a: dict, b: dict) -> float:
-    return max(float(np.abs(a[k] - b[k]).max() / (np.abs(b[k]).max() + 1e-30)) for k in b)
+    """Largest over parameters of max |a - b| / max |b|."""
+    return max(float(np.abs(np.asarray(a[k]) - b[k]).max() / (np.abs(b[k]).max() + 1e-30))
+               for k in b)
 
 
-def run_case(cell: str, dtype: str, runs: int, impls: tuple) -> dict:
-    params, features, captions, w2i = make_problem(cell, dtype)
-    built = {k: build(k, params, features, captions, cell, w2i) for k in impls}
+def check_all(case: str, dtype: str, impls: tuple) -> tuple[dict, dict]:
+    """Loss and gradients of every impl against numpy's (max rel error); the built steps."""
+    params, features, captions = make(CASES[case], dtype)
+    built = {k: build(k, CASES[case], params, features, captions) for k in impls}
     ref_loss, ref_grads = built["numpy"][1]()
     tol = 1e-4 if dtype == "float32" else 1e-9
-    checks = {}
+    errs = {}
     for k, (_, check) in built.items():
         loss, grads = check()
-        err = max(abs(loss - ref_loss) / abs(ref_loss), max_rel_err(grads, ref_grads))
-        checks[k] = err
-        if err > tol:
-            raise SystemExit(f"{k} {cell} {dtype}: loss/grad mismatch vs numpy, rel err {err:.2e}")
-    times = paired_times({k: v[0] for k, v in built.items()}, runs)
-    return {"cell": cell, "dtype": dtype, "check_rel_err": checks,
-            "median_ms": {k: 1e3 * statistics.median(v) for k, v in times.items()},
-            "ratio_vs_minigrad": {k: median_ratio(times["minigrad"], v)
-                                  for k, v in times.items()}}
+        errs[k] = max(abs(loss - ref_loss) / abs(ref_loss), max_rel_err(grads, ref_grads))
+        if errs[k] > tol:
+            raise SystemExit(f"{k} {case} {dtype}: loss/grad mismatch vs numpy, rel err "
+                             f"{errs[k]:.2e}")
+    return errs, {k: v[0] for k, v in built.items()}
 
 
-def memory_of(impl: str, cell: str, dtype: str) -> float:
-    """Peak RSS of one step, measured in a fresh process (MiB above the RSS before it).
+def run_case(case: str, dtype: str, impls: tuple, a: argparse.Namespace) -> dict:
+    """Checks, isolated rounds, same-process rounds and memory of one case."""
+    from threadpoolctl import threadpool_limits
 
-    glibc is told to serve every block over 64 KiB by mmap and to trim at once, so freed
-    arrays leave the RSS and the high-water mark counts only what one step holds at its peak.
-    """
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
-    out = subprocess.run([sys.executable, "-m", "bench.captioner", "--memory-probe", impl, cell,
-                          dtype], capture_output=True, text=True, check=True, env=env)
-    return float(out.stdout.strip().splitlines()[-1])
+    errs, steps = check_all(case, dtype, impls)
+    r: dict = {"case": case, "dtype": dtype, "check_rel_err": errs}
+    if a.same_process_runs:
+        with threadpool_limits(a.threads):
+            same = paired_times(steps, a.same_process_runs)
+        r["same_ms"] = {k: 1e3 * statistics.median(v) for k, v in same.items()}
+        r["same_ratio"] = {k: median_ratio(same["minigrad"], v) for k, v in same.items()}
+    del steps
+    rng = random.Random(a.seed)
+    rounds: dict = {k: [] for k in impls}
+    for _ in range(a.rounds):
+        order = list(impls)
+        rng.shuffle(order)
+        for k in order:
+            rep = run_child(k, case, dtype, a.steps, a.threads)
+            rounds[k].append(statistics.median(rep["ms"]))
+            r.setdefault("threads", {})[k] = rep["threads"]
+    r["rounds_ms"] = rounds
+    r["median_ms"] = {k: statistics.median(v) for k, v in rounds.items()}
+    ratios = {k: [m / x for m, x in zip(rounds["minigrad"], v, strict=True)]
+              for k, v in rounds.items()}
+    r["ratio"] = {k: statistics.median(v) for k, v in ratios.items()}
+    r["ratio_range"] = {k: (min(v), max(v)) for k, v in ratios.items()}
+    if not a.no_memory:
+        r["peak_mib"] = {k: run_child(k, case, dtype, 1, a.threads, memory=True)["peak_mib"]
+                         for k in impls}
+    return r
 
 
-def _probe(impl: str, cell: str, dtype: str) -> None:
-    torch.set_num_threads(blas_threads())
-    params, features, captions, w2i = make_problem(cell, dtype)
-    step, _ = build(impl, params, features, captions, cell, w2i)
-    step()  # warm-up: allocator pools, lazy init
-    print(peak_rss_delta_mib(step))
+def table(r: dict) -> list[str]:
+    """Markdown table of one case."""
+    c = CASES[r["case"]]
+    nan = float("nan")
+    lines = [f"**{r['case']}** ({c.cell}, {r['dtype']}, N={c.N}, T={c.T1 - 1}, D={c.D}, "
+             f"W={c.W}, H={c.H}, V={c.V}, {'padded captions' if c.padded else 'no padding'})",
+             "",
+             "| impl | alone: median ms | minigrad/impl | per-round range | same process: ms "
+             "| same-process minigrad/impl | peak MiB | check err |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for k in r["median_ms"]:
+        lo, hi = r["ratio_range"][k]
+        lines.append(f"| {k} | {r['median_ms'][k]:.1f} | **{r['ratio'][k]:.2f}** | "
+                     f"{lo:.2f}–{hi:.2f} | {r.get('same_ms', {}).get(k, nan):.1f} | "
+                     f"{r.get('same_ratio', {}).get(k, nan):.2f} | "
+                     f"{r.get('peak_mib', {}).get(k, nan):.1f} | {r['check_rel_err'][k]:.1e} |")
+    return lines
+
+
+def report(results: list, a: argparse.Namespace, load: tuple) -> list[str]:
+    """The Markdown section: command, machine state, thread pools, one table per case."""
+    import torch
+
+    pools = {}
+    for r in results:
+        for k, rows in r.get("threads", {}).items():
+            pools.setdefault(k, "; ".join(f"{lib} {api} {n}" for lib, api, n in rows))
+    lines = [f"`{a.command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+             f"{os.cpu_count()} CPUs, load average {load[0]:.2f} before / {load[1]:.2f} after; "
+             f"torch {torch.__version__}; {a.rounds} rounds x {a.steps} steps per process.",
+             "", "Thread pools seen by each child (library, API, threads):", ""]
+    lines += [f"- {k}: {v}" for k, v in pools.items()]
+    for r in results:
+        lines += ["", *table(r)]
+    return lines
+
+
+def write_results(lines: list[str], path: str = RESULTS) -> None:
+    """Replace the text between the captioner markers of RESULTS.md with `lines`."""
+    text = open(path).read() if os.path.exists(path) else f"{BEGIN}\n{END}\n"
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    with open(path, "w") as f:
+        f.write(head + BEGIN + "\n" + "\n".join(lines) + "\n" + END + tail)
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--cells", nargs="+", default=["lstm", "rnn"])
-    ap.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
-    ap.add_argument("--impls", nargs="+", default=list(IMPLS))
+    ap.add_argument("--cases", nargs="+", default=["lstm", "rnn", "small_lstm"],
+                    choices=list(CASES))
+    ap.add_argument("--dtypes", nargs="+", default=["float32"])
+    ap.add_argument("--impls", nargs="+", default=list(IMPLS), choices=IMPLS)
+    ap.add_argument("--rounds", type=int, default=5, help="isolated rounds (>= 3 for results)")
+    ap.add_argument("--steps", type=int, default=7, help="timed steps per process")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--same-process-runs", type=int, default=5, help="0 skips the column")
+    ap.add_argument("--seed", type=int, default=0, help="order of the processes in a round")
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, 1 round: checks it works")
     ap.add_argument("--json", help="also write the results here")
-    ap.add_argument("--memory-probe", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--write-results", action="store_true",
+                    help="rewrite the captioner tables of bench/RESULTS.md")
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    if a.memory_probe:
-        return _probe(*a.memory_probe)
+    if a.child:
+        return _child(*a.child, a.steps, a.threads, a.memory)
+    if a.quick:
+        a.cases = [c for c in a.cases if c.startswith("tiny")] or ["tiny_lstm", "tiny_rnn"]
+        a.rounds, a.steps, a.same_process_runs = 1, 2, min(a.same_process_runs, 2)
+    a.command = "python -m bench.captioner " + " ".join(argv if argv is not None
+                                                         else sys.argv[1:])
+    import torch
+
+    torch.set_num_threads(a.threads)
     impls = tuple(dict.fromkeys(["minigrad", "numpy", *a.impls]))
-    torch.set_num_threads(blas_threads())
-    print(f"BLAS: {blas_info()}; torch {torch.__version__} threads {torch.get_num_threads()}")
-    print(f"N={N} T={T1 - 1} D={D} W={W} H={H} V={V}; median of {a.runs} paired rounds")
+    load0 = os.getloadavg()[0]
     results = []
-    for cell in a.cells:
+    for case in a.cases:
         for dtype in a.dtypes:
-            r = run_case(cell, dtype, a.runs, impls)
-            if not a.no_memory:
-                r["peak_mib"] = {k: memory_of(k, cell, dtype) for k in impls}
-            results.append(r)
-            print(f"\n{cell} {dtype}")
-            print(f"  {'impl':<10} {'median ms':>10} {'minigrad/impl':>14} {'peak MiB':>9} "
-                  f"{'check err':>10}")
-            for k in impls:
-                mem = r.get("peak_mib", {}).get(k, float("nan"))
-                print(f"  {k:<10} {r['median_ms'][k]:>10.1f} {r['ratio_vs_minigrad'][k]:>14.2f} "
-                      f"{mem:>9.1f} {r['check_rel_err'][k]:>10.1e}")
+            results.append(run_case(case, dtype, impls, a))
+            print("\n".join(["", *table(results[-1])]), flush=True)
+    lines = report(results, a, (load0, os.getloadavg()[0]))
+    print("\n".join(lines[:lines.index("") + 1]))
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"blas": blas_info(), "results": results}, f, indent=1)
+            json.dump(results, f, indent=1)
+    if a.write_results:
+        write_results(lines)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
-"""The captioner in torch: written in torch ops (same algorithm), and with nn.LSTM / nn.RNN."""
+"""The captioner in torch: written in torch ops (same algorithm), and with nn.LSTM / nn.RNN,
+with or without packed sequences (as a torch expert skips padding)."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 
-def _tensors(params: dict) -> dict:
+def tensors(params: dict) -> dict:
+    """Leaf tensors (requires_grad) holding copies of the parameters."""
     return {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
 
 
@@ -46,11 +48,20 @@ def to_torch_ifgo(w: torch.Tensor, H: int) -> torch.Tensor:
     return torch.cat([i, f, g, o], dim=0)
 
 
-class NNCaptioner(torch.nn.Module):
-    """The captioner with torch.nn.LSTM / nn.RNN (cuDNN-style fused kernels on the CPU)."""
+def lengths_of(cout: torch.Tensor, null: int = 0) -> torch.Tensor:
+    """Per row, 1 + the last position whose target is not <NULL> (0 if none): (N,) int64."""
+    T = cout.shape[1]
+    pos = torch.arange(1, T + 1).expand_as(cout)
+    return (pos * (cout != null)).max(dim=1).values
 
-    def __init__(self, params: dict, cell: str) -> None:
+
+class NNCaptioner(torch.nn.Module):
+    """The captioner with torch.nn.LSTM / nn.RNN (fused kernels on the CPU); `packed=True` runs
+    the recurrence on pack_padded_sequence and scores only the packed (unpadded) tokens."""
+
+    def __init__(self, params: dict, cell: str, packed: bool = False) -> None:
         super().__init__()
+        self.packed = packed
         W, G = params["Wx"].shape
         H = params["Wh"].shape[0]
         dt = torch.float64 if params["Wx"].dtype == np.float64 else torch.float32
@@ -76,8 +87,16 @@ class NNCaptioner(torch.nn.Module):
         h0 = (features @ self.p["W_proj"] + self.p["b_proj"]).unsqueeze(0)
         x = self.p["W_embed"][cin]
         state = (h0, torch.zeros_like(h0)) if self.cell == "lstm" else h0
-        h, _ = self.rnn(x, state)
-        return _loss_tail(h, self.p, cout, cin.shape[0])
+        if not self.packed:
+            h, _ = self.rnn(x, state)
+            return _loss_tail(h, self.p, cout, cin.shape[0])
+        pack = torch.nn.utils.rnn.pack_padded_sequence
+        lengths = lengths_of(cout)
+        h, _ = self.rnn(pack(x, lengths, batch_first=True, enforce_sorted=False), state)
+        y = pack(cout, lengths, batch_first=True, enforce_sorted=False).data
+        scores = h.data @ self.p["W_vocab"] + self.p["b_vocab"]  # (packed tokens, V)
+        loss = torch.nn.functional.cross_entropy(scores, y, ignore_index=0, reduction="sum")
+        return loss / cin.shape[0]
 
     def grads(self) -> dict:
         """Parameter gradients in minigrad's layout (Wx (W, G), gates i, f, o, g)."""

@@ -66,6 +66,67 @@ class MaskedSoftmaxCE(Function):
         return dx, None, None
 
 
+class MaskedAffineSoftmaxCE(Function):
+    """masked_softmax_ce(temporal_affine(x, w, b), y, mask) with scores made only for the
+    unmasked tokens: x (N, T, D), w (D, V), b (V,), y (N, T) int, mask (N, T) bool -> scalar.
+
+    Masked positions change neither the loss nor any gradient (their dx rows are 0), so
+    skipping their (V,) scores gives the same values with less work and memory.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, w: Any, b: Any, y: Any, mask: Any,
+                normalize: str = "batch") -> np.ndarray:
+        fn = "MaskedAffineSoftmaxCE"
+        x, w, b = (v.floating(fn, n, a) for n, a in (("x", x), ("w", w), ("b", b)))
+        v.ndim(fn, "x", x, 3, "(N, T, D)")
+        v.ndim(fn, "w", w, 2, "(D, V)")
+        v.ndim(fn, "b", b, 1, "(V,)")
+        v.nonempty(fn, "x", x)
+        v.nonempty(fn, "w", w)
+        v.same_dim(fn, "x", x, -1, "w", w, 0)
+        v.same_dim(fn, "b", b, 0, "w", w, 1)
+        v.same_dtype(fn, ("x", "w", "b"), x, w, b)
+        y = v.integer(fn, "y", y, high=w.shape[1])
+        mask = v.boolean(fn, "mask", mask)
+        v.shape(fn, "y", y, x.shape[:2], "(N, T)")
+        v.shape(fn, "mask", mask, x.shape[:2], "(N, T)")
+        if normalize not in ("batch", "tokens"):
+            raise RangeError(f"{fn}: normalize must be 'batch' or 'tokens', got {normalize!r}")
+        sel = mask.T  # (T, N): rows taken in time order (contiguous for time-major x)
+        xm = x.transpose(1, 0, 2)[sel]  # (M, D) unmasked tokens
+        ym = y.T[sel]  # (M,)
+        probs = xm @ w  # (M, V) scores, then probabilities
+        probs += b
+        probs -= probs.max(axis=1, keepdims=True)
+        rows = np.arange(len(ym))
+        picked = probs[rows, ym]
+        np.exp(probs, out=probs)
+        total = probs.sum(axis=1)
+        probs /= total[:, None]
+        denom = x.shape[0] if normalize == "batch" else max(len(ym), 1)
+        loss = -(picked - np.log(total)).sum() / denom
+        ctx.save_for_backward(xm, w, probs, ym, sel)
+        ctx.denom, ctx.x_shape = denom, x.shape
+        return np.asarray(loss, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx: Context, dout: np.ndarray) -> tuple:
+        xm, w, probs, ym, sel = ctx.saved_tensors
+        ds = probs if ctx.saved_consumable else probs.copy()  # (M, V) d(scores)
+        ds[np.arange(len(ym)), ym] -= 1
+        ds *= (dout / ctx.denom).astype(ds.dtype)
+        need = ctx.needs_input_grad
+        dx = None
+        if need[0]:
+            N, T, D = ctx.x_shape
+            dx = np.zeros((T, N, D), dtype=ds.dtype)
+            dx[sel] = ds @ w.T
+            dx = dx.transpose(1, 0, 2)  # (N, T, D), time-major memory
+        return (dx, xm.T @ ds if need[1] else None, ds.sum(axis=0) if need[2] else None,
+                None, None)
+
+
 class SoftmaxCE(Function):
     """Mean softmax cross-entropy over a batch: x (N, C) scores, y (N,) int -> scalar."""
 
@@ -272,6 +333,13 @@ def masked_softmax_ce(x: Any, y: Any, mask: Any, normalize: str = "batch") -> An
     return MaskedSoftmaxCE.apply(x, y, mask, normalize=normalize)
 
 
+def masked_affine_softmax_ce(x: Any, w: Any, b: Any, y: Any, mask: Any,
+                             normalize: str = "batch") -> Any:
+    """(N, T, D), (D, V), (V,), (N, T) int, (N, T) bool -> scalar; equals
+    masked_softmax_ce(temporal_affine(x, w, b), y, mask, normalize) without masked scores."""
+    return MaskedAffineSoftmaxCE.apply(x, w, b, y, mask, normalize=normalize)
+
+
 def softmax_ce(x: Any, y: Any) -> Any:
     """(N, C), (N,) int -> scalar mean loss."""
     return SoftmaxCE.apply(x, y)
@@ -295,7 +363,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
                          reduction=reduction, axis=axis)
 
 
-__all__ = ["MaskedSoftmaxCE", "SoftmaxCE", "masked_softmax_ce", "softmax_ce",
+__all__ = ["MaskedSoftmaxCE", "MaskedAffineSoftmaxCE", "SoftmaxCE", "masked_softmax_ce",
+           "masked_affine_softmax_ce", "softmax_ce",
            "CrossEntropy", "NLLLoss", "cross_entropy", "nll_loss"]
 
 TENSOR_METHODS: dict = {}

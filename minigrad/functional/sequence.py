@@ -20,8 +20,6 @@ from minigrad.functional.recurrent import (
     check_cell,
     check_gru,
     gru_backward,
-    lstm_gates,
-    lstm_gates_backward,
     sigmoid_,
 )
 from minigrad.functional.shape import Stack
@@ -47,50 +45,162 @@ def _steps_first(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
 
 
+class _Packing:
+    """Rows sorted by length (longest first) and packed step by step, as torch's PackedSequence:
+    step t holds the sizes[t] rows still running, at packed rows offsets[t]:offsets[t + 1].
+
+    Positions past a row's length are never computed: their outputs are 0 and no gradient
+    flows through them. Without lengths (or with all rows of length T and no reordering) the
+    packed rows are simply the time-major (T*N) rows.
+    """
+
+    def __init__(self, fn: str, lengths: Any, N: int, T: int) -> None:
+        if lengths is None:
+            lengths = np.full(N, T)
+        else:
+            lengths = v.integer(fn, "lengths", lengths, high=T + 1)
+            v.shape(fn, "lengths", lengths, (N,), "(N,)")
+        order = np.argsort(-lengths, kind="stable")
+        self.order = None if (order == np.arange(N)).all() else order  # None: already sorted
+        ls = lengths[order]
+        self.sizes = [int(n) for n in (ls[:, None] > np.arange(T)).sum(axis=0)]  # per step
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()
+        self.full = self.order is None and all(n == N for n in self.sizes)
+        self.N, self.T, self.lengths = N, T, lengths
+        if not self.full:
+            rows = np.arange(N) if self.order is None else self.order
+            self.tt = np.repeat(np.arange(T), self.sizes)  # step of each packed row
+            self.nn = np.concatenate([rows[:n] for n in self.sizes])  # sample of each packed row
+
+    def gather(self, a: np.ndarray, copy: bool = False) -> np.ndarray:
+        """(N, T, K) -> the packed rows (P, K), C-contiguous; a view of time-major `a` when
+        nothing is skipped, unless `copy`."""
+        at = a.transpose(1, 0, 2)  # (T, N, K) view
+        if self.full:
+            at = np.array(at, order="C", copy=True) if copy else np.ascontiguousarray(at)
+            return at.reshape(self.T * self.N, a.shape[2])
+        return at[self.tt, self.nn]
+
+    def scatter(self, p: np.ndarray) -> np.ndarray:
+        """Packed rows (P, K) -> (N, T, K), a view of time-major memory; 0 past each length."""
+        if self.full:
+            return p.reshape(self.T, self.N, -1).transpose(1, 0, 2)
+        out = np.zeros((self.T, self.N, p.shape[1]), dtype=p.dtype)
+        out[self.tt, self.nn] = p
+        return out.transpose(1, 0, 2)
+
+    def sort(self, a: np.ndarray) -> np.ndarray:
+        """(N, K) rows in packed order (longest first), a new array."""
+        return a.copy() if self.order is None else a[self.order]
+
+    def unsort(self, a: np.ndarray) -> np.ndarray:
+        """(N, K) rows in packed order -> in the caller's order."""
+        if self.order is None:
+            return a
+        out = np.empty_like(a)
+        out[self.order] = a
+        return out
+
+    def step(self, t: int) -> tuple[int, int]:
+        """(first packed row, number of rows) of step t."""
+        return self.offsets[t], self.sizes[t]
+
+    def previous(self, h0: np.ndarray, hs: np.ndarray) -> np.ndarray:
+        """The state each packed row started from, (P, H): h0 rows for step 0, else the
+        previous step's rows of hs (a prefix of them, as rows only stop)."""
+        parts = [h0[:self.sizes[0]]]
+        for t in range(1, self.T):
+            o, n = self.step(t - 1)
+            parts.append(hs[o:o + self.sizes[t]])
+        return np.concatenate(parts)
+
+
+def _inputs(fn: str, x: np.ndarray, h0: np.ndarray, lengths: Any) -> tuple:
+    """(packing, packed input rows (P, D)) of a sequence Function."""
+    N, T, _ = x.shape
+    pk = _Packing(fn, lengths, N, T)
+    return pk, pk.gather(x)
+
+
 class RNNSequence(Function):
     """Vanilla RNN over T steps from h0: x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,)
-    -> h (N, T, H)."""
+    -> h (N, T, H). With `lengths` (N,) int, row n runs lengths[n] steps only (torch's
+    pack_padded_sequence): its later outputs are 0 and get no gradient."""
 
     @staticmethod
-    def forward(ctx: Context, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> np.ndarray:
+    def forward(ctx: Context, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any,
+                lengths: Any = None) -> np.ndarray:
         x, h0, Wx, Wh, b = _check_seq("RNNSequence", x, h0, Wx, Wh, b, 1)
-        T = x.shape[1]
-        xt = _steps_first(x)  # (T*N, D), kept for dWx
-        hs = _time_major(xt, Wx, b, T)  # (T, N, H), overwritten step by step
-        prev_h = h0
+        pk, xp = _inputs("RNNSequence", x, h0, lengths)
+        hs = xp @ Wx  # (P, H) packed pre-activations, then states
+        hs += b
+        prev_h = pk.sort(h0)
         rec = np.empty_like(h0)
-        for t in range(T):
-            hs[t] += np.matmul(prev_h, Wh, out=rec)
-            np.tanh(hs[t], out=hs[t])
-            prev_h = hs[t]
-        ctx.save_for_backward(xt, h0, Wx, Wh, hs)
-        return hs.transpose(1, 0, 2)  # (N, T, H)
+        for t in range(pk.T):
+            o, n = pk.step(t)
+            h = hs[o:o + n]
+            h += np.matmul(prev_h[:n], Wh, out=rec[:n])
+            np.tanh(h, out=h)
+            prev_h = h
+        ctx.pk = pk
+        ctx.save_for_backward(xp, h0, Wx, Wh, hs)
+        return pk.scatter(hs)  # (N, T, H)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        xt, h0, Wx, Wh, hs = ctx.saved_tensors
-        T = hs.shape[0]
-        da = np.empty_like(hs)  # (T, N, H)
-        dh = np.zeros_like(h0)
-        dout = dout.transpose(1, 0, 2)  # (T, N, H) view
-        WhT = Wh.T
-        for t in range(T - 1, -1, -1):
-            dh += dout[t]
-            np.multiply(hs[t], hs[t], out=da[t])
-            np.subtract(1, da[t], out=da[t])
-            da[t] *= dh
-            np.matmul(da[t], WhT, out=dh)
-        return _sequence_grads(ctx, xt, h0, hs, da, Wx, dh)
+        xp, h0, Wx, Wh, hs = ctx.saved_tensors
+        pk = ctx.pk
+        da = pk.gather(dout, copy=True)  # (P, H): dh from above, then d(pre-activation)
+        dh = np.zeros_like(h0)  # packed order
+        tmp = np.empty_like(h0)
+        WhT = np.ascontiguousarray(Wh.T)
+        for t in range(pk.T - 1, -1, -1):
+            o, n = pk.step(t)
+            d = da[o:o + n]
+            d += dh[:n]
+            np.multiply(hs[o:o + n], hs[o:o + n], out=tmp[:n])
+            np.subtract(1, tmp[:n], out=tmp[:n])
+            d *= tmp[:n]
+            np.matmul(d, WhT, out=dh[:n])
+        return _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dh)
+
+
+def _lstm_cell_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, prev_c: np.ndarray,
+                        tanh_c: np.ndarray, up: np.ndarray) -> None:
+    """One LSTM step backward in place: `gates` (B, 4H) activated i, f, o, g become da, `dc`
+    (dnext_c) becomes dprev_c; `up` is (B, 3H) scratch. dh is dnext_h (B, H)."""
+    H = dh.shape[1]
+    i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    s = up[:, :H]
+    np.multiply(tanh_c, tanh_c, out=s)  # dc += dh * o * (1 - tanh_c**2)
+    np.subtract(1, s, out=s)
+    s *= o
+    s *= dh
+    dc += s
+    np.multiply(g, dc, out=up[:, :H])  # what multiplies i', f', o' (sigmoid derivatives)
+    np.multiply(prev_c, dc, out=up[:, H:2 * H])
+    np.multiply(dh, tanh_c, out=up[:, 2 * H:])
+    np.multiply(g, g, out=g)  # dg = dc * i * (1 - g**2), in place
+    np.subtract(1, g, out=g)
+    g *= i
+    g *= dc
+    dc *= f  # dprev_c
+    ifo = gates[:, :3 * H]  # d(i, f, o) = up * s * (1 - s), in place
+    up *= ifo
+    np.subtract(1, ifo, out=ifo)
+    ifo *= up
 
 
 class LSTMSequence(Function):
     """LSTM over T steps from h0 and c0 (0 unless given as a 6th input), gates i, f, o, g:
     x (N, T, D), h0 (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,)[, c0 (N, H)] -> h (N, T, H),
-    or (h, c_T (N, H)) with `return_c=True`."""
+    or (h, c_T (N, H)) with `return_c=True`. With `lengths` (N,) int, row n runs lengths[n]
+    steps only (torch's pack_padded_sequence): its later outputs are 0 and get no gradient,
+    and its c_T is the cell state after its last step."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, c0: Any = None,
-                return_c: bool = False) -> Any:
+                return_c: bool = False, lengths: Any = None) -> Any:
         x, h0, Wx, Wh, b = _check_seq("LSTMSequence", x, h0, Wx, Wh, b, 4)
         N, T, _ = x.shape
         H = h0.shape[1]
@@ -98,43 +208,61 @@ class LSTMSequence(Function):
             c0 = v.floating("LSTMSequence", "c0", c0)
             v.shape("LSTMSequence", "c0", c0, h0.shape, "(N, H)")
             v.same_dtype("LSTMSequence", ("h0", "c0"), h0, c0)
-        xt = _steps_first(x)  # (T*N, D), kept for dWx
-        gates = _time_major(xt, Wx, b, T)  # (T, N, 4H), activated step by step
-        cs = np.empty((T + 1, N, H), dtype=h0.dtype)  # cs[0] = c0, cs[t+1] = c_t
-        cs[0] = 0 if c0 is None else c0
-        hs = np.empty((T, N, H), dtype=h0.dtype)
-        prev_h = h0
+        pk, xp = _inputs("LSTMSequence", x, h0, lengths)
+        gates = xp @ Wx  # (P, 4H) packed, activated step by step
+        gates += b
+        P = gates.shape[0]
+        cs, tcs, hs = (np.empty((P, H), dtype=h0.dtype) for _ in range(3))  # c_t, tanh, h_t
+        prev_h = pk.sort(h0)
+        prev_c = np.zeros_like(h0) if c0 is None else pk.sort(c0)
+        c_init = prev_c
         rec = np.empty((N, 4 * H), dtype=h0.dtype)
+        ig = np.empty_like(h0)
         for t in range(T):
-            g = gates[t]
-            g += np.matmul(prev_h, Wh, out=rec)
-            lstm_gates(g, H)
-            np.multiply(g[:, H:2 * H], cs[t], out=cs[t + 1])
-            cs[t + 1] += g[:, :H] * g[:, 3 * H:]
-            np.tanh(cs[t + 1], out=hs[t])
-            hs[t] *= g[:, 2 * H:3 * H]
-            prev_h = hs[t]
-        ctx.save_for_backward(xt, h0, Wx, Wh, gates, cs, hs)
-        if return_c:
-            return hs.transpose(1, 0, 2), cs[T].copy()  # (N, T, H), (N, H)
-        return hs.transpose(1, 0, 2)  # (N, T, H)
+            o, n = pk.step(t)
+            g = gates[o:o + n]
+            g += np.matmul(prev_h[:n], Wh, out=rec[:n])
+            g[:, :3 * H] *= 0.5  # sigmoid(a) = 0.5 + 0.5 tanh(a / 2): one tanh for all gates
+            np.tanh(g, out=g)
+            g[:, :3 * H] *= 0.5
+            g[:, :3 * H] += 0.5
+            c = np.multiply(g[:, H:2 * H], prev_c[:n], out=cs[o:o + n])
+            c += np.multiply(g[:, :H], g[:, 3 * H:], out=ig[:n])
+            np.tanh(c, out=tcs[o:o + n])
+            prev_h = np.multiply(g[:, 2 * H:3 * H], tcs[o:o + n], out=hs[o:o + n])
+            prev_c = c
+        ctx.pk = pk
+        ctx.save_for_backward(xp, h0, Wx, Wh, gates, c_init, cs, tcs, hs)
+        h = pk.scatter(hs)  # (N, T, H)
+        if not return_c:
+            return h
+        c_T = c_init.copy()  # rows of length 0 keep c0
+        last = pk.lengths[pk.order if pk.order is not None else slice(None)] - 1
+        run = last >= 0
+        c_T[run] = cs[np.asarray(pk.offsets)[last[run]] + np.flatnonzero(run)]
+        return h, pk.unsort(c_T)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray, dc_T: Any = None) -> tuple:
-        xt, h0, Wx, Wh, gates, cs, hs = ctx.saved_tensors
-        T, _, H = hs.shape
-        da = gates if ctx.saved_consumable else gates.copy()  # (T, N, 4H), overwritten in place
-        dh = np.zeros_like(h0)
-        dc = np.zeros_like(h0) if dc_T is None else dc_T.copy()
-        dout = dout.transpose(1, 0, 2)  # (T, N, H) view
-        WhT = Wh.T
-        for t in range(T - 1, -1, -1):
-            dh += dout[t]
-            _, dc = lstm_gates_backward(dh, dc, da[t], cs[t], np.tanh(cs[t + 1]), H)
-            np.matmul(da[t], WhT, out=dh)
-        grads = _sequence_grads(ctx, xt, h0, hs, da, Wx, dh)
+        xp, h0, Wx, Wh, gates, c_init, cs, tcs, hs = ctx.saved_tensors
+        pk = ctx.pk
+        H = h0.shape[1]
+        da = gates if ctx.saved_consumable else gates.copy()  # (P, 4H), overwritten in place
+        dps = pk.gather(dout)  # (P, H)
+        dh = np.zeros_like(h0)  # packed order
+        dc = np.zeros_like(h0) if dc_T is None else pk.sort(dc_T)
+        up = np.empty((h0.shape[0], 3 * H), dtype=h0.dtype)
+        WhT = np.ascontiguousarray(Wh.T)
+        for t in range(pk.T - 1, -1, -1):
+            o, n = pk.step(t)
+            d = dh[:n]
+            d += dps[o:o + n]
+            prev_c = cs[pk.offsets[t - 1]:pk.offsets[t - 1] + n] if t else c_init[:n]
+            _lstm_cell_backward(d, dc[:n], da[o:o + n], prev_c, tcs[o:o + n], up[:n])
+            np.matmul(da[o:o + n], WhT, out=d)
+        grads = _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dh)
         if len(ctx.needs_input_grad) == 6:  # c0 was given
-            return (*grads, dc if ctx.needs_input_grad[5] else None)
+            return (*grads, pk.unsort(dc) if ctx.needs_input_grad[5] else None)
         return grads
 
 
@@ -184,18 +312,32 @@ class GRUSequence(Function):
                                   dgh[t])
             np.matmul(dgh[t], WhT, out=dh)
             dh += direct
-        grads = _sequence_grads(ctx, xt, h0, hs, da, Wx, dh, drec=dgh)
+        grads = _gru_grads(ctx, xt, h0, hs, da, Wx, dh, dgh)
         dbh = dgh.reshape(T * N, -1).sum(axis=0) if ctx.needs_input_grad[5] else None
         return (*grads, dbh)
 
 
-def _sequence_grads(ctx: Context, xt: np.ndarray, h0: np.ndarray, hs: np.ndarray,
-                    da: np.ndarray, Wx: np.ndarray, dh0: np.ndarray,
-                    drec: np.ndarray | None = None) -> tuple:
-    """(dx, dh0, dWx, dWh, db) from the pre-activation grads da (T, N, G), one GEMM each;
-    xt (T*N, D) are the input rows in time order; `drec` is the gradient of h Wh where it
-    differs from da (GRU)."""
-    drec = da if drec is None else drec
+def _sequence_grads(ctx: Context, xp: np.ndarray, pk: _Packing, h0: np.ndarray,
+                    hs: np.ndarray, da: np.ndarray, Wx: np.ndarray, dh0: np.ndarray) -> tuple:
+    """(dx, dh0, dWx, dWh, db) from the packed pre-activation grads da (P, G), one GEMM each;
+    xp (P, D) are the packed input rows, hs (P, H) the packed states, dh0 in packed order."""
+    need = ctx.needs_input_grad
+    dx = dWx = dWh = db = None
+    if need[0]:
+        dx = pk.scatter(da @ Wx.T)  # (N, T, D)
+    if need[2]:
+        dWx = xp.T @ da
+    if need[3]:
+        dWh = pk.previous(pk.sort(h0), hs).T @ da
+    if need[4]:
+        db = da.sum(axis=0)
+    return dx, (pk.unsort(dh0) if need[1] else None), dWx, dWh, db
+
+
+def _gru_grads(ctx: Context, xt: np.ndarray, h0: np.ndarray, hs: np.ndarray, da: np.ndarray,
+               Wx: np.ndarray, dh0: np.ndarray, drec: np.ndarray) -> tuple:
+    """GRUSequence's (dx, dh0, dWx, dWh, db) from da (T, N, 3H) = d(x Wx + bx) and drec =
+    d(h Wh + bh); xt (T*N, D) are the input rows in time order."""
     T, N, G = da.shape
     D = xt.shape[1]
     da2 = da.reshape(T * N, G)
@@ -214,13 +356,22 @@ def _sequence_grads(ctx: Context, xt: np.ndarray, h0: np.ndarray, hs: np.ndarray
     return dx, (dh0 if need[1] else None), dWx, dWh, db
 
 
-def rnn(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, fused: bool = True) -> Any:
-    """Vanilla RNN over a sequence: x (N, T, D), h0 (N, H) -> h (N, T, H).
+def _no_lengths(fn: str, lengths: Any) -> None:
+    if lengths is not None:
+        raise ValueError(f"{fn}: lengths needs fused=True (the fused Function skips the "
+                         "padding), got fused=False")
+
+
+def rnn(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, fused: bool = True, *,
+        lengths: Any = None) -> Any:
+    """Vanilla RNN over a sequence: x (N, T, D), h0 (N, H) -> h (N, T, H); `lengths` (N,) int
+    runs row n for lengths[n] steps only (0 after, as torch's packed sequences).
 
     `fused=False` loops `RNNStep` through autograd instead (same values, slower).
     """
     if fused:
-        return RNNSequence.apply(x, h0, Wx, Wh, b)
+        return RNNSequence.apply(x, h0, Wx, Wh, b, lengths=lengths)
+    _no_lengths("rnn", lengths)
     _check_seq("rnn", getattr(x, "data", x), getattr(h0, "data", h0), getattr(Wx, "data", Wx),
                getattr(Wh, "data", Wh), getattr(b, "data", b), 1)
     h, hs = h0, []
@@ -231,15 +382,17 @@ def rnn(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, fused: bool = True) -> Any:
 
 
 def lstm(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, fused: bool = True, *, c0: Any = None,
-         return_c: bool = False) -> Any:
+         return_c: bool = False, lengths: Any = None) -> Any:
     """LSTM over a sequence from c0 (zeros if None): x (N, T, D), h0 (N, H) -> h (N, T, H),
-    or (h, c_T (N, H)) with `return_c=True`.
+    or (h, c_T (N, H)) with `return_c=True`; `lengths` (N,) int runs row n for lengths[n]
+    steps only (0 after, c_T after its last step, as torch's packed sequences).
 
     `fused=False` loops `LSTMStep` through autograd instead (same values, slower).
     """
     if fused:
         extra = () if c0 is None else (c0,)
-        return LSTMSequence.apply(x, h0, Wx, Wh, b, *extra, return_c=return_c)
+        return LSTMSequence.apply(x, h0, Wx, Wh, b, *extra, return_c=return_c, lengths=lengths)
+    _no_lengths("lstm", lengths)
     h0a = getattr(h0, "data", h0)
     _check_seq("lstm", getattr(x, "data", x), h0a, getattr(Wx, "data", Wx),
                getattr(Wh, "data", Wh), getattr(b, "data", b), 4)

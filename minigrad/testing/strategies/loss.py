@@ -10,7 +10,9 @@ from hypothesis.strategies import SearchStrategy
 
 from minigrad.testing.strategies import (
     _dims,
+    _weights,
     float_arrays,
+    masks,
     token_ids,
 )
 
@@ -69,6 +71,20 @@ def nll_loss_inputs(draw: Callable) -> tuple:
     return (x, t), kwargs
 
 
+@st.composite
+def masked_affine_ce_inputs(draw: Callable) -> tuple:
+    """x (N, T, D), w (D, V), b (V,), y (N, T) ids, mask (N, T) (all-False rows too);
+    normalize."""
+    N, T, D, V = draw(_dims(4))
+    V = max(V, 2)
+    # |scores| <= 2.5; distinct weights, so no dx is a cancellation to 0 (equal columns of w)
+    args = (draw(float_arrays((N, T, D), -1.0, 1.0)),
+            draw(float_arrays((D, V), -0.5, 0.5, distinct=True)), draw(_weights((V,))),
+            draw(token_ids((N, T), V)), draw(masks((N, T))))
+    return args, {"normalize": draw(st.sampled_from(["batch", "tokens"]))}
+
+
 INPUTS: dict[str, Callable[[], SearchStrategy]] = {
     "CrossEntropy": cross_entropy_inputs, "NLLLoss": nll_loss_inputs,
+    "MaskedAffineSoftmaxCE": masked_affine_ce_inputs,
 }

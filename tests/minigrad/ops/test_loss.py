@@ -12,12 +12,34 @@ from tests.minigrad.ops.common import f32, r
 
 Y = np.array([0, 2, 1, 2])  # class ids for (4, 3) scores
 
+MASK = np.array([[True, True, False], [False, False, False]])  # (N=2, T=3), one empty row
+
 F32_CASES = {
+    "MaskedAffineSoftmaxCE": lambda: (F.MaskedAffineSoftmaxCE,
+                                      (f32(2, 3, 4), f32(4, 5), f32(5), np.ones((2, 3), int),
+                                       MASK), (0, 1, 2)),
     "CrossEntropy": lambda: (F.CrossEntropy, (f32(4, 3), Y), (0,)),
     "NLLLoss": lambda: (F.NLLLoss, (f32(4, 3), Y), (0,)),
 }
 
+def _affine_ce(**over):
+    args = {"x": r(2, 3, 4), "w": r(4, 5), "b": r(5), "y": np.ones((2, 3), int), "mask": MASK}
+    args.update(over)
+    return F.masked_affine_softmax_ce(*args.values())
+
+
 ERROR_CASES = [
+    ("MaskedAffineSoftmaxCE", "w rows", lambda: _affine_ce(w=r(3, 5)), ShapeError,
+     ["x.shape[2]", "w.shape[0]", "(3, 5)"]),
+    ("MaskedAffineSoftmaxCE", "y range", lambda: _affine_ce(y=np.full((2, 3), 5)), RangeError,
+     ["y", "[0, 5)"]),
+    ("MaskedAffineSoftmaxCE", "mask shape", lambda: _affine_ce(mask=MASK[:, :2]), ShapeError,
+     ["mask", "(2, 3)", "(2, 2)"]),
+    ("MaskedAffineSoftmaxCE", "normalize",
+     lambda: F.masked_affine_softmax_ce(r(2, 3, 4), r(4, 5), r(5), np.ones((2, 3), int), MASK,
+                                        normalize="mean"), RangeError, ["normalize", "'mean'"]),
+    ("MaskedAffineSoftmaxCE", "dtype", lambda: _affine_ce(b=r(5, dtype=np.float32)), DTypeError,
+     ["float32"]),
     ("CrossEntropy", "target range", lambda: F.cross_entropy(r(4, 3), np.array([0, 3, 1, -1])),
      RangeError, ["[0, 3)", "ignore_index -100", "-1 .. 3"]),
     ("CrossEntropy", "target shape", lambda: F.cross_entropy(r(4, 3), np.zeros(3, int)),
@@ -166,3 +188,36 @@ def test_nll_loss_picks_weighted_log_probabilities():
 def test_losses_keep_float32_with_float64_constants():
     w = np.array([1.0, 2.0, 0.5])
     assert F.cross_entropy(f32(4, 3), Y, weight=w).dtype == np.float32
+
+
+# ----- masked_affine_softmax_ce ----------------------------------------------------------------
+def test_masked_affine_softmax_ce_values_and_grads_from_numpy():
+    rng = np.random.default_rng(3)
+    x, w, b = r(3, 4, 5), r(5, 6, seed=1), r(6, seed=2)
+    y = rng.integers(0, 6, size=(3, 4))
+    mask = rng.random((3, 4)) < 0.6
+    mask[1] = False  # a row of padding only
+    mask[0, 0] = True
+    for normalize, denom in (("batch", 3), ("tokens", mask.sum())):
+        xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
+        loss = F.masked_affine_softmax_ce(xt, wt, bt, y, mask, normalize=normalize)
+        s = x @ w + b  # (N, T, V), numpy
+        p = _softmax(s, axis=2)
+        lp = _logp(s, axis=2)
+        pick = np.take_along_axis(lp, y[:, :, None], axis=2)[:, :, 0]
+        assert loss.item() == pytest.approx(-(pick * mask).sum() / denom, abs=1e-13)
+        loss.backward()
+        ds = (p - np.eye(6)[y]) * mask[:, :, None] / denom
+        np.testing.assert_allclose(xt.grad, ds @ w.T, atol=1e-14)
+        np.testing.assert_allclose(wt.grad, np.einsum("ntd,ntv->dv", x, ds), atol=1e-14)
+        np.testing.assert_allclose(bt.grad, ds.sum(axis=(0, 1)), atol=1e-14)
+        assert not xt.grad[1].any()  # masked tokens get no gradient
+
+
+def test_masked_affine_softmax_ce_all_masked_is_zero_and_float32_stays():
+    x = Tensor(f32(2, 3, 4), requires_grad=True)
+    loss = F.masked_affine_softmax_ce(x, f32(4, 5), f32(5), np.ones((2, 3), int),
+                                      np.zeros((2, 3), bool))
+    assert loss.item() == 0.0 and loss.dtype == np.float32
+    loss.backward()
+    assert x.grad.dtype == np.float32 and not x.grad.any()

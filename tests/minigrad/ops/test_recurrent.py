@@ -3,14 +3,19 @@ named errors, values from numpy formulas, fused == step by step, gradients."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 
 import minigrad.functional as F
 from minigrad import Tensor
 from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.testing import check_function
-from minigrad.testing.strategies.recurrent import gru_inputs, lstm_state_inputs
-from tests.minigrad.ops.common import f32, r
+from minigrad.testing.strategies.recurrent import (
+    gru_inputs,
+    lstm_state_inputs,
+    sequence_lengths_inputs,
+)
+from tests.minigrad.ops.common import check_float32, f32, r
 
 
 def _gru_args(N=2, T=None, D=3, H=4, dtype=np.float64, **over):
@@ -67,6 +72,15 @@ ERROR_CASES = [
      ["c0 must have shape (N, H) = (2, 4)", "(3, 4)"]),
     ("LSTMSequence", "c0 dtype", lambda: F.lstm(*_lstm_args()[:5], c0=r(2, 4, dtype=np.float32)),
      DTypeError, ["float inputs must share one dtype", "c0 float32"]),
+    ("LSTMSequence", "lengths range",
+     lambda: F.lstm(*_lstm_args()[:5], lengths=np.array([1, 4])), RangeError,
+     ["lengths values must be in [0, 4)", "max 4"]),
+    ("LSTMSequence", "lengths shape",
+     lambda: F.lstm(*_lstm_args()[:5], lengths=np.array([1, 2, 3])), ShapeError,
+     ["lengths must have shape (N,) = (2,)", "(3,)"]),
+    ("RNNSequence", "lengths dtype",
+     lambda: F.rnn(*_lstm_args(H=4)[:2], r(3, 4), r(4, 4), r(4), lengths=np.array([1.0, 2.0])),
+     DTypeError, ["lengths must be an integer array", "float64"]),
 ]
 
 
@@ -177,3 +191,60 @@ def test_lstm_gradient_reaches_c0_only_when_given() -> None:
         num[idx] = (F.lstm(x, h0, Wx, Wh, b, c0=cp, return_c=True)[1].data.sum()
                     - F.lstm(x, h0, Wx, Wh, b, c0=cm, return_c=True)[1].data.sum()) / (2 * eps)
     np.testing.assert_allclose(tc.grad, num, rtol=1e-6, atol=1e-9)
+
+
+# ----- lengths: torch's packed sequences ------------------------------------------------------
+def _row_alone(fn, args, n: int, L: int, **kw):
+    """Row n run alone for its first L steps through the fused Function without lengths."""
+    x, h0, *ws = args
+    one = [x[n:n + 1, :L], h0[n:n + 1], *ws[:3]]
+    if len(ws) == 4:  # c0
+        kw = {**kw, "c0": ws[3][n:n + 1]}
+    return fn(*one, **kw)
+
+
+@given(sequence_lengths_inputs(gates=4))
+def test_lstm_lengths_rows_equal_each_row_run_alone(example: tuple) -> None:
+    args, kw = example
+    lengths = kw["lengths"]
+    h, c = F.lstm(*args[:5], c0=args[5] if len(args) == 6 else None, return_c=True,
+                  lengths=lengths)
+    c0 = args[5] if len(args) == 6 else np.zeros_like(args[1])
+    for n, L in enumerate(lengths):
+        assert not h.data[n, L:].any()  # zeros past the length
+        if L == 0:
+            np.testing.assert_array_equal(c.data[n], c0[n])
+            continue
+        hn, cn = _row_alone(F.lstm, args, n, L, return_c=True)
+        np.testing.assert_allclose(h.data[n, :L], hn.data[0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(c.data[n], cn.data[0], rtol=0, atol=1e-12)
+
+
+@given(sequence_lengths_inputs(gates=1))
+def test_rnn_lengths_rows_equal_each_row_run_alone(example: tuple) -> None:
+    args, kw = example
+    h = F.rnn(*args, lengths=kw["lengths"]).data
+    for n, L in enumerate(kw["lengths"]):
+        assert not h[n, L:].any()
+        if L:
+            np.testing.assert_allclose(h[n, :L], _row_alone(F.rnn, args, n, L).data[0],
+                                       rtol=0, atol=1e-12)
+
+
+test_lstm_sequence_with_lengths_gradients = check_function(
+    F.LSTMSequence, sequence_lengths_inputs(gates=4), eps=1e-3, order=4, max_rel_error=1e-7)
+test_rnn_sequence_with_lengths_gradients = check_function(
+    F.RNNSequence, sequence_lengths_inputs(gates=1), eps=1e-3, order=4, max_rel_error=1e-7)
+
+
+def test_sequences_with_lengths_keep_float32() -> None:
+    lengths = np.array([2, 5])
+    check_float32(F.LSTMSequence, (f32(2, 5, 3), f32(2, 4), f32(3, 16), f32(4, 16), f32(16)),
+                  (0, 1, 2, 3, 4), lengths=lengths)
+    check_float32(F.RNNSequence, (f32(2, 5, 3), f32(2, 4), f32(3, 4), f32(4, 4), f32(4)),
+                  (0, 1, 2, 3, 4), lengths=lengths)
+
+
+def test_lengths_need_the_fused_path() -> None:
+    with pytest.raises(ValueError, match="lengths needs fused=True"):
+        F.lstm(*_lstm_args()[:5], fused=False, lengths=np.array([1, 2]))

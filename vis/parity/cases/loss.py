@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 import minigrad.functional as mf
-from vis.parity.cases import _ints, _normal, _uniform
+from vis.parity.cases import _ints, _masked_ce, _normal, _torch_masked_ce, _uniform
 from vis.parity.registry import Inputs, ParityCase
 
 
@@ -52,7 +52,26 @@ def _nll(rng: np.random.Generator) -> Inputs:
                   {"weight": _uniform(rng, 0.5, 2.0, 5), "reduction": "mean"})
 
 
+def _affine_ce(normalize: str):
+    """x (N, T, D), w (D, V), b (V,) and the MaskedSoftmaxCE case's y, mask (a row all
+    masked)."""
+    def build(rng: np.random.Generator) -> Inputs:
+        ce = _masked_ce(normalize)(rng).args
+        N, T, V = ce["x"].shape
+        return Inputs({"x": _normal(rng, N, T, 6), "w": _normal(rng, 6, V), "b": _normal(rng, V),
+                       "y": ce["y"], "mask": ce["mask"]}, {"normalize": normalize})
+    return build
+
+
+def _torch_affine_ce(x, w, b, y, mask, normalize):
+    return _torch_masked_ce(x @ w + b, y, mask, normalize)
+
+
 CASES: list[ParityCase] = [
+    ParityCase("MaskedAffineSoftmaxCE[batch]", mf.MaskedAffineSoftmaxCE, _affine_ce("batch"),
+               _torch_affine_ce, note="cross_entropy(x @ w + b, ignore_index, 'sum') / N"),
+    ParityCase("MaskedAffineSoftmaxCE[tokens]", mf.MaskedAffineSoftmaxCE, _affine_ce("tokens"),
+               _torch_affine_ce, note="cross_entropy(x @ w + b, ignore_index, 'mean')"),
     ParityCase("CrossEntropy", mf.CrossEntropy, _ce((6, 5)), _torch_ce,
                note="(N, C) scores, class ids, mean"),
     ParityCase("CrossEntropy[weight, ignore, smoothing]", mf.CrossEntropy,

@@ -10,6 +10,7 @@ import torch
 
 import minigrad.functional as mf
 from vis.parity.cases import F64, _cell_params, _normal
+from vis.parity.cases import _sequence as _full_sequence
 from vis.parity.registry import Inputs, ParityCase
 
 
@@ -58,7 +59,43 @@ def _lstm_state(return_c: bool):
     return build
 
 
+def _packed(net, params, x, state, lengths):
+    """torch's RNN on pack_padded_sequence(x, lengths), padded back with zeros."""
+    rnn = torch.nn.utils.rnn
+    packed = rnn.pack_padded_sequence(x, torch.as_tensor(lengths), batch_first=True,
+                                      enforce_sorted=False)
+    out, last = torch.func.functional_call(net, params, (packed, state))
+    return rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0], last
+
+
+def _torch_rnn_lengths(x, h0, Wx, Wh, b, lengths):
+    net = torch.nn.RNN(x.shape[2], h0.shape[1], nonlinearity="tanh", batch_first=True, dtype=F64)
+    return _packed(net, _cell_params(Wx, Wh, b, False, "_l0"), x, h0[None], lengths)[0]
+
+
+def _torch_lstm_lengths(x, h0, Wx, Wh, b, c0, return_c, lengths):
+    net = torch.nn.LSTM(x.shape[2], h0.shape[1], batch_first=True, dtype=F64)
+    out, (_, c_n) = _packed(net, _cell_params(Wx, Wh, b, True, "_l0"), x,
+                            (h0[None], c0[None]), lengths)
+    return (out, c_n[0]) if return_c else out
+
+
+def _with_lengths(build, lengths: list):
+    """The builder's inputs plus lengths (N,) (unsorted, so rows are reordered)."""
+    def wrapped(rng: np.random.Generator) -> Inputs:
+        inputs = build(rng)
+        return Inputs(inputs.args, {**inputs.consts, "lengths": np.array(lengths)})
+    return wrapped
+
+
 CASES: list[ParityCase] = [
+    ParityCase("RNNSequence[lengths]", mf.RNNSequence, _with_lengths(_full_sequence(1), [2, 6, 4]),
+               _torch_rnn_lengths, note="torch.nn.RNN on pack_padded_sequence(enforce_sorted="
+               "False), padded back with zeros"),
+    ParityCase("LSTMSequence[lengths, c0, c_T]", mf.LSTMSequence,
+               _with_lengths(_lstm_state(True), [3, 6, 1]), _torch_lstm_lengths,
+               note="torch.nn.LSTM on pack_padded_sequence: outputs 0 past each length, c_n "
+                    "after each row's last step"),
     ParityCase("GRUStep", mf.GRUStep, _gru(False), _torch_gru_step,
                note="torch.nn.GRUCell, same gate blocks (r, z, n): weight_ih = Wx.T, "
                     "bias_hh = bh"),
