@@ -67,7 +67,7 @@ class Affine(Function):
             raise ShapeError(f"Affine: x must be at least 2-D (N, d1, ...), got shape {x.shape}")
         v.ndim("Affine", "w", w, 2, "(D, M)")
         v.ndim("Affine", "b", b, 1, "(M,)")
-        x2 = x.reshape(x.shape[0], -1)  # (N, D)
+        x2 = x.reshape(x.shape[0], int(np.prod(x.shape[1:])))  # (N, D); N = 0 works (torch)
         v.same_dim("Affine", "x.reshape(N, -1)", x2, 1, "w", w, 0)
         v.same_dim("Affine", "b", b, 0, "w", w, 1)
         v.same_dtype("Affine", ("x", "w", "b"), x, w, b)
@@ -103,18 +103,20 @@ class TemporalAffine(Function):
         ctx.x_shape = x.shape
         out = x2 @ w  # (N*T, M) or (T*N, M)
         out += b
+        M = w.shape[1]  # explicit sizes: N * T = 0 works (torch), giving an empty output
         if ctx.time_major:
-            return out.reshape(T, N, -1).transpose(1, 0, 2)  # (N, T, M) view, time-major
-        return out.reshape(N, T, -1)  # (N, T, M)
+            return out.reshape(T, N, M).transpose(1, 0, 2)  # (N, T, M) view, time-major
+        return out.reshape(N, T, M)  # (N, T, M)
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         x2, w = ctx.saved_tensors
         N, T, D = ctx.x_shape
+        M = w.shape[1]
         if ctx.time_major:
-            d2 = dout.transpose(1, 0, 2).reshape(T * N, -1)  # (T*N, M)
+            d2 = dout.transpose(1, 0, 2).reshape(T * N, M)  # (T*N, M)
         else:
-            d2 = dout.reshape(N * T, -1)  # (N*T, M)
+            d2 = dout.reshape(N * T, M)  # (N*T, M)
         dx = None
         if ctx.needs_input_grad[0]:
             dx = d2 @ w.T

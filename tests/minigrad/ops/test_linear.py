@@ -193,3 +193,19 @@ def test_shape_mismatches_are_runtime_errors_as_torch() -> None:
         F.einsum("pqrs,tuqvr->pstuv", r(3, 8, 10, 5), r(11, 5, 7, 13, 8))
     with pytest.raises(RuntimeError, match="one '...' per operand"):
         F.einsum("...ik..., ...jk ->", r(2, 3, 4), r(2, 3, 4))
+
+
+@pytest.mark.parametrize("fn, x_shape, D", [(F.affine, (0, 3), 3), (F.affine, (0, 2, 3), 6),
+                                            (F.temporal_affine, (2, 0, 6), 6),
+                                            (F.temporal_affine, (0, 3, 6), 6)])
+def test_affine_with_no_rows_works_like_torch(fn, x_shape: tuple, D: int) -> None:
+    """N = 0 (affine) or N * T = 0 (temporal_affine): an empty output, zero gradients
+    (torch.nn.functional.linear does the same)."""
+    x = Tensor(np.ones(x_shape), requires_grad=True)
+    w, b = Tensor(r(D, 4), requires_grad=True), Tensor(r(4), requires_grad=True)
+    out = fn(x, w, b)
+    assert out.shape == (*x_shape[:-1], 4) if fn is F.temporal_affine else out.shape == (0, 4)
+    out.sum().backward()
+    assert x.grad.shape == x_shape
+    np.testing.assert_array_equal(w.grad, np.zeros((D, 4)))
+    np.testing.assert_array_equal(b.grad, np.zeros(4))
