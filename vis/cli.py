@@ -1,11 +1,16 @@
-"""`python -m vis {parity,saliency,fool,classvis,train-builtin,demo}`: the torch side's commands."""
+"""`python -m vis {parity,saliency,fool,classvis,train-builtin,demo,report}`: the torch side's
+commands. Numeric options are range-checked when the command line is parsed, and an --out
+that is a file is refused in one line (exit status 2)."""
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -94,37 +99,139 @@ def cmd_classvis(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Captioning demo (zoo), parity table, visualization grids, then report.html."""
+    _, ok = build_demo(args.out, args.seed, args.weights, args.single_file,
+                       {"transformer": demo_transformer_settings()})
+    return 0 if ok else 1
+
+
+def build_demo(out: str | os.PathLike, seed: int = 0, weights: str = "builtin",
+               single_file: bool = False, demo_options: dict | None = None,
+               parity_cases: list | None = None, vis_options: dict | None = None,
+               verbose: bool = True) -> tuple[Path, bool]:
+    """Run the demo into the folder `out` and write its report; returns (report path, whether
+    every parity case passed). The options shrink it for tests: `demo_options` go to
+    `zoo.captioning.demo.run_demo`, `vis_options` to `vis.figures.make_all`, and
+    `parity_cases` replaces the registry's cases."""
     from vis.figures import make_all
     from vis.parity.cases import CASES
     from vis.parity.runner import run_all
     from vis.report import write_report
     from zoo.captioning.demo import run_demo
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    say = print if verbose else (lambda *a, **k: None)
+    out = output_folder(out)
     t0 = time.perf_counter()
-    captioning = run_demo(out, seed=args.seed)
+    captioning = run_demo(out, seed=seed, verbose=verbose, **(demo_options or {}))
     t1 = time.perf_counter()
-    rows = run_all(CASES, seed=args.seed)
-    parity = {"seed": args.seed, "all_passed": all(r.passed for r in rows),
+    rows = run_all(CASES if parity_cases is None else parity_cases, seed=seed)
+    parity = {"seed": seed, "all_passed": all(r.passed for r in rows),
               "torch": torch.__version__, "rows": [r.to_dict() for r in rows]}
-    (out / "parity.json").write_text(json.dumps(parity, indent=1))
-    print(f"parity: {sum(r.passed for r in rows)}/{len(rows)} cases pass")
+    _write_json(out / "parity.json", parity)
+    say(f"parity: {sum(r.passed for r in rows)}/{len(rows)} cases pass")
     t2 = time.perf_counter()
-    visuals = make_all(out, args.weights, seed=100 + args.seed)
+    visuals = make_all(out, weights, seed=100 + seed, **(vis_options or {}))
     for key in ("saliency", "fooling", "classviz"):
         visuals[key]["png"] = Path(visuals[key]["png"]).name
-        print(f"{key}: {visuals[key]['stats']}")
+        say(f"{key}: {visuals[key]['stats']}")
+    _write_json(out / "visualizations.json", visuals)
     t3 = time.perf_counter()
     import torchvision
-    meta = {"command": DEMO_COMMAND, "seed": args.seed, "python": platform.python_version(),
+    meta = {"command": "python -m vis demo --single-file" if single_file else DEMO_COMMAND,
+            "seed": seed, "cpus": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, "torch": torch.__version__,
             "torchvision": torchvision.__version__,
-            "timings (s)": f"captioning {t1 - t0:.0f}, parity {t2 - t1:.0f}, "
-                           f"visualizations {t3 - t2:.0f}, total {t3 - t0:.0f}"}
-    path = write_report(out, meta, captioning, parity, visuals)
-    print(f"wrote {path} (open it in a browser); total {t3 - t0:.0f} s")
-    return 0 if parity["all_passed"] else 1
+            "timings_s": {"captioning": t1 - t0, "parity": t2 - t1, "visualizations": t3 - t2,
+                          "total": t3 - t0}}
+    _write_json(out / "run.json", meta)
+    path = write_report(out, meta, captioning, parity, visuals, single_file=single_file)
+    keep = "one file, figures embedded" if single_file else f"keep {out} together"
+    say(f"wrote {path} (open it in a browser; {keep}); total {t3 - t0:.0f} s")
+    return path, parity["all_passed"]
+
+
+REPORT_INPUTS = ("run.json", "captioning.json", "parity.json", "visualizations.json")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write report.html again from the JSON files of an earlier demo run in --out."""
+    from vis.report import write_report
+
+    out = Path(args.out)
+    missing = [name for name in REPORT_INPUTS if not (out / name).is_file()]
+    if missing:
+        print(f"python -m vis report: error: {out} lacks {', '.join(missing)} (run "
+              f"`python -m vis demo --out {out}` first)", file=sys.stderr)
+        return 2
+    meta, cap, par, vis = (json.loads((out / n).read_text()) for n in REPORT_INPUTS)
+    path = write_report(out, meta, cap, par, vis, single_file=args.single_file)
+    print(f"wrote {path}")
+    return 0
+
+
+def _write_json(path: Path, obj: object) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def demo_transformer_settings() -> dict | None:
+    """The Transformer the demo trains next to the LSTM (None: the LSTM alone)."""
+    return None
+
+
+def int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse `type`: the text as an int >= low (and < high), else a parse-time error."""
+    want = f"an integer >= {low}" + (f" and < {high}" if high is not None else "")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {want}, got {text!r}") from None
+        if value < low or (high is not None and value >= high):
+            raise argparse.ArgumentTypeError(f"expected {want}, got {value}")
+        return value
+
+    parse.__name__ = want
+    return parse
+
+
+def float_above(low: float, inclusive: bool = False) -> Callable[[str], float]:
+    """An argparse `type`: the text as a finite float > low (>= if inclusive), else an error."""
+    want = f"a finite number {'>=' if inclusive else '>'} {low:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {want}, got {text!r}") from None
+        if not math.isfinite(value) or value < low or (value == low and not inclusive):
+            raise argparse.ArgumentTypeError(f"expected {want}, got {text}")
+        return value
+
+    parse.__name__ = want
+    return parse
+
+
+SEED = int_at_least(0, 2 ** 32)
+
+
+class OutputPathError(ValueError):
+    """--out names a file where a folder is expected, or a folder that cannot be made."""
+
+
+def output_folder(path: str | os.PathLike, option: str = "--out") -> Path:
+    """Make the output folder `path` (parents too) and return it; a file there (or a file
+    where a parent folder should be) is an OutputPathError naming the option and the path."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise OutputPathError(f"{option} {out} is an existing file, expected a folder (give a "
+                              "new or existing folder path)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError, PermissionError) as e:
+        raise OutputPathError(f"{option} {out}: cannot make this folder ({e.strerror})") from None
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -137,13 +244,23 @@ def _parser() -> argparse.ArgumentParser:
                        help="'builtin', 'imagenet' (torch hub cache) or a path to a state dict")
         s.add_argument("--image", help="image path, http(s)/file URL, or a scikit-image photo "
                                        "name such as 'chelsea' (default: built-in world images)")
-        s.add_argument("--target", type=int, help="target class (default: predicted / next)")
-        s.add_argument("--out", default="runs/vis" if name != "demo" else "runs/demo")
-        s.add_argument("--seed", type=int, default=0)
+        s.add_argument("--target", type=int_at_least(0),
+                       help="target class (default: predicted / next)")
+        s.add_argument("--out", default="runs/vis" if name != "demo" else "runs/demo",
+                       help="output folder (made if missing)")
+        s.add_argument("--seed", type=SEED, default=0)
         s.add_argument("--objective", choices=("score", "pre_relu"),
                        default="score" if name == "saliency" else "pre_relu")
-        s.add_argument("--iterations", type=int, default=100)
-        s.add_argument("--n", type=int, default=6, help="built-in images to show")
+        s.add_argument("--iterations", type=int_at_least(1), default=100)
+        s.add_argument("--n", type=int_at_least(1, 65), default=6,
+                       help="built-in images to show (1-64)")
+        if name == "demo":
+            s.add_argument("--single-file", action="store_true",
+                           help="embed the figures in report.html (one file to share)")
+    r = sub.add_parser("report", help="write report.html again from a demo folder's JSON files")
+    r.add_argument("--out", default="runs/demo", help="the demo's output folder")
+    r.add_argument("--single-file", action="store_true",
+                   help="embed the figures in report.html (one file to share)")
     sub.add_parser("parity", help="minigrad vs torch table (options: see vis.parity)",
                    add_help=False)
     sub.add_parser("train-builtin", help="train the built-in SqueezeNet (see vis.train_builtin)",
@@ -162,8 +279,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from vis.squeezenet import WeightsMismatchError, WeightsNotFoundError
     try:
+        output_folder(args.out)
+    except OutputPathError as e:
+        print(f"python -m vis {args.cmd}: error: {e}", file=sys.stderr)
+        return 2
+    try:
         return {"saliency": cmd_saliency, "fool": cmd_fool, "classvis": cmd_classvis,
-                "demo": cmd_demo}[args.cmd](args)
+                "demo": cmd_demo, "report": cmd_report}[args.cmd](args)
     except (WeightsNotFoundError, WeightsMismatchError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -127,15 +127,22 @@ def train(cfg: TrainConfig, log=print) -> tuple[nn.Module, float]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: train and save the built-in weights atomically."""
+    from vis.cli import SEED, float_above, int_at_least
+
     p = argparse.ArgumentParser(prog="python -m vis.train_builtin", description=__doc__)
-    p.add_argument("--out", type=Path, default=BUILTIN_WEIGHTS)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
-    p.add_argument("--n-train", type=int, default=TrainConfig.n_train)
-    p.add_argument("--lr", type=float, default=TrainConfig.lr)
-    p.add_argument("--noise-std", type=float, default=TrainConfig.noise_std)
-    p.add_argument("--threads", type=int, default=TrainConfig.threads)
+    p.add_argument("--out", type=Path, default=BUILTIN_WEIGHTS, help="the weights file to write")
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--epochs", type=int_at_least(1), default=TrainConfig.epochs)
+    p.add_argument("--n-train", type=int_at_least(1), default=TrainConfig.n_train)
+    p.add_argument("--lr", type=float_above(0), default=TrainConfig.lr)
+    p.add_argument("--noise-std", type=float_above(0, inclusive=True),
+                   default=TrainConfig.noise_std)
+    p.add_argument("--threads", type=int_at_least(1), default=TrainConfig.threads)
     args = p.parse_args(argv)
+    if args.out.is_dir():
+        print(f"python -m vis train-builtin: error: --out {args.out} is a folder, expected the "
+              "weights file to write (e.g. DIR/squeezenet1_1_shapes.pt)", file=sys.stderr)
+        return 2
     cfg = TrainConfig(
         seed=args.seed,
         epochs=args.epochs,

@@ -1,26 +1,9 @@
-"""The `python -m vis` commands and the HTML report."""
+"""The `python -m vis` commands (the report itself: test_report.py, test_report_browser.py)."""
 from __future__ import annotations
-
-import html.parser
 
 import pytest
 
 from vis.cli import main
-from vis.report import write_report
-
-
-class _Collect(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.imgs: list[str] = []
-        self.cells: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "img":
-            self.imgs.append(dict(attrs)["src"])
-
-    def handle_data(self, data):
-        self.cells.append(data)
 
 
 def test_imagenet_weights_absent_is_one_line_error(tmp_path, monkeypatch, capsys):
@@ -37,28 +20,59 @@ def test_saliency_command_writes_png(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_report_contains_every_section(tmp_path):
-    cap = {"cell_type": "lstm", "n_val_images": 3,
-           "bleu": {"bleu1": 0.9, "bleu2": 0.8, "bleu3": 0.7, "bleu4": 0.61},
-           "layout_accuracy": {"all": 0.75, "one_object": 1.0, "two_objects": 0.5},
-           "samples": [{"image": 0, "generated": "a <red> circle", "references": ["a red circle"]}],
-           "files": {"captions_png": "captions.png", "loss_png": "loss.png"}}
-    par = {"seed": 0, "all_passed": False, "torch": "x",
-           "rows": [{"label": "LSTMStep", "forward_error": 1e-16, "grad_errors": {"x": 2e-16},
-                     "tolerance": 1e-10, "passed": True},
-                    {"label": "Bad", "forward_error": "inf", "grad_errors": {}, "passed": False}]}
-    vis = {"model": "m", "saliency": {"png": "saliency.png", "stats": {"images": 2}},
-           "fooling": {"png": "fooling.png", "stats": {}},
-           "classviz": {"png": "class_viz.png", "stats": {}}}
-    path = write_report(tmp_path, {"seed": 0}, cap, par, vis)
-    page = path.read_text()
-    p = _Collect()
-    p.feed(page)
-    assert p.imgs == ["captions.png", "loss.png", "saliency.png", "fooling.png", "class_viz.png"]
-    assert "0.6100" in page and "LSTMStep" in page and "FAILURES" in page
-    assert "<b>0.750</b>" in page
-    assert "a <red> circle" in p.cells  # escaped in the page, intact as text
-    assert not list(tmp_path.glob(".*tmp"))
+@pytest.mark.parametrize("cmd", ["saliency", "fool", "classvis", "demo", "report"])
+def test_out_that_is_a_file_is_a_one_line_error(tmp_path, capsys, cmd):
+    f = tmp_path / "taken.txt"
+    f.write_text("x")
+    assert main([cmd, "--out", str(f)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"python -m vis {cmd}: error: --out {f} is an existing file" in err
+    assert f.read_text() == "x"
+    below = f / "sub"  # a file where a parent folder should be
+    assert main([cmd, "--out", str(below)]) == 2
+    assert "cannot make this folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["saliency", "--n", "0"], "argument --n: expected an integer >= 1 and < 65, got 0"),
+    (["saliency", "--n", "x"], "argument --n: expected an integer >= 1 and < 65, got 'x'"),
+    (["fool", "--iterations", "0"], "argument --iterations: expected an integer >= 1, got 0"),
+    (["fool", "--target", "-1"], "argument --target: expected an integer >= 0, got -1"),
+    (["demo", "--seed", "-1"], "argument --seed: expected an integer >= 0 and < 4294967296"),
+    (["classvis", "--seed", "4294967296"], "argument --seed: expected an integer >= 0"),
+])
+def test_numeric_options_are_checked_when_parsed(argv, message, capsys, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        main([*argv, "--out", str(tmp_path / "never")])
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()  # refused before anything ran
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "argument --epochs: expected an integer >= 1, got 0"),
+    (["--n-train", "-5"], "argument --n-train: expected an integer >= 1, got -5"),
+    (["--lr", "0"], "argument --lr: expected a finite number > 0, got 0"),
+    (["--lr", "nan"], "argument --lr: expected a finite number > 0, got nan"),
+    (["--noise-std", "-0.1"], "argument --noise-std: expected a finite number >= 0"),
+    (["--threads", "0"], "argument --threads: expected an integer >= 1, got 0"),
+])
+def test_train_builtin_options_are_checked_when_parsed(argv, message, capsys):
+    from vis.train_builtin import main as train_main
+
+    with pytest.raises(SystemExit) as e:
+        train_main(argv)
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_train_builtin_out_that_is_a_folder_is_a_one_line_error(tmp_path, capsys):
+    from vis.train_builtin import main as train_main
+
+    assert train_main(["--out", str(tmp_path), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--out" in err and "is a folder" in err
 
 
 @pytest.mark.parametrize("cmd", ["fool", "classvis"])

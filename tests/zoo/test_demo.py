@@ -2,17 +2,22 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from zoo.captioning.demo import (
     blas_threads,
+    caption_loss,
+    choose_samples,
     exact_match,
     layout_accuracy,
     layout_correct,
     load_data,
     run_demo,
+    train_by_epoch,
 )
 from zoo.datasets.shapes import INVERSE_RELATION, POSITION_PHRASES, RELATION_PHRASES, make_shapes
 
@@ -89,11 +94,17 @@ def test_scaled_down_demo_writes_outputs_and_an_honest_layout_score(tmp_path):
     from zoo.datasets.shapes import load_shapes_objects
 
     out = tmp_path / "demo"
-    summary = run_demo(out, seed=1, n_train=150, n_val=30, encoder_epochs=1, epochs=1,
+    summary = run_demo(out, seed=1, n_train=150, n_val=30, encoder_epochs=1, epochs=2,
                        hidden_dim=16, wordvec_dim=8, n_show=3, verbose=False)
-    for name in ("captions.png", "loss.png", "captioning.json", "checkpoint.npz",
+    for name in ("loss.png", "captioning.json", "checkpoint.npz",
                  "world/encoder.npz", "world/train2014_vgg16_fc7.h5"):
         assert (out / name).is_file(), name
+    for s in summary["samples"]:  # thumbnails: the val image enlarged twice
+        assert not Path(s["thumbnail"]).is_absolute()
+        with Image.open(out / s["thumbnail"]) as im:
+            assert im.size == (128, 128)
+    assert len(summary["training"]["val_loss_per_epoch"]) == 2
+    assert summary["comparison"]["lstm"]["parameters"] == summary["model"]["parameters"] > 0
     assert json.loads((out / "captioning.json").read_text()) == json.loads(json.dumps(summary))
     assert set(summary["world"]["encoder_val_task_accuracy"]) == {"class", "layout", "small"}
     assert summary["n_val_images"] == 30 and len(summary["samples"]) == 3
@@ -113,6 +124,11 @@ def test_scaled_down_demo_writes_outputs_and_an_honest_layout_score(tmp_path):
         (parts["two_objects"] * n_pairs + parts["one_object"] * (30 - n_pairs)) / 30)
     for s in summary["samples"]:
         assert s["layout_correct"] == layout_correct(s["generated"], objects[s["image"]])
+        assert s["references"] == [" ".join(r) for r in res["references"][list(
+            res["images"]).index(s["image"])]]
+    # the last epoch's val loss is the saved model's loss on every val caption
+    assert summary["training"]["val_loss_per_epoch"][-1] == pytest.approx(
+        _mean_caption_loss(model, data), rel=1e-5)
     # world features are z-scored with the train statistics
     assert np.abs(np.asarray(data["train_features"]).mean(axis=0)).max() < 1e-3
 
@@ -129,3 +145,91 @@ def test_blas_threads_limits_and_restores():
     assert blas() == before
     with blas_threads(None):
         assert blas() == before
+
+
+def _mean_caption_loss(model, data):
+    """Per-caption loss over val, one caption at a time (independent of caption_loss)."""
+    caps, idx = np.asarray(data["val_captions"]), np.asarray(data["val_image_idxs"])
+    feats = np.asarray(data["val_features"])
+    return float(np.mean([model.loss(feats[idx[i:i + 1]], caps[i:i + 1]).item()
+                          for i in range(len(caps))]))
+
+
+def _tiny_data(n_img=12, n_cap=30, T=6, V=9, D=5, seed=0):
+    rng = np.random.default_rng(seed)
+    words = ["<NULL>", "<START>", "<END>"] + [f"w{k}" for k in range(V - 3)]
+    caps = rng.integers(3, V, (n_cap, T + 1))
+    caps[:, 0], caps[:, -1] = 1, 2
+    data = {"word_to_idx": {w: i for i, w in enumerate(words)}, "idx_to_word": words}
+    for split in ("train", "val"):
+        data[f"{split}_captions"] = caps
+        data[f"{split}_image_idxs"] = rng.integers(0, n_img, n_cap)
+        data[f"{split}_features"] = rng.standard_normal((n_img, D)).astype(np.float32)
+    return data
+
+
+def test_caption_loss_is_the_mean_loss_per_caption_whatever_the_batch():
+    from zoo.captioning.demo import build_captioner
+
+    data = _tiny_data()
+    model = build_captioner(data, "lstm", seed=3, hidden_dim=7, wordvec_dim=4)
+    expected = _mean_caption_loss(model, data)
+    for batch in (1, 7, 500):
+        assert caption_loss(model, data, "val", batch_size=batch) == pytest.approx(expected,
+                                                                                   rel=1e-6)
+    assert model.training  # restored
+
+
+def test_train_by_epoch_replays_one_training_run():
+    from zoo.captioning.demo import build_captioner
+    from zoo.captioning.train import CaptioningSolver
+
+    data = _tiny_data()
+
+    def solver():
+        m = build_captioner(data, "lstm", seed=3, hidden_dim=7, wordvec_dim=4)
+        return CaptioningSolver(m, data, batch_size=8, num_epochs=3, lr_decay=0.5,
+                                verbose=False, seed=2, progress=False)
+
+    whole, split = solver(), solver()
+    whole.train()
+    val = train_by_epoch(split, data)
+    assert len(val) == 3 and split.num_epochs == 3
+    assert split.loss_history == whole.loss_history
+    for (k, a), (_, b) in zip(whole.model.state_dict().items(),
+                              split.model.state_dict().items(), strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=k)
+    assert val[-1] == pytest.approx(caption_loss(whole.model, data, "val"))
+
+
+@pytest.mark.parametrize("correct, n, expected", [
+    ([True] * 10, 4, [0, 1, 2, 3]),  # no failure to show
+    ([False] * 10, 4, [0, 1, 2, 3]),  # no success to show
+    ([True, False, True, True, False, False, True, True, True, False], 8,
+     [0, 1, 2, 3, 4, 5, 6, 7]),  # 3 of 8 failures: 1, 4, 5; successes 0, 2, 3, 6, 7
+    ([True] * 9 + [False], 4, [0, 1, 2, 9]),  # the one failure is included
+    ([True, True], 5, [0, 1]),  # fewer captions than asked for
+])
+def test_choose_samples_includes_failures(correct, n, expected):
+    assert choose_samples(np.array(correct), n) == expected
+
+
+def test_loss_figure_attention_figure_and_thumbnails(tmp_path):
+    from zoo.captioning.figures import attention_figure, plot_loss_curve, save_thumbnail
+
+    loss = np.exp(-np.linspace(0, 3, 40)) * 30 + 1
+    path = plot_loss_curve(loss, tmp_path / "loss.png", 10, [20.0, 5.0, 2.0, 1.5])
+    with Image.open(path) as im:
+        assert im.size == (720, 380)  # 7.2 x 3.8 in at 100 dpi, shown 1:1 in the report
+    maps = np.full((2, 4, 5, 5), 0.2)
+    path = attention_figure(maps, ["<START>", "a", "red", "circle", "left"], tmp_path / "a.png")
+    with Image.open(path) as im:
+        assert 500 <= im.size[0] <= 950
+    with pytest.raises(ValueError, match=r"\(L, heads, T, T\) with T = 4 tokens"):
+        attention_figure(maps, ["a", "b", "c", "d"], tmp_path / "a.png")
+    img = np.arange(4 * 4 * 3, dtype=np.uint8).reshape(4, 4, 3)
+    with Image.open(save_thumbnail(img, tmp_path / "t.png", scale=3)) as im:
+        big = np.asarray(im)
+    assert big.shape == (12, 12, 3)
+    np.testing.assert_array_equal(big[::3, ::3], img)
+    np.testing.assert_array_equal(big[2::3, 2::3], img)

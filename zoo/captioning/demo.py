@@ -2,10 +2,13 @@
 
 World (4000 train / 500 val images, every reference caption stating the position or relation)
 -> CNN encoder trained multi-task (class, layout = the large object's position or relation,
-small object's class) -> its fc features written as the COCO `*_vgg16_fc7.h5` files -> LSTM
-captioner trained with the CS231n solver -> greedy captions, corpus BLEU-1..4 on val against all
-references (and against the first alone), the fraction of val captions that state the correct
-layout (checked against the scene's objects, not the model), figures and a JSON summary.
+small object's class) -> its fc features written under the COCO file names (`*_vgg16_fc7.h5`,
+so every COCO loader reads them) -> an LSTM captioner (and, when asked, a Transformer on the
+same features) trained with the CS231n solver, epoch by epoch with the validation loss after
+each -> greedy captions, corpus BLEU-1..4 on val against all references (and against the first
+alone), the fraction of val captions that state the correct layout (checked against the scene's
+objects, not the model), figures, caption thumbnails and a JSON summary. Every path the demo
+writes into its summary is relative to its output folder.
 """
 from __future__ import annotations
 
@@ -14,82 +17,24 @@ import json
 import os
 import platform
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from zoo.captioning.layout import exact_match, layout_accuracy, layout_correct
 from zoo.captioning.metrics import corpus_bleu_scores, evaluate_bleu
 from zoo.captioning.model import CaptioningRNN
 from zoo.captioning.train import CaptioningSolver
 
 DEMO_COMMAND = "python -m zoo.captioning demo --out runs/demo"
 ENCODER_EPOCHS = 12  # the demo's multi-task encoder epochs (small-object class still improving)
-_ATTRS = ("size", "colour", "shape")
-
-
-def _phrases() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    from zoo.datasets.shapes import POSITION_PHRASES, RELATION_PHRASES
-
-    return ({k: tuple(v.split()) for k, v in POSITION_PHRASES.items()},
-            {k: tuple(v.split()) for k, v in RELATION_PHRASES.items()})
-
-
-def _find(words: list[str], phrase: tuple[str, ...]) -> list[int]:
-    """Start indices of `phrase` in `words`."""
-    n = len(phrase)
-    return [i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == phrase]
-
-
-def _resolve(words: list[str], objects: Sequence[dict[str, Any]]) -> int | None:
-    """Index of the object a noun phrase names: the unique one matching most stated attributes."""
-    stated = set(words)
-    hits = [sum(o[a] in stated for a in _ATTRS) for o in objects]
-    best = max(hits)
-    return hits.index(best) if best > 0 and hits.count(best) == 1 else None
-
-
-def layout_correct(caption: str | Sequence[str], objects: Sequence[dict[str, Any]]) -> bool:
-    """Whether a caption states the true layout of a scene (its `ShapesWorld.objects` entry).
-
-    One object: the caption names exactly one position phrase, the true one, and no relation.
-    Two objects: the caption is "<phrase A> <relation> <phrase B>" with exactly one relation
-    phrase and no position phrase; A and B name different objects (each resolved to the object
-    matching most of its stated size/colour/shape words, uniquely) and A really lies in that
-    relation to B. Class words only serve to tell the objects apart, so a wrong shape name with
-    the right relation still counts; `exact_match` checks everything.
-    """
-    words = caption.split() if isinstance(caption, str) else list(caption)
-    positions, relations = _phrases()
-    pos = [(k, i) for k, p in positions.items() for i in _find(words, p)]
-    rel = [(k, i) for k, p in relations.items() for i in _find(words, p)]
-    if len(objects) == 1:
-        return not rel and [k for k, _ in pos] == [objects[0]["position"]]
-    if pos or len(rel) != 1:
-        return False
-    k, i = rel[0]
-    a = _resolve(words[:i], objects)
-    b = _resolve(words[i + len(relations[k]):], objects)
-    return a is not None and b is not None and a != b and objects[a]["relation"] == k
-
-
-def layout_accuracy(captions: Sequence[str | Sequence[str]],
-                    objects: Sequence[Sequence[dict[str, Any]]]) -> float:
-    """Fraction of N captions for which `layout_correct(caption, objects[i])` holds."""
-    if len(captions) != len(objects) or not captions:
-        raise ValueError(f"layout_accuracy: need one objects entry per caption (> 0), got "
-                         f"{len(captions)} captions and {len(objects)} objects entries")
-    return float(np.mean([layout_correct(c, o) for c, o in zip(captions, objects, strict=True)]))
-
-
-def exact_match(captions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
-    """Fraction of N captions equal (word for word) to one of their image's references."""
-    if len(captions) != len(references) or not captions:
-        raise ValueError(f"exact_match: need one reference list per caption (> 0), got "
-                         f"{len(captions)} and {len(references)}")
-    return float(np.mean([" ".join(c.split()) in {" ".join(r.split()) for r in rs}
-                          for c, rs in zip(captions, references, strict=True)]))
+BLEU_NAMES = ("bleu1", "bleu2", "bleu3", "bleu4")
+LSTM_SETTINGS = {"hidden_dim": 128, "wordvec_dim": 64, "learning_rate": 5e-3, "lr_decay": 0.9,
+                 "batch_size": 50, "epochs": 5}
+__all__ = ["run_demo", "make_world", "load_data", "train_captioner", "build_captioner",
+           "caption_loss", "train_by_epoch", "evaluate_captions", "choose_samples",
+           "blas_threads", "layout_correct", "layout_accuracy", "exact_match"]
 
 
 def make_world(data_dir: str | os.PathLike, n_train: int = 4000, n_val: int = 500,
@@ -161,20 +106,106 @@ def load_data(data_dir: str | os.PathLike, pca_features: bool | None = None,
     return data
 
 
+def build_captioner(data: dict[str, Any], model: str = "lstm", seed: int = 0,
+                    **sizes: Any) -> Any:
+    """A new captioner for `data`: 'rnn'/'lstm' (CaptioningRNN: hidden_dim, wordvec_dim) or
+    'transformer' (CaptioningTransformer: wordvec_dim, num_heads, num_layers, dim_feedforward,
+    dropout, max_length)."""
+    D = int(np.asarray(data["train_features"]).shape[1])
+    if model in ("rnn", "lstm"):
+        return CaptioningRNN(data["word_to_idx"], input_dim=D, cell_type=model, seed=seed,
+                             **sizes)
+    if model == "transformer":
+        from zoo.captioning.transformer import CaptioningTransformer
+
+        return CaptioningTransformer(data["word_to_idx"], input_dim=D, seed=seed, **sizes)
+    raise ValueError(f"build_captioner: model must be 'rnn', 'lstm' or 'transformer', "
+                     f"got {model!r}")
+
+
 def train_captioner(data: dict[str, Any], cell_type: str = "lstm", epochs: int = 5,
                     hidden_dim: int = 128, wordvec_dim: int = 64, learning_rate: float = 5e-3,
                     lr_decay: float = 0.9, batch_size: int = 100, seed: int = 0,
                     verbose: bool = True, checkpoint_dir: str | None = None) -> CaptioningSolver:
     """Build a captioner for `data` and train it with Adam; returns the solver (and its model)."""
-    model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
-                          wordvec_dim=wordvec_dim, hidden_dim=hidden_dim, cell_type=cell_type,
-                          seed=seed)
+    model = build_captioner(data, cell_type, seed, wordvec_dim=wordvec_dim, hidden_dim=hidden_dim)
     solver = CaptioningSolver(model, data, update_rule="adam",
                               optim_config={"learning_rate": learning_rate}, lr_decay=lr_decay,
                               batch_size=batch_size, num_epochs=epochs, print_every=200,
                               verbose=verbose, seed=seed, checkpoint_dir=checkpoint_dir)
     solver.train()
     return solver
+
+
+def caption_loss(model: Any, data: dict[str, Any], split: str = "val",
+                 batch_size: int = 500) -> float:
+    """The training loss (summed word cross-entropy / N) over every caption of `split`, in eval
+    mode (no dropout), without recording gradients: a float comparable to `loss_history`."""
+    from minigrad import no_grad
+
+    caps = np.asarray(data[f"{split}_captions"])  # (M, T+1)
+    idx = np.asarray(data[f"{split}_image_idxs"])  # (M,)
+    feats = np.asarray(data[f"{split}_features"])  # (Nimg, D)
+    mode = model.training
+    model.eval()
+    total = 0.0
+    try:
+        with no_grad():
+            for i in range(0, len(caps), batch_size):
+                c = caps[i:i + batch_size]
+                total += float(model.loss(feats[idx[i:i + batch_size]], c).item()) * len(c)
+    finally:
+        model.train(mode)
+    return total / max(len(caps), 1)
+
+
+def train_by_epoch(solver: CaptioningSolver, data: dict[str, Any],
+                   split: str = "val") -> list[float]:
+    """Train `solver` to its `num_epochs` one epoch at a time, returning the `split` loss after
+    each epoch. The updates are those of one `solver.train()` call: its minibatch t depends only
+    on (seed, t) and the learning rate decays inside `train` at each epoch's end."""
+    target, losses = solver.num_epochs, []
+    try:
+        for epoch in range(solver.epoch + 1, target + 1):
+            solver.num_epochs = epoch
+            solver.train()
+            losses.append(caption_loss(solver.model, data, split))
+    finally:
+        solver.num_epochs = target
+    return losses
+
+
+def evaluate_captions(model: Any, data: dict[str, Any],
+                      objects: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """Greedy val captions: BLEU (all references, first alone), layout accuracy (overall, one
+    object, two objects), exact match, and per image the caption, references and verdict."""
+    bleu = evaluate_bleu(model, data, "val")
+    first = corpus_bleu_scores(bleu["hypotheses"], [r[:1] for r in bleu["references"]])
+    scenes = [objects[int(i)] for i in bleu["images"]]
+    gen = [" ".join(h) for h in bleu["hypotheses"]]
+    refs = [[" ".join(r) for r in rs] for rs in bleu["references"]]
+    pairs = np.array([len(o) == 2 for o in scenes])
+    correct = np.array([layout_correct(c, o) for c, o in zip(gen, scenes, strict=True)])
+    layout = {"all": float(correct.mean()),
+              "one_object": float(correct[~pairs].mean()) if (~pairs).any() else None,
+              "two_objects": float(correct[pairs].mean()) if pairs.any() else None,
+              "n_one_object": int((~pairs).sum()), "n_two_objects": int(pairs.sum())}
+    return {"bleu": {k: bleu[k] for k in BLEU_NAMES},
+            "bleu_first_reference": {k: first[k] for k in BLEU_NAMES},
+            "layout_accuracy": layout, "exact_match": exact_match(gen, refs),
+            "n_images": bleu["n_images"], "images": [int(i) for i in bleu["images"]],
+            "generated": gen, "references": refs, "correct": correct}
+
+
+def choose_samples(correct: np.ndarray, n_show: int, failure_share: float = 0.375) -> list[int]:
+    """Positions (ascending) of `n_show` captions to show: the first failures (about
+    `failure_share` of them, at least one when there is one) and the first successes."""
+    bad = [int(i) for i in np.flatnonzero(~correct)]
+    good = [int(i) for i in np.flatnonzero(correct)]
+    n_bad = min(len(bad), max(1 if bad else 0, round(failure_share * n_show)))
+    n_good = min(len(good), n_show - n_bad)
+    n_bad = min(len(bad), n_show - n_good)
+    return sorted(bad[:n_bad] + good[:n_good])
 
 
 def blas_threads(n: int | None) -> contextlib.AbstractContextManager[Any]:
@@ -197,21 +228,71 @@ def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
 
+TRAIN_KEYS = ("learning_rate", "lr_decay", "batch_size", "epochs")
+
+
+def train_and_evaluate(data: dict[str, Any], objects: list[list[dict[str, Any]]], model: str,
+                       settings: dict[str, Any], seed: int = 0,
+                       verbose: bool = True) -> tuple[CaptioningSolver, dict[str, Any]]:
+    """Train one captioner (`settings`: sizes for `build_captioner` plus TRAIN_KEYS) with Adam,
+    epoch by epoch, and evaluate it; returns its solver and a JSON-ready result."""
+    sizes = {k: v for k, v in settings.items() if k not in TRAIN_KEYS}
+    captioner = build_captioner(data, model, seed, **sizes)
+    solver = CaptioningSolver(captioner, data, update_rule="adam",
+                              optim_config={"learning_rate": settings["learning_rate"]},
+                              lr_decay=settings["lr_decay"], batch_size=settings["batch_size"],
+                              num_epochs=settings["epochs"], print_every=200, verbose=verbose,
+                              seed=seed)
+    val_loss = train_by_epoch(solver, data)
+    t0 = time.perf_counter()
+    ev = evaluate_captions(captioner, data, objects)
+    loss, ipe = np.asarray(solver.loss_history), solver.iterations_per_epoch
+    result = {
+        "model": model, "settings": dict(settings),
+        "parameters": int(sum(p.data.size for p in captioner.parameters())),
+        "iterations": len(solver.loss_history), "iterations_per_epoch": ipe,
+        "loss_first": float(loss[0]), "loss_last": float(loss[-1]),
+        "train_loss_per_epoch": [float(loss[e * ipe:(e + 1) * ipe].mean())
+                                 for e in range(len(val_loss))],
+        "val_loss_per_epoch": val_loss, "epoch_seconds": list(solver.epoch_seconds),
+        "train_seconds": float(sum(solver.epoch_seconds)),
+        "eval_seconds": time.perf_counter() - t0, **ev}
+    if verbose:
+        print(f"{model}: {result['parameters']:,} parameters, {result['iterations']} iterations "
+              f"in {result['train_seconds']:.1f}s, loss {loss[0]:.3f} -> {loss[-1]:.3f}, val "
+              f"loss per epoch " + " ".join(f"{v:.3f}" for v in val_loss))
+        print(f"{model}: val corpus BLEU-1..4 against all references ({ev['n_images']} images): "
+              + "  ".join(f"{ev['bleu'][k]:.4f}" for k in BLEU_NAMES)
+              + "; against the first (canonical) reference only: "
+              + "  ".join(f"{ev['bleu_first_reference'][k]:.4f}" for k in BLEU_NAMES))
+        lay = ev["layout_accuracy"]
+        print(f"{model}: val captions stating the true position/relation (checked on the "
+              f"scene's objects): {lay['all']:.3f} (one object {_fmt(lay['one_object'])}, two "
+              f"objects {_fmt(lay['two_objects'])}); equal to a reference: "
+              f"{ev['exact_match']:.3f}")
+    return solver, result
+
+
 def run_demo(out: str | os.PathLike = "runs/demo", seed: int = 0, n_train: int = 4000,
              n_val: int = 500, encoder_epochs: int = ENCODER_EPOCHS, epochs: int = 5,
              cell_type: str = "lstm", hidden_dim: int = 128, n_show: int = 8, wordvec_dim: int = 64,
              learning_rate: float = 5e-3, lr_decay: float = 0.9, batch_size: int = 50,
-             verbose: bool = True, n_blas_threads: int | None = 1) -> dict[str, Any]:
-    """Run the whole demo into `out`; returns (and writes as captioning.json) the summary."""
+             verbose: bool = True, n_blas_threads: int | None = 1,
+             transformer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the whole demo into `out`; returns (and writes as captioning.json) the summary.
+
+    `transformer`: settings of a CaptioningTransformer (sizes and TRAIN_KEYS) trained on the
+    same features and compared with the RNN in `summary['comparison']`; None skips it.
+    """
+    rnn = {"hidden_dim": hidden_dim, "wordvec_dim": wordvec_dim, "learning_rate": learning_rate,
+           "lr_decay": lr_decay, "batch_size": batch_size, "epochs": epochs}
     with blas_threads(n_blas_threads):
-        summary = _run_demo(out, seed, n_train, n_val, encoder_epochs, epochs, cell_type,
-                            hidden_dim, n_show, wordvec_dim, learning_rate, lr_decay, batch_size,
-                            verbose)
+        summary = _run_demo(Path(out), seed, n_train, n_val, encoder_epochs, cell_type, rnn,
+                            transformer, n_show, verbose)
     summary["machine"]["blas_threads"] = n_blas_threads
-    out = Path(out)
-    _write_json(out / "captioning.json", summary)
+    _write_json(Path(out) / "captioning.json", summary)
     if verbose:
-        print(f"wrote {out / 'captions.png'}, {out / 'loss.png'}, {out / 'captioning.json'} "
+        print(f"wrote {Path(out) / 'captioning.json'} and its figures "
               f"(total {summary['timings_s']['total']:.1f}s)")
     return summary
 
@@ -222,83 +303,105 @@ def _write_json(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
-def _run_demo(out: str | os.PathLike, seed: int, n_train: int, n_val: int, encoder_epochs: int,
-              epochs: int, cell_type: str, hidden_dim: int, n_show: int, wordvec_dim: int,
-              learning_rate: float, lr_decay: float, batch_size: int,
-              verbose: bool) -> dict[str, Any]:
-    from zoo.captioning.figures import caption_grid
+_PER_IMAGE = ("images", "generated", "references", "correct")
+
+
+def _run_demo(out: Path, seed: int, n_train: int, n_val: int, encoder_epochs: int,
+              cell_type: str, rnn: dict[str, Any], transformer: dict[str, Any] | None,
+              n_show: int, verbose: bool) -> dict[str, Any]:
+    from zoo.captioning.figures import plot_loss_curve, save_thumbnail
     from zoo.datasets.shapes import load_shapes_objects, load_shapes_split
 
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     world = make_world(out / "world", n_train, n_val, seed, encoder_epochs, verbose)
     data = load_data(out / "world")
-    t0 = time.perf_counter()
-    solver = train_captioner(data, cell_type, epochs, hidden_dim, wordvec_dim, learning_rate,
-                             lr_decay, batch_size, seed=seed, verbose=verbose)
-    t1 = time.perf_counter()
-    model = solver.model
-    solver.save_checkpoint(out / "checkpoint.npz")
-    solver.plot_loss(out / "loss.png")
-    bleu = evaluate_bleu(model, data, "val")
-    first = corpus_bleu_scores(bleu["hypotheses"], [r[:1] for r in bleu["references"]])
     objects = load_shapes_objects(out / "world", "val")
-    val_objects = [objects[int(i)] for i in bleu["images"]]
-    gen_all = [" ".join(h) for h in bleu["hypotheses"]]
-    refs_all = [[" ".join(r) for r in rs] for rs in bleu["references"]]
-    pairs = np.array([len(o) == 2 for o in val_objects])
-    correct = np.array([layout_correct(c, o) for c, o in zip(gen_all, val_objects, strict=True)])
-    layout = {"all": float(correct.mean()),
-              "one_object": float(correct[~pairs].mean()) if (~pairs).any() else None,
-              "two_objects": float(correct[pairs].mean()) if pairs.any() else None}
-    exact = exact_match(gen_all, refs_all)
+    t0 = time.perf_counter()
+    solver, res = train_and_evaluate(data, objects, cell_type, rnn, seed, verbose)
+    t1 = time.perf_counter()
+    files: dict[str, Any] = {"loss_png": "loss.png", "checkpoint": "checkpoint.npz",
+                             "data": "world"}
+    solver.save_checkpoint(out / files["checkpoint"])
+    plot_loss_curve(solver.loss_history, out / files["loss_png"], solver.iterations_per_epoch,
+                    res["val_loss_per_epoch"], title=f"{cell_type.upper()} captioner loss")
+    comparison = {cell_type: {k: v for k, v in res.items() if k not in _PER_IMAGE}}
+    other = None
+    if transformer is not None:
+        tsolver, other = train_and_evaluate(data, objects, "transformer", transformer, seed,
+                                            verbose)
+        files["transformer_loss_png"] = "loss_transformer.png"
+        files["transformer_checkpoint"] = "checkpoint_transformer.npz"
+        tsolver.save_checkpoint(out / files["transformer_checkpoint"])
+        plot_loss_curve(tsolver.loss_history, out / files["transformer_loss_png"],
+                        tsolver.iterations_per_epoch, other["val_loss_per_epoch"],
+                        title="Transformer captioner loss")
+        comparison["transformer"] = {k: v for k, v in other.items() if k not in _PER_IMAGE}
     t2 = time.perf_counter()
 
-    images = load_shapes_split(out / "world", "val")[0]
-    show = bleu["images"][:n_show]
-    gen, refs = gen_all[:n_show], refs_all[:n_show]
-    caption_grid(images[show], gen, [r[0] for r in refs], out / "captions.png")
-    names = ("bleu1", "bleu2", "bleu3", "bleu4")
+    images = load_shapes_split(out / "world", "val")[0]  # (n_val, S, S, 3) uint8
+    samples = []
+    for k in choose_samples(res["correct"], n_show):
+        i = res["images"][k]
+        thumb = f"samples/val_{i:05d}.png"
+        save_thumbnail(images[i], out / thumb)
+        s = {"image": i, "thumbnail": thumb, "generated": res["generated"][k],
+             "references": res["references"][k], "layout_correct": bool(res["correct"][k]),
+             "objects": len(objects[i])}
+        if other is not None:
+            s["transformer"] = {"generated": other["generated"][k],
+                                "layout_correct": bool(other["correct"][k])}
+        samples.append(s)
+    attention = None
+    if other is not None:
+        attention = _attention(tsolver.model, data, samples, out / "attention.png")
+        files["attention_png"] = "attention.png"
     total = time.perf_counter() - start
     if verbose:
-        print(f"captioner ({cell_type}, H={hidden_dim}, W={wordvec_dim}): "
-              f"{len(solver.loss_history)} iterations, loss {solver.loss_history[0]:.3f} -> "
-              f"{solver.loss_history[-1]:.3f} ({t1 - t0:.1f}s)")
-        for i, g, r in zip(show, gen, refs, strict=True):
-            print(f"  val image {int(i):3d}  generated: {g!r}\n                 references: "
-                  + " | ".join(r))
-        print(f"val corpus BLEU-1..4 against all references ({bleu['n_images']} images): "
-              + "  ".join(f"{bleu[k]:.4f}" for k in names))
-        print("val corpus BLEU-1..4 against the first (canonical) reference only: "
-              + "  ".join(f"{first[k]:.4f}" for k in names))
-        print(f"val captions stating the true position/relation (checked on the scene's objects): "
-              f"{layout['all']:.3f} (one object {_fmt(layout['one_object'])}, two objects "
-              f"{_fmt(layout['two_objects'])}); equal to a reference: {exact:.3f}")
-    summary = {
-        "command": DEMO_COMMAND,
-        "seed": seed,
-        "cell_type": cell_type,
-        "model": {"input_dim": model.config.input_dim, "wordvec_dim": model.config.wordvec_dim,
-                  "hidden_dim": hidden_dim, "vocab_size": model.vocab_size},
-        "training": {"epochs": epochs, "batch_size": solver.batch_size, "update_rule": "adam",
-                     "learning_rate": learning_rate, "lr_decay": lr_decay,
-                     "iterations": len(solver.loss_history),
-                     "loss_first": solver.loss_history[0], "loss_last": solver.loss_history[-1]},
+        for s in samples:
+            print(f"  val image {s['image']:3d} ({'ok' if s['layout_correct'] else 'WRONG'})  "
+                  f"generated: {s['generated']!r}\n                 references: "
+                  + " | ".join(s["references"]))
+    return {
+        "command": DEMO_COMMAND, "seed": seed, "cell_type": cell_type,
+        "model": {"input_dim": solver.model.config.input_dim,
+                  "wordvec_dim": solver.model.config.wordvec_dim,
+                  "hidden_dim": rnn["hidden_dim"], "vocab_size": solver.model.vocab_size,
+                  "parameters": res["parameters"]},
+        "training": {"epochs": rnn["epochs"], "batch_size": solver.batch_size,
+                     "update_rule": "adam", "learning_rate": rnn["learning_rate"],
+                     "lr_decay": rnn["lr_decay"], "iterations": res["iterations"],
+                     "iterations_per_epoch": res["iterations_per_epoch"],
+                     "n_train_captions": solver.num_train,
+                     "n_val_captions": int(len(data["val_captions"])),
+                     "loss_first": res["loss_first"], "loss_last": res["loss_last"],
+                     "train_loss_per_epoch": res["train_loss_per_epoch"],
+                     "val_loss_per_epoch": res["val_loss_per_epoch"]},
         "world": {k: v for k, v in world.items() if k != "seconds"},
-        "bleu": {k: bleu[k] for k in names},
-        "bleu_first_reference": {k: first[k] for k in names},
-        "layout_accuracy": layout,
-        "exact_match": exact,
-        "n_val_images": bleu["n_images"],
-        "samples": [{"image": int(i), "generated": g, "references": r,
-                     "layout_correct": bool(correct[k])}
-                    for k, (i, g, r) in enumerate(zip(show, gen, refs, strict=True))],
-        "timings_s": {**world["seconds"], "captioner": t1 - t0, "eval": t2 - t1,
+        "bleu": res["bleu"], "bleu_first_reference": res["bleu_first_reference"],
+        "layout_accuracy": res["layout_accuracy"], "exact_match": res["exact_match"],
+        "n_val_images": res["n_images"], "samples": samples, "comparison": comparison,
+        "attention": attention,
+        "timings_s": {**world["seconds"], "captioner": res["train_seconds"],
+                      "captioner_and_eval": t1 - t0, "comparison_models": t2 - t1,
                       "total": total},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "numpy": np.__version__},
-        "files": {"captions_png": "captions.png", "loss_png": "loss.png",
-                  "checkpoint": "checkpoint.npz", "data": "world"},
+        "files": files,
     }
-    return summary
+
+
+def _attention(model: Any, data: dict[str, Any], samples: list[dict[str, Any]],
+               path: Path) -> dict[str, Any]:
+    """Self-attention heatmap of the Transformer's own caption of one shown val image (the
+    first with two objects, else the first): <START> + its words as the decoder input."""
+    from zoo.captioning.figures import attention_figure
+
+    s = next((s for s in samples if s["objects"] == 2), samples[0])
+    words = ["<START>", *s["transformer"]["generated"].split()]
+    ids = np.array([[data["word_to_idx"][w] for w in words]])  # (1, T)
+    feats = np.asarray(data["val_features"])[[s["image"]]]  # (1, D)
+    maps = model.self_attention_maps(feats, ids)[:, 0]  # (L, heads, T, T)
+    attention_figure(maps, words, path, title=f"val image {s['image']}: self-attention")
+    return {"png": path.name, "image": s["image"], "tokens": words,
+            "layers": int(maps.shape[0]), "heads": int(maps.shape[1])}
