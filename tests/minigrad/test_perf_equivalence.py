@@ -49,3 +49,37 @@ def test_fast_path_equals_plain_composition(cell: str, seed: int) -> None:
     for k, g in grads.items():
         np.testing.assert_allclose(grads_fast[k], g, rtol=0, atol=1e-13 * np.abs(g).max(),
                                    err_msg=k)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_captioner_loss_equals_the_plain_composition(cell: str) -> None:
+    from zoo.captioning import CaptioningRNN
+
+    V = 12
+    w2i = {"<NULL>": 0, "<START>": 1, "<END>": 2, **{f"w{i}": i for i in range(3, V)}}
+    model = CaptioningRNN(w2i, input_dim=5, wordvec_dim=4, hidden_dim=6, cell_type=cell,
+                          dtype=np.float64, seed=1)
+    rng = np.random.default_rng(7)
+    N, T1 = 5, 8
+    features = rng.standard_normal((N, 5))
+    captions = rng.integers(3, V, size=(N, T1))
+    captions[:, 0] = 1
+    captions[0, 1:] = 0  # padding only
+    captions[1, 4:] = 0  # a short caption
+    captions[2, 2] = 0  # a <NULL> hole inside a caption
+    model.zero_grad()
+    loss = model.loss(features, captions)
+    loss.backward()
+    fast = {k: p.grad.copy() for k, p in model.named_parameters()}
+    model.zero_grad()
+    cin, cout = captions[:, :-1], captions[:, 1:]
+    h = F.lstm if cell == "lstm" else F.rnn
+    hs = h(F.embedding(cin, model.W_embed), F.affine(features, model.W_proj, model.b_proj),
+           model.Wx, model.Wh, model.b)
+    plain = F.masked_softmax_ce(F.temporal_affine(hs, model.W_vocab, model.b_vocab), cout,
+                                cout != 0)
+    plain.backward()
+    assert loss.item() == pytest.approx(plain.item(), rel=1e-13)
+    for k, p in model.named_parameters():
+        np.testing.assert_allclose(fast[k], p.grad, rtol=0, atol=1e-13 * np.abs(p.grad).max(),
+                                   err_msg=k)

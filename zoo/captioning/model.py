@@ -189,22 +189,28 @@ class CaptioningRNN(Module):
                              f"got min {lo} max {hi}")
         return c
 
-    def hidden_states(self, features: np.ndarray, captions_in: np.ndarray) -> Tensor:
-        """Validated features (N, D) and input words (N, T) -> hidden states (N, T, H)."""
+    def hidden_states(self, features: np.ndarray, captions_in: np.ndarray,
+                      lengths: np.ndarray | None = None) -> Tensor:
+        """Validated features (N, D) and input words (N, T) -> hidden states (N, T, H);
+        with `lengths` (N,) int, row n runs lengths[n] steps only (zeros after)."""
         h0 = F.affine(features, self.W_proj, self.b_proj)  # (N, H)
         x = F.embedding(captions_in, self.W_embed)  # (N, T, W)
         cell = F.lstm if self.cell_type == "lstm" else F.rnn
-        return cell(x, h0, self.Wx, self.Wh, self.b)  # (N, T, H)
+        return cell(x, h0, self.Wx, self.Wh, self.b, lengths=lengths)  # (N, T, H)
 
     def loss(self, features: Any, captions: Any) -> Tensor:
-        """Features (N, D), captions (N, T+1) int -> scalar: CE over non-<NULL> targets / N."""
+        """Features (N, D), captions (N, T+1) int -> scalar: CE over non-<NULL> targets / N.
+
+        Steps after a row's last non-<NULL> target are never computed and scores are made
+        only for non-<NULL> targets: neither changes the loss or any gradient.
+        """
         feats = self._check_features("CaptioningRNN.loss", features)
         caps = self._check_captions("CaptioningRNN.loss", captions, feats.shape[0])
         captions_in, captions_out = caps[:, :-1], caps[:, 1:]  # (N, T), (N, T)
         mask = captions_out != self._null  # (N, T)
-        h = self.hidden_states(feats, captions_in)  # (N, T, H)
-        scores = F.temporal_affine(h, self.W_vocab, self.b_vocab)  # (N, T, V)
-        return F.masked_softmax_ce(scores, captions_out, mask)
+        lengths = (mask * np.arange(1, mask.shape[1] + 1)).max(axis=1)  # last target + 1
+        h = self.hidden_states(feats, captions_in, lengths)  # (N, T, H)
+        return F.masked_affine_softmax_ce(h, self.W_vocab, self.b_vocab, captions_out, mask)
 
     forward = loss
 
