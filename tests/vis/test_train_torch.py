@@ -183,14 +183,10 @@ def _torchrun(args: list[str], cwd: Path, script: Path | None = None,
                           capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("model", ["lstm", "transformer"])
-def test_two_processes_equal_one_and_only_rank0_writes(model: str, tiny: Path, one_process: Path,
-                                                       tmp_path: Path) -> None:
-    if model == "transformer":  # dropout masks are per rank: compare without dropout
-        one_process = tmp_path / "one"
-        assert main(_args(tiny, one_process, "--dropout", "0", model=model)) == 0
-    extra = ["--dropout", "0"] if model == "transformer" else []
-    root, logs = tmp_path / "root", tmp_path / "logs"
+def _audited_torchrun(tiny: Path, base: Path, *extra: str, model: str = "lstm") -> Path:
+    """Run 2 processes under torchrun, each recording every write it makes under base/root
+    (Python audit hooks) into base/logs/audit-<rank>.json; returns OUT (base/root/out)."""
+    root, logs = base / "root", base / "logs"
     (root / "cwd").mkdir(parents=True)
     logs.mkdir()
     script = logs / "audit.py"
@@ -199,7 +195,16 @@ def test_two_processes_equal_one_and_only_rank0_writes(model: str, tiny: Path, o
     res = _torchrun(_args(tiny, out, *extra, model=model), root / "cwd", script,
                     {"AUDIT_ROOT": str(root), "AUDIT_LOG": str(logs)})
     assert res.returncode == 0, res.stderr[-3000:]
-    one, two = _ckpt(one_process), _ckpt(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def two_process(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """OUT of the lstm run of `one_process` made by 2 gloo processes (audited)."""
+    return _audited_torchrun(tiny, tmp_path_factory.mktemp("two"))
+
+
+def _equal_up_to_reassociation(one: dict[str, np.ndarray], two: dict[str, np.ndarray]) -> None:
     assert int(two["train_torch.world_size"]) == 2 and int(one["train_torch.world_size"]) == 1
     assert int(two["solver.t"]) == int(one["solver.t"]) == len(one["solver.loss_history"])
     np.testing.assert_allclose(two["solver.loss_history"], one["solver.loss_history"],
@@ -208,12 +213,40 @@ def test_two_processes_equal_one_and_only_rank0_writes(model: str, tiny: Path, o
     assert len(model_keys) >= 8 + 8 * 3
     for k in model_keys:
         np.testing.assert_allclose(two[k], one[k], rtol=1e-4, atol=1e-4, err_msg=k)
+
+
+def _only_rank0_wrote(out: Path) -> None:
+    logs, root = out.parent.parent / "logs", out.parent
     rank0 = json.loads((logs / "audit-0.json").read_text())
     rank1 = json.loads((logs / "audit-1.json").read_text())
     assert rank1 == []
     assert rank0 and all(Path(p).resolve().is_relative_to(out.resolve()) for _, p in rank0)
     assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "loss.png"]
     assert list((root / "cwd").iterdir()) == []
+
+
+def test_two_processes_equal_one_and_only_rank0_writes(one_process: Path,
+                                                       two_process: Path) -> None:
+    _equal_up_to_reassociation(_ckpt(one_process), _ckpt(two_process))
+    _only_rank0_wrote(two_process)
+
+
+def test_two_process_transformer_equals_one(tiny: Path, tmp_path: Path) -> None:
+    one = tmp_path / "one"  # dropout masks are drawn per rank: compare without dropout
+    assert main(_args(tiny, one, "--dropout", "0", model="transformer")) == 0
+    two = _audited_torchrun(tiny, tmp_path / "two", "--dropout", "0", model="transformer")
+    _equal_up_to_reassociation(_ckpt(one), _ckpt(two))
+    _only_rank0_wrote(two)
+
+
+def test_two_process_resume_is_bit_exact(tiny: Path, two_process: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for extra in (["--stop-after", "7"], ["--resume"]):
+        res = _torchrun(_args(tiny, out, *extra), tmp_path)
+        assert res.returncode == 0, res.stderr[-3000:]
+        if extra[0] == "--stop-after":
+            assert int(_ckpt(out)["solver.t"]) == 7
+    _same_run(_ckpt(out), _ckpt(two_process))
 
 
 def test_checkpoint_loads_into_minigrad_with_the_twins_loss(tiny: Path, one_process: Path,

@@ -51,7 +51,7 @@ def run(args: Any) -> Any:
     trainer.train()
     leave(ctx)
     if ctx.is_main:
-        n = trainer.trained_iterations * args.batch_size
+        n = trainer.trained_iterations * min(args.batch_size, trainer.num_train)
         rate = n / trainer.train_seconds if trainer.train_seconds > 0 else float("nan")
         print(f"trained {trainer.trained_iterations} iterations ({n} captions) in "
               f"{trainer.train_seconds:.2f}s: {rate:.1f} captions/s")
