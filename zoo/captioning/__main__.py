@@ -111,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--hidden-dim", type=POSITIVE, default=128)
     tr.add_argument("--num-heads", type=POSITIVE, default=4, help="transformer")
     tr.add_argument("--num-layers", type=POSITIVE, default=2, help="transformer")
-    tr.add_argument("--dim-feedforward", type=POSITIVE, default=256, help="transformer")
+    tr.add_argument("--dim-feedforward", type=POSITIVE, default=128, help="transformer")
     tr.add_argument("--dropout", type=probability(), default=0.1, help="transformer")
     tr.add_argument("--max-length", type=POSITIVE, default=50,
                     help="transformer: longest caption (positions) it can read or write")
