@@ -314,3 +314,13 @@ def test_overfit_small_data(overfit_data) -> None:
         opt.step()
         losses.append(loss.item())
     assert losses[0] > 10 * losses[-1] and losses[-1] < 0.5, losses[::10]
+
+
+def test_double_casts_parameters_and_pe() -> None:
+    model = _model(dtype=np.float32).double()
+    assert model.dtype == np.float64 and model.positional_encoding.pe.data.dtype == np.float64
+    loss = model.loss(_features(), _captions())
+    assert loss.dtype == np.float64
+    ref = _model(dtype=np.float64)  # same draws, built in float64
+    assert loss.item() == pytest.approx(ref.loss(_features(), _captions()).item(), rel=1e-6)
+    assert model.sample(_features(), 6).shape == (5, 6)
