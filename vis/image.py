@@ -240,14 +240,17 @@ def _http_opener() -> urllib.request.OpenerDirector:
 
 
 def _read_http(where: str, url: str, timeout: float, max_bytes: int) -> bytes:
-    """Up to max_bytes + 1 bytes of an http(s) URL, all within `timeout` seconds."""
+    """Up to max_bytes + 1 bytes of an http(s) URL, all within `timeout` seconds: each read1
+    returns after one socket read (itself bounded by `timeout`), so a server that sends a byte
+    now and then cannot stretch the fetch."""
     deadline = time.monotonic() + timeout
     chunks, size = [], 0
     with _http_opener().open(url, timeout=timeout) as resp:
+        read = getattr(resp, "read1", resp.read)
         while size <= max_bytes:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{where}: {url} took longer than timeout={timeout} s")
-            chunk = resp.read(min(1 << 16, max_bytes + 1 - size))
+            chunk = read(min(1 << 16, max_bytes + 1 - size))
             if not chunk:
                 break
             chunks.append(chunk)

@@ -104,9 +104,12 @@ class _FakeResponse(io.BytesIO):
         super().__init__(data)
         self.clock, self.step = clock, step
 
+    def read1(self, n: int = -1) -> bytes:
+        self.clock[0] += self.step  # each socket read "takes" step seconds
+        return super().read1(min(n, 1000))  # a slow server: small pieces
+
     def read(self, n: int = -1) -> bytes:
-        self.clock[0] += self.step  # each chunk "takes" step seconds
-        return super().read(n)
+        raise AssertionError("read() can wait for many socket reads; read1() is used")
 
 
 class _FakeOpener:
@@ -136,8 +139,8 @@ def test_http_timeout_reaches_the_opener(monkeypatch):
 
 def test_http_timeout_bounds_the_whole_fetch_not_each_read(monkeypatch):
     data = _png(np.random.default_rng(1).integers(0, 256, (300, 300, 3), dtype=np.uint8))
-    assert len(data) > 3 * 65536  # several chunks
-    _fake_http(monkeypatch, data, step=1.5)  # each chunk within a 2 s socket timeout
+    assert len(data) > 3000  # several pieces
+    _fake_http(monkeypatch, data, step=0.5)  # each piece within a 2 s socket timeout
     with pytest.raises(
         TimeoutError,
         match=r"^image_from_url: https://slow.invalid/x.png took "
