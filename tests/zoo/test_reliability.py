@@ -583,3 +583,18 @@ def test_vocab_id_of_the_wrong_type_is_shown_as_written(coco: Path) -> None:
     path.write_text(json.dumps(vocab))
     with pytest.raises(VocabError, match=r"word_to_idx\['cat'\] must be 5 .*got '5'"):
         _load(coco)
+
+
+@pytest.mark.parametrize("kwargs, part", [
+    ({"batch_size": 2.5}, "batch_size must be an int"),
+    ({"batch_size": "abc"}, "batch_size must be an int"),
+    ({"num_epochs": -1}, "num_epochs must be >= 0"),
+    ({"print_every": 0}, "print_every must be >= 1"),
+    ({"lr_decay": float("nan")}, "lr_decay must be a finite number > 0"),
+    ({"lr_decay": 0}, "lr_decay must be a finite number > 0"),
+])
+def test_solver_numeric_arguments_are_checked_not_truncated(overfit_data, kwargs, part) -> None:
+    model = CaptioningRNN(overfit_data["word_to_idx"], input_dim=overfit_data["train_features"]
+                          .shape[1], wordvec_dim=8, hidden_dim=8)
+    with pytest.raises((DTypeError, RangeError), match=part):
+        CaptioningSolver(model, overfit_data, **kwargs)

@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     md = sub.add_parser("make-data", parents=[common], help="write the built-in world + features")
     md.add_argument("--n-train", type=POSITIVE, default=4000)
     md.add_argument("--n-val", type=POSITIVE, default=500)
-    md.add_argument("--encoder-epochs", type=COUNT, default=12, help="as the demo's encoder")
+    md.add_argument("--encoder-epochs", type=POSITIVE, default=12, help="as the demo's encoder")
     tr = sub.add_parser("train", parents=[common], help="train a captioner on --data into --out")
     tr.add_argument("--model", choices=("rnn", "transformer"), default="rnn",
                     help="CaptioningRNN (with --cell) or CaptioningTransformer")

@@ -51,7 +51,7 @@ from zoo.captioning.config_check import (
     checked_words,
     kind,
 )
-from zoo.captioning.model import CaptioningRNN
+from zoo.captioning.model import CaptioningRNN, check_int
 
 
 class CaptioningSolver:
@@ -66,9 +66,14 @@ class CaptioningSolver:
         for key in ("train_captions", "train_image_idxs", "train_features"):
             if key not in data:
                 raise KeyError(f"CaptioningSolver: data has no {key!r} (keys: {sorted(data)})")
-        if int(batch_size) < 1 or int(num_epochs) < 0 or not lr_decay > 0:
-            raise RangeError(f"CaptioningSolver: need batch_size >= 1, num_epochs >= 0, "
-                             f"lr_decay > 0, got {batch_size}, {num_epochs}, {lr_decay}")
+        batch_size = check_int("CaptioningSolver", "batch_size", batch_size, 1)
+        num_epochs = check_int("CaptioningSolver", "num_epochs", num_epochs, 0)
+        print_every = check_int("CaptioningSolver", "print_every", print_every, 1)
+        seed = check_int("CaptioningSolver", "seed", seed, 0)
+        if isinstance(lr_decay, bool) or not isinstance(lr_decay, (int, float, np.floating)) \
+                or not 0 < lr_decay < np.inf:
+            raise RangeError(f"CaptioningSolver: lr_decay must be a finite number > 0, "
+                             f"got {lr_decay!r}")
         self.model, self.data = model, data
         self.update_rule = update_rule
         self.optim_config = dict({"learning_rate": 5e-3} if optim_config is None else optim_config)
