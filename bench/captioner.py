@@ -183,13 +183,17 @@ def report(results: list, a: argparse.Namespace, load: tuple) -> list[str]:
     return lines
 
 
-def write_results(lines: list[str], path: str = RESULTS) -> None:
-    """Replace the text between the captioner markers of RESULTS.md with `lines`."""
-    text = open(path).read() if os.path.exists(path) else f"{BEGIN}\n{END}\n"
-    head, _, rest = text.partition(BEGIN)
-    _, _, tail = rest.partition(END)
+def write_results(lines: list[str], path: str = RESULTS, begin: str = BEGIN,
+                  end: str = END) -> None:
+    """Replace the text between the `begin` and `end` markers of RESULTS.md with `lines`
+    (appended at the end, markers included, when the file lacks them)."""
+    text = open(path).read() if os.path.exists(path) else ""
+    if begin not in text or end not in text:
+        text += f"\n{begin}\n{end}\n"
+    head, _, rest = text.partition(begin)
+    _, _, tail = rest.partition(end)
     with open(path, "w") as f:
-        f.write(head + BEGIN + "\n" + "\n".join(lines) + "\n" + END + tail)
+        f.write(head + begin + "\n" + "\n".join(lines) + "\n" + end + tail)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,18 +1,20 @@
 """Engine overhead: µs per Function call (forward + backward) on a chain of tiny Functions.
 
-    python -m bench.engine [--length 10000] [--runs 7]
+    python -m bench.engine [--length 10000] [--runs 7] [--rounds 3] [--write-results]
 
 Each op is a negation of a 4-element array, so the time is the framework's bookkeeping.
-minigrad is compared with torch autograd and HIPS autograd doing the same chain. Run twice:
-with Python's default garbage collector, whose full collections rescan every object of the
-process (torch's modules make ~190k of them), and after `gc.freeze()`, which moves the objects
-that exist after the imports out of the collector's sight. A minigrad user's process never
-imports torch, so minigrad is also timed alone in a fresh process.
+minigrad is timed in fresh processes (rounds interleaved, median over rounds): alone (numpy
+only, as its users run it), after `import torch` with Python's default garbage collector, and
+after `import torch` then `gc.collect(); gc.freeze()` (the documented opt-in). Importing torch
+makes ~190k long-lived objects; every full collection, triggered by the graph's new
+long-lived objects, rescans all of them (~0.15 s each here). Then torch autograd and HIPS
+autograd run the same chain beside minigrad in one process, with the default gc and frozen.
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import subprocess
 import sys
@@ -23,6 +25,11 @@ import numpy as np
 from bench.common import median_ratio, paired_times
 from minigrad import Tensor
 from minigrad.functional import Neg
+
+MODES = {"alone": "fresh process, numpy only (no torch), default gc",
+         "torch": "fresh process after `import torch`, default gc",
+         "torch+freeze": "fresh process after `import torch`, then `gc.collect(); gc.freeze()`"}
+BEGIN, END = "<!-- bench.engine:begin -->", "<!-- bench.engine:end -->"
 
 
 def minigrad_chain(n: int) -> None:
@@ -55,43 +62,75 @@ def autograd_chain(n: int) -> None:
     ag_grad(_ag_f)(np.ones(4), n)
 
 
-def _alone(n: int, runs: int) -> None:
-    """Median µs per call of the minigrad chain in this process (torch never imported)."""
+def _child(mode: str, n: int, runs: int) -> None:
+    """Print the median µs per call of the minigrad chain in this fresh process."""
+    if mode != "alone":
+        import torch  # noqa: F401
+    if mode == "torch+freeze":
+        gc.collect()
+        gc.freeze()
     minigrad_chain(n)
     ts = []
     for _ in range(runs):
         t0 = time.perf_counter()
         minigrad_chain(n)
         ts.append(time.perf_counter() - t0)
-    assert "torch" not in sys.modules
+    assert (mode == "alone") == ("torch" not in sys.modules)
     print(1e6 * statistics.median(ts) / n)
+
+
+def isolated(n: int, runs: int, rounds: int) -> dict:
+    """{mode: [µs per call, one per round]}, each from a fresh process, rounds interleaved."""
+    out: dict = {m: [] for m in MODES}
+    for _ in range(rounds):
+        for m in MODES:
+            res = subprocess.run([sys.executable, "-m", "bench.engine", "--child", m,
+                                  "--length", str(n), "--runs", str(runs)],
+                                 capture_output=True, text=True, check=True)
+            out[m].append(float(res.stdout))
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--length", type=int, default=10000)
     ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--alone", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--write-results", action="store_true",
+                    help="rewrite the engine tables of bench/RESULTS.md")
+    ap.add_argument("--child", choices=list(MODES), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    if a.alone:
-        return _alone(a.length, a.runs)
+    if a.child:
+        return _child(a.child, a.length, a.runs)
     n = a.length
+    load0 = os.getloadavg()[0]
+    lines = [f"`python -m bench.engine {' '.join(argv if argv is not None else sys.argv[1:])}`"
+             f" — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; chain of {n} `Neg`, "
+             f"forward + backward, median of {a.runs} chains per process.", "",
+             "| minigrad, process | µs per call (median over rounds) | per-round |",
+             "| --- | ---: | --- |"]
+    for m, v in isolated(n, a.runs, a.rounds).items():
+        lines.append(f"| {MODES[m]} | **{statistics.median(v):.2f}** | "
+                     f"{', '.join(f'{x:.2f}' for x in v)} |")
     fns = {"minigrad": lambda: minigrad_chain(n), "torch": lambda: torch_chain(n),
            "autograd": lambda: autograd_chain(n)}
-    print(f"chain of {n} Functions, forward + backward, median of {a.runs} paired rounds")
-    out = subprocess.run([sys.executable, "-m", "bench.engine", "--alone", "--length", str(n),
-                          "--runs", str(a.runs)], capture_output=True, text=True, check=True)
-    print(f"minigrad alone in a fresh process (numpy only, default gc): "
-          f"{float(out.stdout):.2f} us/call")
-    for mode in ("default gc", "gc.freeze() after imports"):
-        if mode != "default gc":
+    lines += ["", "Side by side in one process (torch imported), paired rounds:", "",
+              "| gc | impl | µs per call | minigrad/impl |", "| --- | --- | ---: | ---: |"]
+    for mode in ("default", "gc.freeze() after the imports"):
+        if mode != "default":
             gc.collect()
             gc.freeze()
         times = paired_times(fns, a.runs)
-        print(f"{mode}:\n  {'impl':<9} {'us/call':>8} {'minigrad/impl':>14}")
         for k, v in times.items():
-            print(f"  {k:<9} {1e6 * statistics.median(v) / n:>8.2f} "
-                  f"{median_ratio(times['minigrad'], v):>14.2f}")
+            lines.append(f"| {mode} | {k} | {1e6 * statistics.median(v) / n:.2f} | "
+                         f"{median_ratio(times['minigrad'], v):.2f} |")
+    gc.unfreeze()
+    lines += ["", f"Load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after."]
+    print("\n".join(lines))
+    if a.write_results:
+        from bench.captioner import RESULTS, write_results
+
+        write_results(lines, RESULTS, BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import GradientError, GraphError, ShapeError
-from minigrad.function import parents
+from minigrad.function import _Edge
 from minigrad.versions import any_writes, written_since
 
 
@@ -25,12 +25,16 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False,
     if root._ctx is None:
         _accumulate_leaf(root, grad, (grad,))
         return
-    order = _topological_order(root._ctx)  # also clears every node's `_grads`
+    deps = _consumer_counts(root._ctx)  # also checks every node and clears its `_grads`
     root._ctx._grads = [None] * _n_outputs(root._ctx)
     root._ctx._grads[root._out_idx] = grad
-    for ctx in order:
+    ready = [root._ctx]  # nodes whose consumers have all sent their gradients
+    while ready:
+        ctx = ready.pop()
         douts = ctx._grads
-        if douts is None:
+        inputs = ctx.inputs
+        if douts is None:  # no gradient reached it: its parents only lose a consumer
+            _release(inputs, deps, ready)
             continue
         ctx._grads = None
         if ctx._out_meta is not None:
@@ -42,7 +46,6 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False,
         result = ctx.fn.backward(ctx, *douts)
         if type(result) is not tuple:
             result = (result,)
-        inputs = ctx.inputs
         if len(result) != len(inputs):
             raise GradientError(
                 f"{ctx.fn.__name__}.backward returned {len(result)} gradient(s), expected "
@@ -50,9 +53,11 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False,
         needs = ctx.needs_input_grad
         for i in range(len(inputs)):
             g = result[i]
-            if g is None or not needs[i]:
-                continue
             t = inputs[i]
+            if g is None or not needs[i]:
+                if type(t) is _Edge:
+                    _release_one(t._ctx, deps, ready)
+                continue
             p = t._ctx
             if p is None:  # a leaf Tensor
                 _accumulate_leaf(t, _checked(ctx, i, t, g), douts, result[:i], ctx)
@@ -64,8 +69,24 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False,
                 s = p._grads = [None] * _n_outputs(p)
             k = t._out_idx
             s[k] = g if s[k] is None else s[k] + g
+            _release_one(p, deps, ready)
         if not retain_graph:
             ctx.mark_freed()
+
+
+def _release_one(p: Any, deps: dict, ready: list) -> None:
+    """One consumer of node `p` is done; `p` is ready when none is left."""
+    k = id(p)
+    n = deps[k] - 1
+    deps[k] = n
+    if not n:
+        ready.append(p)
+
+
+def _release(inputs: tuple, deps: dict, ready: list) -> None:
+    for e in inputs:
+        if type(e) is _Edge:
+            _release_one(e._ctx, deps, ready)
 
 
 def _root_grad(root: Any, grad: Any) -> np.ndarray:
@@ -87,27 +108,31 @@ def _n_outputs(ctx: Any) -> int:
     return 1 if ctx._out_meta is None else len(ctx._out_meta)
 
 
-def _topological_order(root_ctx: Any) -> list:
-    """Nodes reachable from `root_ctx`, each after all its consumers (iterative DFS)."""
-    order = []
-    seen = {id(root_ctx)}
+def _consumer_counts(root_ctx: Any) -> dict:
+    """{id(node): number of edges from nodes that consume it} over the graph of `root_ctx`.
+
+    Checks every node (freed, saved inputs edited in place) and clears its `_grads` before
+    any backward runs. Backward then runs a node once all its consumers have: a topological
+    order without building one, and without allocating container objects per node, which
+    would each be rescanned by Python's full garbage collections.
+    """
     _check_usable(root_ctx)
     root_ctx._grads = None
-    stack = [(root_ctx, iter(parents(root_ctx)))]
+    deps = {id(root_ctx): 0}
+    stack = [root_ctx]
     while stack:
-        node, it = stack[-1]
-        for p in it:
-            if id(p) not in seen:
-                seen.add(id(p))
-                _check_usable(p)
-                p._grads = None
-                stack.append((p, iter(parents(p))))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    order.reverse()
-    return order
+        for e in stack.pop().inputs:
+            if type(e) is _Edge:
+                p = e._ctx
+                k = id(p)
+                if k in deps:
+                    deps[k] += 1
+                else:
+                    deps[k] = 1
+                    _check_usable(p)
+                    p._grads = None
+                    stack.append(p)
+    return deps
 
 
 def _check_usable(ctx: Any) -> None:

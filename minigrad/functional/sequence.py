@@ -151,18 +151,17 @@ class RNNSequence(Function):
         xp, h0, Wx, Wh, hs = ctx.saved_tensors
         pk = ctx.pk
         da = pk.gather(dout, copy=True)  # (P, H): dh from above, then d(pre-activation)
-        dh = np.zeros_like(h0)  # packed order
+        dhT = np.zeros((h0.shape[1], h0.shape[0]), dtype=h0.dtype)  # dh (H, N), packed order
         tmp = np.empty_like(h0)
-        WhT = np.ascontiguousarray(Wh.T)
         for t in range(pk.T - 1, -1, -1):
             o, n = pk.step(t)
             d = da[o:o + n]
-            d += dh[:n]
+            d += dhT[:, :n].T
             np.multiply(hs[o:o + n], hs[o:o + n], out=tmp[:n])
             np.subtract(1, tmp[:n], out=tmp[:n])
             d *= tmp[:n]
-            np.matmul(d, WhT, out=dh[:n])
-        return _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dh)
+            np.matmul(Wh, d.T, out=dhT[:, :n])  # dh.T = Wh @ da.T: no transposed copy of Wh
+        return _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dhT.T)
 
 
 def _lstm_cell_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, prev_c: np.ndarray,
@@ -248,19 +247,18 @@ class LSTMSequence(Function):
         pk = ctx.pk
         H = h0.shape[1]
         da = gates if ctx.saved_consumable else gates.copy()  # (P, 4H), overwritten in place
-        dps = pk.gather(dout)  # (P, H)
-        dh = np.zeros_like(h0)  # packed order
+        dps = pk.gather(dout, copy=True)  # (P, H), becomes the total dh of each step
+        dhT = np.zeros((H, h0.shape[0]), dtype=h0.dtype)  # dh (H, N), packed order
         dc = np.zeros_like(h0) if dc_T is None else pk.sort(dc_T)
         up = np.empty((h0.shape[0], 3 * H), dtype=h0.dtype)
-        WhT = np.ascontiguousarray(Wh.T)
         for t in range(pk.T - 1, -1, -1):
             o, n = pk.step(t)
-            d = dh[:n]
-            d += dps[o:o + n]
+            d = dps[o:o + n]
+            d += dhT[:, :n].T  # total dh of the step, (n, H)
             prev_c = cs[pk.offsets[t - 1]:pk.offsets[t - 1] + n] if t else c_init[:n]
             _lstm_cell_backward(d, dc[:n], da[o:o + n], prev_c, tcs[o:o + n], up[:n])
-            np.matmul(da[o:o + n], WhT, out=d)
-        grads = _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dh)
+            np.matmul(Wh, da[o:o + n].T, out=dhT[:, :n])  # no transposed copy of Wh
+        grads = _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dhT.T)
         if len(ctx.needs_input_grad) == 6:  # c0 was given
             return (*grads, pk.unsort(dc) if ctx.needs_input_grad[5] else None)
         return grads
