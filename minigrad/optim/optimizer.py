@@ -1,9 +1,11 @@
 """`Optimizer`: torch-style parameter groups and a flat, npz-savable state dict.
 
 `param_groups` is a list of dicts, each {'params': [...], <hyperparameter>: value} with the
-constructor's values as defaults, as torch. Per-parameter state is created on the parameter's
-first update, in the parameter's dtype (a float32 model keeps float32 state), and lives in
-`state[i]` ({name: ndarray}), `i` counting parameters across the groups in order.
+constructor's values as defaults, as torch; given (name, parameter) pairs
+(`model.named_parameters()`), a group also keeps 'param_names' (used in messages).
+Per-parameter state is created on the parameter's first update, in the parameter's dtype (a
+float32 model keeps float32 state), and lives in `state[i]` ({name: ndarray}), `i` counting
+parameters across the groups in order.
 
 `state_dict()` is flat {name: ndarray} that `save_npz` writes without pickle: 'step' (steps
 taken), 'lr' (group 0's lr), 'group.<g>.params' (the indices in group g), 'group.<g>.<key>' for
@@ -125,6 +127,9 @@ class Optimizer:
             raise TypeError(f"{name}: param group {g}: params must be an ordered sequence, "
                             "not a set")
         ps = [ps] if isinstance(ps, Tensor) else list(ps)
+        if ps and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+                      for p in ps):  # model.named_parameters(), as torch: names kept
+            group["param_names"], ps = [n for n, _ in ps], [p for _, p in ps]
         for i, p in enumerate(ps):
             if not isinstance(p, Tensor) or not p.is_leaf or p.data.dtype.kind != "f":
                 raise TypeError(f"{name}: param group {g}: params[{i}] must be a floating leaf "
@@ -207,10 +212,13 @@ class Optimizer:
     def _gradients_finite(self) -> bool:
         """Whether step() goes on: False to skip the step; raises or warns per `nonfinite`."""
         bad = []
+        names = [n for group in self.param_groups
+                 for n in group.get("param_names", [None] * len(group["params"]))]
         for i, p in enumerate(self.params):
             g = p.grad
             if g is not None and not all_finite(g):
-                label = f"params[{i}]" + (f" ({p.name})" if p.name else "")
+                name = names[i] or p.name
+                label = f"params[{i}]" + (f" ({name})" if name else "")
                 bad.append(f"{label} of shape {p.data.shape}: {int(np.isnan(g).sum())} NaN and "
                            f"{int(np.isinf(g).sum())} inf of {g.size} values")
         if not bad:

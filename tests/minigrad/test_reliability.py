@@ -402,3 +402,23 @@ def _raised(fn, *args):
     except Exception as e:  # noqa: BLE001 - returned to the test
         return e
     return None
+
+
+def test_named_parameters_name_the_bad_gradient():
+    from minigrad import nn, optim
+    from minigrad.optim import NonFiniteGradientError
+
+    m = nn.Linear(3, 2)
+    o = optim.AdamW(m.named_parameters(), nonfinite="raise")
+    assert o.param_groups[0]["param_names"] == ["weight", "bias"]
+    for p in m.parameters():
+        p.grad = np.zeros_like(p.data)
+    m.bias.grad[1] = -np.inf
+    with pytest.raises(NonFiniteGradientError, match=r"^AdamW.step: non-finite gradients in "
+                                                     r"params\[1\] \(bias\) of shape \(2,\): 0 NaN "
+                                                     r"and 1 inf of 2 values; no parameter"):
+        o.step()
+    m.bias.grad[1] = 0.0
+    o.step()  # named groups step, save and load like plain ones
+    o.load_state_dict(o.state_dict())
+    assert o.step_count == 1
