@@ -128,11 +128,6 @@ class Function:
 _NEEDS: dict[tuple, tuple] = {}  # interned needs_input_grad tuples (fewer objects per node)
 
 
-def parents(ctx: Context) -> list:
-    """The nodes that made `ctx`'s non-leaf inputs."""
-    return [e._ctx for e in ctx.inputs if type(e) is _Edge]
-
-
 class _Edge:
     """A non-leaf input as backward needs it (node, output slot, shape, dtype), not its data.
 
