@@ -98,9 +98,12 @@ def cmd_classvis(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Captioning demo (zoo), parity table, visualization grids, then report.html."""
+    """Captioning demo (zoo: LSTM and Transformer), parity table, visualization grids, then
+    report.html."""
+    from zoo.captioning.demo import TRANSFORMER_SETTINGS
+
     _, ok = build_demo(args.out, args.seed, args.weights, args.single_file,
-                       {"transformer": demo_transformer_settings()})
+                       {"transformer": TRANSFORMER_SETTINGS})
     return 0 if ok else 1
 
 
@@ -172,11 +175,6 @@ def _write_json(path: Path, obj: object) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(obj, indent=1) + "\n")
     os.replace(tmp, path)
-
-
-def demo_transformer_settings() -> dict | None:
-    """The Transformer the demo trains next to the LSTM (None: the LSTM alone)."""
-    return None
 
 
 def int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:

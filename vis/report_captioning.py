@@ -54,7 +54,7 @@ def _scores(cap: dict) -> str:
         for kind, r in comp.items():
             la = r["layout_accuracy"]
             rows.append([f"<b>{esc(model_name(kind))}</b>", *(num(r["bleu"][k]) for k in BLEU),
-                         num(la["all"]), num(la.get("one_object")), num(la.get("two_objects")),
+                         pct(la["all"]), pct(la.get("one_object")), pct(la.get("two_objects")),
                          num((r.get("val_loss_per_epoch") or [None])[-1]),
                          f"{r['train_seconds']:.1f} s", f"{r['parameters']:,}"])
         note = (f"<p>Both models see the same features, captions and val images "
@@ -102,8 +102,10 @@ def _caption_cards(base: Path, cap: dict) -> str:
                      f'<p><b>{esc(kind)}:</b> &ldquo;{esc(s["generated"])}&rdquo; '
                      f'{_mark(s.get("layout_correct", True))}</p>{other}'
                      f"<p>references:</p><ul>{refs}</ul></div></div>")
+    whose = (f"whose {model_name(cap.get('cell_type', 'lstm'))} caption" if
+             "transformer" in samples[0] else "whose caption")
     return (f"<h3>Val captions</h3><p>{len(samples)} val images chosen to show failures too: "
-            f"the first {n_bad} whose caption states a wrong layout (&#10007;) and the first "
+            f"the first {n_bad} {whose} states a wrong layout (&#10007;) and the first "
             f"{len(samples) - n_bad} correct ones (&#10003;), in val order. Each card lists "
             "all references.</p>"
             f'<div class="captions">{"".join(cards)}</div>')

@@ -94,9 +94,13 @@ def test_scaled_down_demo_writes_outputs_and_an_honest_layout_score(tmp_path):
     from zoo.datasets.shapes import load_shapes_objects
 
     out = tmp_path / "demo"
+    tiny = {"wordvec_dim": 8, "num_heads": 2, "num_layers": 2, "dim_feedforward": 16,
+            "dropout": 0.1, "learning_rate": 1e-3, "lr_decay": 0.9, "batch_size": 50,
+            "epochs": 1}
     summary = run_demo(out, seed=1, n_train=150, n_val=30, encoder_epochs=1, epochs=2,
-                       hidden_dim=16, wordvec_dim=8, n_show=3, verbose=False)
-    for name in ("loss.png", "captioning.json", "checkpoint.npz",
+                       hidden_dim=16, wordvec_dim=8, n_show=3, verbose=False, transformer=tiny)
+    for name in ("loss.png", "captioning.json", "checkpoint.npz", "loss_transformer.png",
+                 "checkpoint_transformer.npz", "attention.png",
                  "world/encoder.npz", "world/train2014_vgg16_fc7.h5"):
         assert (out / name).is_file(), name
     for s in summary["samples"]:  # thumbnails: the val image enlarged twice
@@ -129,6 +133,20 @@ def test_scaled_down_demo_writes_outputs_and_an_honest_layout_score(tmp_path):
     # the last epoch's val loss is the saved model's loss on every val caption
     assert summary["training"]["val_loss_per_epoch"][-1] == pytest.approx(
         _mean_caption_loss(model, data), rel=1e-5)
+    # the Transformer: its checkpoint rebuilds it, and its scores are recomputed from it
+    tf = load_captioner(out / "checkpoint_transformer.npz")
+    tres = evaluate_bleu(tf, data, "val")
+    comp = summary["comparison"]["transformer"]
+    assert comp["bleu"]["bleu4"] == pytest.approx(tres["bleu4"])
+    assert comp["parameters"] == sum(p.data.size for p in tf.parameters())
+    assert comp["settings"] == tiny and comp["iterations"] == 600 // 50
+    assert set(summary["comparison"]) == {"lstm", "transformer"}
+    t_hyps = [" ".join(h) for h in tres["hypotheses"]]
+    for s in summary["samples"]:
+        k = list(res["images"]).index(s["image"])
+        assert s["transformer"]["generated"] == t_hyps[k]
+    att = summary["attention"]
+    assert att["tokens"][0] == "<START>" and att["layers"] == 2 and att["heads"] == 2
     # world features are z-scored with the train statistics
     assert np.abs(np.asarray(data["train_features"]).mean(axis=0)).max() < 1e-3
 
