@@ -30,7 +30,8 @@ from bench.common import median_ratio, paired_times, peak_rss_delta_mib
 from bench.problem import CASES, IMPLS, build, make, word_to_idx
 
 N, T1, D, W, H, V = 50, 17, 512, 256, 512, 1004  # CS231n size (bench.sampling uses these)
-RESULTS = os.path.join(os.path.dirname(__file__), "RESULTS.md")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # children run from here
+RESULTS = os.path.join(ROOT, "bench", "RESULTS.md")
 BEGIN, END = "<!-- bench.captioner:begin -->", "<!-- bench.captioner:end -->"
 
 
@@ -85,7 +86,7 @@ def run_child(impl: str, case: str, dtype: str, steps: int, threads: int,
         env.update(MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
     cmd = [sys.executable, "-m", "bench.captioner", "--child", impl, case, dtype,
            "--steps", str(steps), "--threads", str(threads)] + (["--memory"] if memory else [])
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if out.returncode:
         raise SystemExit(f"child {impl} {case} {dtype} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -211,7 +212,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="tiny sizes, 1 round: checks it works")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--write-results", action="store_true",
-                    help="rewrite the captioner tables of bench/RESULTS.md")
+                    help="rewrite the captioner tables of bench/RESULTS.md (or --results)")
+    ap.add_argument("--results", default=RESULTS, help=argparse.SUPPRESS)
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -238,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)
     if a.write_results:
-        write_results(lines)
+        write_results(lines, a.results)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from bench.captioner import RESULTS, ROOT, write_results
 from bench.common import median_ratio, paired_times
 from minigrad import Tensor
 from minigrad.functional import Neg
@@ -86,7 +87,7 @@ def isolated(n: int, runs: int, rounds: int) -> dict:
         for m in MODES:
             res = subprocess.run([sys.executable, "-m", "bench.engine", "--child", m,
                                   "--length", str(n), "--runs", str(runs)],
-                                 capture_output=True, text=True, check=True)
+                                 capture_output=True, text=True, check=True, cwd=ROOT)
             out[m].append(float(res.stdout))
     return out
 
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--write-results", action="store_true",
-                    help="rewrite the engine tables of bench/RESULTS.md")
+                    help="rewrite the engine tables of bench/RESULTS.md (or --results)")
+    ap.add_argument("--results", default=RESULTS, help=argparse.SUPPRESS)
     ap.add_argument("--child", choices=list(MODES), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
@@ -128,9 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     lines += ["", f"Load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after."]
     print("\n".join(lines))
     if a.write_results:
-        from bench.captioner import RESULTS, write_results
-
-        write_results(lines, RESULTS, BEGIN, END)
+        write_results(lines, a.results, BEGIN, END)
 
 
 if __name__ == "__main__":
