@@ -4,13 +4,14 @@ that is a file is refused in one line (exit status 2)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -115,14 +116,35 @@ def build_demo(out: str | os.PathLike, seed: int = 0, weights: str = "builtin",
     every parity case passed). The options shrink it for tests: `demo_options` go to
     `zoo.captioning.demo.run_demo`, `vis_options` to `vis.figures.make_all`, and
     `parity_cases` replaces the registry's cases."""
+    say = print if verbose else (lambda *a, **k: None)
+    out = output_folder(out)
+    with one_torch_thread():
+        return _run_stages(out, seed, weights, single_file, demo_options, parity_cases,
+                           vis_options, verbose, say)
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block. The visualizations' tensors are small, and on
+    2 shared cores a second thread spin-waits: make_all took 136 s with torch's default 2
+    threads and 18 s with 1 (measured with other processes on the cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_stages(out: Path, seed: int, weights: str, single_file: bool,
+                demo_options: dict | None, parity_cases: list | None, vis_options: dict | None,
+                verbose: bool, say: Callable[..., None]) -> tuple[Path, bool]:
     from vis.figures import make_all
     from vis.parity.cases import CASES
     from vis.parity.runner import run_all
     from vis.report import write_report
     from zoo.captioning.demo import run_demo
 
-    say = print if verbose else (lambda *a, **k: None)
-    out = output_folder(out)
     t0 = time.perf_counter()
     captioning = run_demo(out, seed=seed, verbose=verbose, **(demo_options or {}))
     t1 = time.perf_counter()

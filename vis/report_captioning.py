@@ -130,8 +130,12 @@ def captioning_section(base: Path, cap: dict) -> str:
                                 "per epoch (log scale)."))
     att = cap.get("attention")
     if att and "attention_png" in files:
+        said = next((x["transformer"] for x in cap.get("samples", [])
+                     if x["image"] == att["image"] and "transformer" in x), None)
+        caption = (f" (&ldquo;{esc(said['generated'])}&rdquo; "
+                   f"{_mark(said['layout_correct'])})" if said else "")
         parts.append("<h3>Transformer self-attention</h3><p>For val image "
-                     f"{esc(att['image'])}, the Transformer's own caption fed back with "
+                     f"{esc(att['image'])}, the Transformer's own caption{caption} fed back with "
                      "&lt;START&gt;: each row is a word and shows how much it attends to each "
                      "earlier word (rows sum to 1; the causal mask hides later words), one "
                      f"panel per layer ({att['layers']}), averaged over its {att['heads']} "

@@ -42,7 +42,7 @@ def summary_section(meta: dict, cap: dict | None, par: dict | None, vis: dict | 
         if other:
             items.append(("Transformer captions: BLEU-4", num(other["bleu"]["bleu4"]),
                           f"same features and val images; layout right "
-                          f"{pct(other['layout_accuracy']['all'])}"))
+                          f"{pct(other['layout_accuracy']['all'])}; good: &ge; 0.9"))
     if par:
         ok, total = _parity_counts(par)
         items.append(("torch parity", f"{ok} / {total}",
@@ -105,9 +105,14 @@ def settings_section(meta: dict, cap: dict | None, vis: dict | None) -> str:
         other = cap.get("comparison", {}).get("transformer")
         if other:
             st = other["settings"]
-            sizes = ", ".join(f"{esc(k)} {num(v)}" for k, v in st.items())
-            rows.append(["Transformer captioner", f"{sizes}; {other['parameters']:,} "
-                                                  "parameters"])
+            rows.append(["Transformer captioner",
+                         f"word vectors {num(st.get('wordvec_dim'))}, {num(st.get('num_heads'))} "
+                         f"heads, {num(st.get('num_layers'))} layers, feed-forward "
+                         f"{num(st.get('dim_feedforward'))}, dropout {num(st.get('dropout'), 2)}"
+                         f", {other['parameters']:,} parameters; adam, learning rate "
+                         f"{num(st.get('learning_rate'))} &times; {num(st.get('lr_decay'))} per "
+                         f"epoch, batch {num(st.get('batch_size'))}, {num(st.get('epochs'))} "
+                         f"epochs = {num(other.get('iterations'))} iterations"])
     if vis:
         weights = vis.get("weights", "builtin")
         rows.append(["visualizations", f"SqueezeNet 1.1, <code>weights={esc(weights)}</code>: "
@@ -120,8 +125,13 @@ def settings_section(meta: dict, cap: dict | None, vis: dict | None) -> str:
                                                      "parity case, forward and backward"])
     if cap and "timings_s" in cap:
         c = cap["timings_s"]
-        keys = [k for k in ("world", "encoder", "features", "captioner") if k in c]
-        rows.append(["captioning steps", ", ".join(f"{esc(k)} {c[k]:.1f} s" for k in keys)])
+        labels = {"world": "making the world", "encoder": "encoder training",
+                  "features": "features",
+                  "captioner": f"{model_name(cap.get('cell_type', 'lstm'))} training"}
+        steps = [(v, c[k]) for k, v in labels.items() if k in c]
+        steps += [(f"{model_name(k)} training", r["train_seconds"])
+                  for k, r in cap.get("comparison", {}).items() if k != cap.get("cell_type")]
+        rows.append(["captioning steps", ", ".join(f"{esc(k)} {v:.1f} s" for k, v in steps)])
     soft = [f"{k} {esc(meta[k])}" for k in ("python", "numpy", "torch", "torchvision")
             if k in meta]
     if soft:

@@ -111,8 +111,9 @@ def report(tmp_path_factory) -> Path:
 def _check_page(d, report: Path, width: int, name: str) -> dict:
     """Open `report`, run every check, write a screenshot next to it; returns measurements."""
     d.get(report.as_uri())
-    d.execute_script("document.querySelectorAll('details').forEach(x => x.open = true)")
     d.execute_script("return document.fonts ? document.fonts.ready : null")
+    _screenshot(d, report.parent / f"screenshot-{name}.png")  # as it opens: details closed
+    d.execute_script("document.querySelectorAll('details').forEach(x => x.open = true)")
     folder = report.parent.as_uri() + "/"
     images = d.execute_script(_IMAGES)
     assert images, "the report shows no image"
@@ -136,7 +137,6 @@ def _check_page(d, report: Path, width: int, name: str) -> dict:
         shrunk = [i["src"][-40:] for i in images
                   if i["figure"] and i["shown"] < i["natural"] - 1]
         assert not shrunk, f"figures shown below their pixel width at {width} px: {shrunk}"
-    _screenshot(d, report.parent / f"screenshot-{name}.png")
     return {"images": len(images), "text": len(sizes)}
 
 
