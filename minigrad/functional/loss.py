@@ -93,9 +93,11 @@ class MaskedAffineSoftmaxCE(Function):
         v.shape(fn, "mask", mask, x.shape[:2], "(N, T)")
         if normalize not in ("batch", "tokens"):
             raise RangeError(f"{fn}: normalize must be 'batch' or 'tokens', got {normalize!r}")
-        sel = mask.T  # (T, N): rows taken in time order (contiguous for time-major x)
-        xm = x.transpose(1, 0, 2)[sel]  # (M, D) unmasked tokens
-        ym = y.T[sel]  # (M,)
+        N, T, D = x.shape
+        sel = None if mask.all() else mask.T  # (T, N): rows taken in time order
+        xt = x.transpose(1, 0, 2)  # (T, N, D), contiguous for time-major x
+        xm = np.ascontiguousarray(xt).reshape(T * N, D) if sel is None else xt[sel]  # (M, D)
+        ym = y.T.reshape(-1) if sel is None else y.T[sel]  # (M,)
         probs = xm @ w  # (M, V) scores, then probabilities
         probs += b
         probs -= probs.max(axis=1, keepdims=True)
@@ -104,7 +106,7 @@ class MaskedAffineSoftmaxCE(Function):
         np.exp(probs, out=probs)
         total = probs.sum(axis=1)
         probs /= total[:, None]
-        denom = x.shape[0] if normalize == "batch" else max(len(ym), 1)
+        denom = N if normalize == "batch" else max(len(ym), 1)
         loss = -(picked - np.log(total)).sum() / denom
         ctx.save_for_backward(xm, w, probs, ym, sel)
         ctx.denom, ctx.x_shape = denom, x.shape
@@ -120,8 +122,11 @@ class MaskedAffineSoftmaxCE(Function):
         dx = None
         if need[0]:
             N, T, D = ctx.x_shape
-            dx = np.zeros((T, N, D), dtype=ds.dtype)
-            dx[sel] = ds @ w.T
+            if sel is None:  # every token counts
+                dx = (ds @ w.T).reshape(T, N, D)
+            else:
+                dx = np.zeros((T, N, D), dtype=ds.dtype)
+                dx[sel] = ds @ w.T
             dx = dx.transpose(1, 0, 2)  # (N, T, D), time-major memory
         return (dx, xm.T @ ds if need[1] else None, ds.sum(axis=0) if need[2] else None,
                 None, None)

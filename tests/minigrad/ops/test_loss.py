@@ -191,13 +191,16 @@ def test_losses_keep_float32_with_float64_constants():
 
 
 # ----- masked_affine_softmax_ce ----------------------------------------------------------------
-def test_masked_affine_softmax_ce_values_and_grads_from_numpy():
+@pytest.mark.parametrize("full", [False, True])
+def test_masked_affine_softmax_ce_values_and_grads_from_numpy(full: bool):
     rng = np.random.default_rng(3)
     x, w, b = r(3, 4, 5), r(5, 6, seed=1), r(6, seed=2)
     y = rng.integers(0, 6, size=(3, 4))
     mask = rng.random((3, 4)) < 0.6
     mask[1] = False  # a row of padding only
     mask[0, 0] = True
+    if full:  # every token counts (the no-copy path)
+        mask[...] = True
     for normalize, denom in (("batch", 3), ("tokens", mask.sum())):
         xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
         loss = F.masked_affine_softmax_ce(xt, wt, bt, y, mask, normalize=normalize)
@@ -211,7 +214,7 @@ def test_masked_affine_softmax_ce_values_and_grads_from_numpy():
         np.testing.assert_allclose(xt.grad, ds @ w.T, atol=1e-14)
         np.testing.assert_allclose(wt.grad, np.einsum("ntd,ntv->dv", x, ds), atol=1e-14)
         np.testing.assert_allclose(bt.grad, ds.sum(axis=(0, 1)), atol=1e-14)
-        assert not xt.grad[1].any()  # masked tokens get no gradient
+        assert full or not xt.grad[1].any()  # masked tokens get no gradient
 
 
 def test_masked_affine_softmax_ce_all_masked_is_zero_and_float32_stays():
