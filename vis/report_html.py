@@ -113,8 +113,10 @@ def cards(items: Sequence[tuple[str, str, str]]) -> str:
 
 
 def page(title: str, body: str) -> str:
-    """The whole HTML document (language, charset, viewport, inline style)."""
+    """The whole HTML document (language, charset, viewport, inline style; an empty icon, so
+    a browser asks the server for no favicon)."""
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<link rel="icon" href="data:,">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head>"
             f"<body>{body}</body></html>\n")

@@ -108,20 +108,23 @@ def report(tmp_path_factory) -> Path:
     return small_demo(tmp_path_factory.mktemp("demo"))
 
 
-def _check_page(d, report: Path, width: int, name: str) -> dict:
-    """Open `report`, run every check, write a screenshot next to it; returns measurements."""
-    d.get(report.as_uri())
+def _check_page(d, report: Path, width: int, name: str, url: str | None = None) -> dict:
+    """Open `report` (from `url`, default its file: URL), run every check, write a screenshot
+    next to it; returns measurements."""
+    url = url or report.as_uri()
+    d.get(url)
     d.execute_script("return document.fonts ? document.fonts.ready : null")
-    _screenshot(d, report.parent / f"screenshot-{name}.png")  # as it opens: details closed
+    if name:
+        _screenshot(d, report.parent / f"screenshot-{name}.png")  # as it opens: details closed
     d.execute_script("document.querySelectorAll('details').forEach(x => x.open = true)")
-    folder = report.parent.as_uri() + "/"
+    folder = url.rsplit("/", 1)[0] + "/"
     images = d.execute_script(_IMAGES)
     assert images, "the report shows no image"
     broken = [i["src"][:80] for i in images if not (i["done"] and i["natural"] > 0)]
     assert not broken, f"images that did not load: {broken}"
     outside = [u for u in d.execute_script(_URLS)
                if not (u.startswith(folder) or u.startswith("data:")
-                       or u.startswith(report.as_uri() + "#"))]
+                       or u.startswith(url + "#"))]
     assert not outside, f"requests outside {folder}: {outside}"
     errors = [e for e in d.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     assert not errors, f"console errors: {errors}"
@@ -170,4 +173,29 @@ def test_single_file_report_alone_in_chromium(report, tmp_path):
         got = _check_page(d, alone, d.execute_script("return window.innerWidth"), "single")
     finally:
         d.quit()
+    assert got["images"] >= 5
+
+
+def test_report_served_over_http(report):
+    """Served by a web server (as when shared on one), it asks for nothing else either: no
+    favicon, no file outside the folder, and no 404 in the console."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(report.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    d = _driver(phone=False)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{report.name}"
+        got = _check_page(d, report, d.execute_script("return window.innerWidth"), "", url)
+    finally:
+        d.quit()
+        server.shutdown()
+        server.server_close()
     assert got["images"] >= 5
