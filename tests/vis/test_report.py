@@ -285,3 +285,39 @@ def test_class_grid_has_no_empty_slot_and_prints_probabilities(tmp_path):
     assert png_size(path) == (570, 675)  # 3 x 3 panels of 190 x 225 px
     with pytest.raises(ValueError, match="probs must have 9 entries"):
         class_viz_figure(x, tmp_path / "c.png", probs=[0.5])
+
+
+def test_every_figure_text_is_at_least_12_px_at_100_dpi(tmp_path, monkeypatch):
+    """Each figure the report shows, caught as it is saved: every visible text is >= 9 pt,
+    i.e. >= 12.5 px at the 100 dpi it is written with and shown at (1:1 in the report)."""
+    import matplotlib.figure
+    import matplotlib.text
+    import torch
+
+    from vis.figures import class_viz_figure, fooling_figure, saliency_figure
+    from zoo.captioning.figures import attention_figure, plot_loss_curve
+
+    seen: list[tuple[str, float, float]] = []
+    save = matplotlib.figure.Figure.savefig
+
+    def spy(fig, path, *args, **kwargs):
+        fig.canvas.draw()
+        for t in fig.findobj(matplotlib.text.Text):
+            if t.get_visible() and t.get_text().strip():
+                seen.append((t.get_text(), t.get_fontsize(), kwargs.get("dpi", fig.dpi)))
+        return save(fig, path, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", spy)
+    rng = np.random.default_rng(0)
+    imgs = rng.integers(0, 255, (6, 64, 64, 3), dtype=np.uint8)
+    saliency_figure(imgs, rng.random((6, 64, 64)), tmp_path / "s.png", ["red circle"] * 6)
+    x = torch.zeros(1, 3, 64, 64)
+    fooling_figure(x, x + 0.1, tmp_path / "f.png", "a", "b", [{"a": 0.9, "b": 0.1}] * 2)
+    class_viz_figure(torch.zeros(9, 3, 16, 16), tmp_path / "c.png", ["c"] * 9, probs=[0.5] * 9)
+    plot_loss_curve(np.linspace(30, 2, 100), tmp_path / "l.png", 20, [10, 5, 3, 2, 1.5])
+    attention_figure(np.full((2, 4, 6, 6), 1 / 6), ["<START>", "a", "b", "c", "d", "e"],
+                     tmp_path / "a.png", "title")
+    assert len(seen) > 60
+    small = [(text, size) for text, size, dpi in seen if size * dpi / 72 < 12.5 - 1e-9]
+    assert not small, small
+    assert {dpi for _, _, dpi in seen} == {100}
