@@ -8,6 +8,7 @@ and the `*_like` factories are Tensor methods (`t.zeros_like()`).
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from minigrad.errors import DTypeError, DTypeRuntimeError, RangeError, ShapeErro
 from minigrad.tensor import Tensor
 
 DEFAULT_FLOAT = np.float32
+MAX_ELEMENTS = np.iinfo(np.intp).max // 16  # numpy's bound on bytes, for 16-byte items
 
 
 def _size(fn: str, size: tuple) -> tuple[int, ...]:
@@ -29,6 +31,9 @@ def _size(fn: str, size: tuple) -> tuple[int, ...]:
         if s < 0:
             raise ShapeError(f"{fn}: sizes must be >= 0, got {tuple(size)}")
         out.append(int(s))
+    if math.prod(out) > MAX_ELEMENTS:
+        raise ShapeError(f"{fn}: size {tuple(out)} holds {math.prod(out)} elements, more than "
+                         f"any array can ({MAX_ELEMENTS})")
     return tuple(out)
 
 
@@ -71,6 +76,10 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
     """A tensor of `size` filled with `fill_value` (dtype inferred like torch: bool, int64, or
     float32 for a Python float)."""
     shape = _size("full", (size,))
+    fill = np.asarray(getattr(fill_value, "data", fill_value))
+    if fill.shape != () or fill.dtype.kind not in "biuf":
+        raise DTypeError(f"full: fill_value must be a number (bool, int or float), got "
+                         f"{fill_value!r:.60}")
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, (bool, np.bool_)) else
                  np.int64 if isinstance(fill_value, (int, np.integer)) else DEFAULT_FLOAT)

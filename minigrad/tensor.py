@@ -53,6 +53,8 @@ class Tensor:
         return f"Tensor({np.array2string(self.data, prefix='Tensor(')}, dtype={self.dtype}{extra})"
 
     def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise DTypeError("len() of a 0-d tensor (it has no rows); use .item() for its value")
         return len(self.data)
 
     def __iter__(self) -> Iterator[Tensor]:

@@ -24,9 +24,17 @@ from minigrad.nn.loss import *
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.norm import *
 from minigrad.nn.recurrent import *
-from minigrad.nn.serialization import CheckpointError, load_module, load_npz, save_module, save_npz
+from minigrad.nn.serialization import (
+           CheckpointError,
+           CheckpointWriteError,
+           load_module,
+           load_npz,
+           save_module,
+           save_npz,
+)
 
 __all__ = ["Module", "Parameter", "Linear", "Embedding", "ReLU", "Tanh", "Flatten", "Sequential",
            "init", "save_npz", "load_npz", "save_module", "load_module", "CheckpointError",
+           "CheckpointWriteError",
            *conv.__all__, *recurrent.__all__, *norm.__all__, *dropout.__all__, *loss.__all__,
            *attention.__all__, *container.__all__, *activation.__all__]

@@ -1,13 +1,21 @@
 """`Parameter` and `Module`: torch-style containers of trainable tensors with a state dict."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, ShapeError
+from minigrad.errors import DTypeError, MinigradError, ShapeError
 from minigrad.tensor import Tensor
+
+
+class StateDictKeyError(MinigradError, KeyError):
+    """A state dict (or a name) with missing, unexpected or clashing keys; a KeyError as before,
+    printed as its message (without KeyError's quotes)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class Parameter(Tensor):
@@ -66,6 +74,10 @@ class Module:
                 f"{type(self).__name__}: attribute {name!r} is a plain {type(value).__name__} "
                 f"holding a {kind} at {name}{path}; parameters() and state_dict() would not see "
                 "it. Use nn.ModuleList / nn.ModuleDict (or assign each Parameter as an attribute)")
+        if name in self._params and value is not None and not isinstance(value, Parameter):
+            raise DTypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to "
+                             f"parameter {name!r}: expected a Parameter or None (set .data to "
+                             "change its values)")
         self._params.pop(name, None)
         self._modules.pop(name, None)
         if name in self._buffers:
@@ -106,10 +118,12 @@ class Module:
             raise TypeError(f"{type(self).__name__}.{where}: name must be a str, "
                             f"got {type(name).__name__}")
         if not name or "." in name:
-            raise KeyError(f"{type(self).__name__}.{where}: name must be non-empty and without "
+            raise StateDictKeyError(
+                f"{type(self).__name__}.{where}: name must be non-empty and without "
                            f"'.', got {name!r}")
         if name not in self._modules and (hasattr(type(self), name) or name in self.__dict__):
-            raise KeyError(f"{type(self).__name__}.{where}: attribute {name!r} already exists")
+            raise StateDictKeyError(
+                f"{type(self).__name__}.{where}: attribute {name!r} already exists")
 
     def add_module(self, name: str, module: Module) -> None:
         """Register `module` under `name` (torch's add_module / register_module)."""
@@ -137,10 +151,11 @@ class Module:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
                                  "register_buffer")
         if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(f"{type(self).__name__}.register_buffer: name must be a non-empty str "
+            raise StateDictKeyError(
+                f"{type(self).__name__}.register_buffer: name must be a non-empty str "
                            f"without '.', got {name!r}")
         if name in self._params or name in self._modules:
-            raise KeyError(f"{type(self).__name__}.register_buffer: {name!r} is already a "
+            raise StateDictKeyError(f"{type(self).__name__}.register_buffer: {name!r} is already a "
                            "parameter or sub-module")
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(tensor)
@@ -326,12 +341,16 @@ class Module:
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
         """Copy arrays into the parameters and buffers by name; shapes must match, dtypes kept."""
+        if not isinstance(state, Mapping):
+            raise DTypeError(f"{type(self).__name__}.load_state_dict: state must be a mapping of "
+                             f"name -> array (a state_dict()), got {type(state).__name__}")
         params = dict(self._state_items())
         if strict:
             missing = sorted(set(params) - set(state))
             unexpected = sorted(set(state) - set(params))
             if missing or unexpected:
-                raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
+                raise StateDictKeyError(
+                    f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
                                f"unexpected keys {unexpected}")
         checked = []
         for name, value in state.items():

@@ -29,6 +29,11 @@ class CheckpointError(MinigradError, ValueError):
     """A checkpoint file is corrupt, truncated, not an .npz archive, or holds pickled objects."""
 
 
+class CheckpointWriteError(MinigradError, OSError):
+    """A checkpoint cannot be written where asked (missing or read-only folder, a directory or
+    a file in the way); an OSError, with the errno of the failed call."""
+
+
 def _check_arrays(arrays: Mapping[str, Any], path: str) -> dict[str, np.ndarray]:
     if not isinstance(arrays, Mapping):
         raise TypeError(f"save_npz: arrays must be a dict of name -> ndarray, "
@@ -50,24 +55,50 @@ def save_npz(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
     path = os.fspath(path)
     arrays = _check_arrays(arrays, path)
     directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise CheckpointWriteError(21, f"save_npz: {path} is a directory, expected a file path "
+                                   "(give a file name such as checkpoint.npz)", path)
     _remove_stale_temp_files(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
     try:
-        _lock(fd)  # marks the save as in progress until the file is closed or the process dies
+        fd, tmp = _locked_temp_file(directory, os.path.basename(path))
+    except OSError as e:
+        raise CheckpointWriteError(e.errno, f"save_npz: cannot write {path}: cannot make a "
+                                   f"file in {directory} ({e.strerror})", path) from None
+    try:
         os.chmod(tmp, os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+            if fcntl is not None:  # renamed while still open, so still locked: another
+                os.replace(tmp, path)  # save's cleanup never finds it unlocked
+        if fcntl is None:
+            os.replace(tmp, path)
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError) and not isinstance(e, CheckpointWriteError):
+            raise CheckpointWriteError(e.errno, f"save_npz: cannot write {path} "
+                                       f"({e.strerror or e})", path) from e
         raise
     _fsync_dir(directory)
+
+
+def _locked_temp_file(directory: str, base: str) -> tuple[int, str]:
+    """(fd, path) of a fresh `.<base>.<8 chars>.tmp` in `directory`, locked before it gets
+    that name, so another save's cleanup never sees it unlocked (threads or processes)."""
+    fd, new = tempfile.mkstemp(dir=directory, prefix="." + base + ".", suffix=".new")
+    try:
+        _lock(fd)  # marks the save as in progress until the file is closed or the process dies
+        tmp = new[:-len(".new")] + ".tmp"
+        os.rename(new, tmp)
+    except BaseException:
+        os.close(fd)
+        os.unlink(new)
+        raise
+    return fd, tmp
 
 
 def _lock(fd: int) -> None:
@@ -178,12 +209,16 @@ def _check_expanded_size(z: Any, path: str, max_bytes: int | None) -> None:
 
 def _read_member(z: Any, name: str, path: str) -> np.ndarray:
     try:
-        return z[name]
+        arr = z[name]
     except ValueError as e:
         if "pickle" in str(e) or "Object arrays" in str(e):
             raise CheckpointError(f"load_npz: {path}: array {name!r} is an object (pickled) "
                                   "array; refusing to unpickle it") from e
         raise
+    if not isinstance(arr, np.ndarray):  # numpy hands a member that is not .npy as raw bytes
+        raise CheckpointError(f"load_npz: {path}: member {name!r} is not a .npy array "
+                              f"(got {len(arr)} raw bytes); not an .npz checkpoint")
+    return arr
 
 
 def save_module(module: Any, path: str | os.PathLike) -> None:

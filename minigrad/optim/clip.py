@@ -42,6 +42,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     p_norm, max_norm = float(norm_type), float(max_norm)
     if not (p_norm > 0 or p_norm == math.inf):
         raise RangeError(f"{where}: norm_type must be > 0 or inf, got {norm_type}")
+    if not max_norm >= 0:  # a negative max_norm would flip every gradient's sign
+        raise RangeError(f"{where}: max_norm must be >= 0, got {max_norm}")
     params = _with_grads(where, parameters)
     if not params:
         return Tensor(np.float32(0.0))

@@ -24,15 +24,15 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from minigrad.errors import RangeError, ShapeError
+from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.functional.validate import all_finite
 from minigrad.grad_mode import enable_grad, no_grad
-from minigrad.nn.module import checked_state
+from minigrad.nn.module import StateDictKeyError, checked_state
 from minigrad.tensor import Tensor
 
 NONFINITE_MODES = ("warn", "skip", "raise", "ignore")
@@ -253,6 +253,9 @@ class Optimizer:
     def load_state_dict(self, d: dict[str, Any]) -> None:
         """Restore a `state_dict()` exactly (same groups, parameter shapes); all checked first."""
         where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(d, Mapping) or not all(isinstance(k, str) for k in d):
+            raise DTypeError(f"{where}: state must be a mapping of str -> array (a "
+                             f"state_dict()), got {type(d).__name__}")
         groups = [dict(group) for group in self.param_groups]
         has_groups = any(k.startswith("group.") for k in d)  # else the single-group format
         owner, start = [], 0  # owner[i]: the group of parameter i
@@ -262,14 +265,14 @@ class Optimizer:
             key = f"group.{g}.params"
             if has_groups:
                 if key not in d:
-                    raise KeyError(f"{where}: missing keys ['{key}']")
+                    raise StateDictKeyError(f"{where}: missing keys ['{key}']")
                 saved = np.asarray(d[key]).tolist()
                 if saved != list(range(start, start + n)):
                     raise ValueError(f"{where}: param group {g} holds parameters {saved} in the "
                                      f"state dict but {list(range(start, start + n))} here")
             start += n
         if "step" not in d or ("lr" not in d and not has_groups):
-            raise KeyError(f"{where}: missing keys {sorted({'step', 'lr'} - set(d))}")
+            raise StateDictKeyError(f"{where}: missing keys {sorted({'step', 'lr'} - set(d))}")
         state: dict[int, dict[str, Any]] = {}
         unexpected = []
         for key, value in d.items():
@@ -296,7 +299,7 @@ class Optimizer:
             new[i] = {b: self._checked(where, f"{b}.{i}", entries[b], params[i].data)
                       for b in names if b in entries}
         if missing or unexpected:
-            raise KeyError(f"{where}: missing keys {sorted(missing)}, "
+            raise StateDictKeyError(f"{where}: missing keys {sorted(missing)}, "
                            f"unexpected keys {sorted(unexpected)}")
         step = np.asarray(d["step"])
         if step.shape != () or step.dtype.kind not in "iu" or step < 0:

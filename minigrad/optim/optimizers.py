@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import RangeError
+from minigrad.nn.module import StateDictKeyError
 from minigrad.optim.optimizer import Optimizer
 
 
@@ -211,7 +212,7 @@ def make_optimizer(update_rule: str, params: Iterable[Any],
     config = dict(optim_config or {})
     unknown = sorted(set(config) - set(keys))
     if unknown:
-        raise KeyError(f"make_optimizer: optim_config keys {unknown} are not used by "
+        raise StateDictKeyError(f"make_optimizer: optim_config keys {unknown} are not used by "
                        f"{update_rule!r}; it takes {sorted(keys)}")
     kwargs = {arg: config.get(key, default) for key, (arg, default) in keys.items()}
     if cls is Adam:

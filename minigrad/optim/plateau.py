@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import RangeError
+from minigrad.errors import DTypeError, RangeError
 from minigrad.optim.optimizer import Optimizer, _hyper_array, _hyper_value
 from minigrad.optim.schedule import LRScheduler
 
@@ -66,7 +66,11 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics: Any) -> None:  # type: ignore[override]
         """Record this epoch's metric (a number or a scalar Tensor) and maybe cut the lrs."""
-        current = float(np.asarray(getattr(metrics, "data", metrics)))
+        value = np.asarray(getattr(metrics, "data", metrics))
+        if value.size != 1 or value.dtype.kind not in "biuf":
+            raise DTypeError(f"ReduceLROnPlateau.step: metrics must be a number or a one-element "
+                             f"tensor, got {metrics!r:.60}")
+        current = float(value.reshape(()))
         self._step_count += 1
         self.last_epoch += 1
         if self.is_better(current, self.best):

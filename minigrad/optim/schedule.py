@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import RangeError
+from minigrad.nn.module import StateDictKeyError
 from minigrad.optim.optimizer import Optimizer, _hyper_array, _hyper_value
 
 
@@ -80,7 +81,7 @@ class LRScheduler:
         need = ["last_epoch", "step_count", "base_lrs", "last_lr"]  # settings: when present
         missing = [k for k in need if k not in d]
         if missing:
-            raise KeyError(f"{where}: missing keys {missing}")
+            raise StateDictKeyError(f"{where}: missing keys {missing}")
         lrs = {k: np.asarray(d[k], np.float64).reshape(-1) for k in ("base_lrs", "last_lr")}
         for key, arr in lrs.items():
             if arr.shape != (n,):
@@ -208,5 +209,12 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
-        return [base * f(self.last_epoch)
-                for f, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
+        lrs = []
+        for i, (f, base) in enumerate(zip(self.lr_lambdas, self.base_lrs, strict=True)):
+            factor = f(self.last_epoch)
+            if isinstance(factor, bool) or not isinstance(factor, (int, float, np.number)) \
+                    or not math.isfinite(factor):
+                raise RangeError(f"LambdaLR: lr_lambda {i} must return a finite number, got "
+                                 f"{factor!r:.60} at epoch {self.last_epoch}")
+            lrs.append(base * factor)
+        return lrs
