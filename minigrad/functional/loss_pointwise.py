@@ -34,7 +34,7 @@ class _Pointwise(Function):
         except ValueError:
             raise ShapeError(f"{fn}: input and target must broadcast together, got input "
                              f"{x.shape} and target {t.shape}") from None
-        consts = cls.check(fn, x, t, shape, **consts)
+        consts = {k: v.kept(ctx, c) for k, c in cls.check(fn, x, t, shape, **consts).items()}
         loss = cls.value(x, t, **consts)  # (broadcast shape)
         ctx.save_for_backward(x, t)
         _store(ctx, x.dtype, reduction, loss.size, consts=consts, shape=shape)

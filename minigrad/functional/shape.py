@@ -8,7 +8,7 @@ import numpy as np
 from minigrad.errors import DTypeError, IndexRangeError, ShapeError, ShapeRuntimeError
 from minigrad.function import Context, Function
 from minigrad.functional.subscripts import _is_basic, _raw_index, _torch_order
-from minigrad.functional.validate import alias, as_array, unbroadcast
+from minigrad.functional.validate import alias, as_array, kept, unbroadcast
 from minigrad.tensor import Tensor
 
 
@@ -183,7 +183,7 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, index: Any = ()) -> np.ndarray:
         x = _array("GetItem", x)
-        index = _raw_index(index)
+        index = kept(ctx, _raw_index(index))  # backward must not see the caller's later edits
         ctx.steps = _torch_order(index)
         try:
             out = x[index] if ctx.steps is None else x[ctx.steps[0]][ctx.steps[1]]

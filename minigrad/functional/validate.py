@@ -1,6 +1,7 @@
 """Input checks shared by the Functions: each raises a named error with expected vs actual."""
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -146,3 +147,18 @@ def _count_bad(x: np.ndarray) -> str:
     nan = int(np.isnan(x).sum())
     inf = int(np.isinf(x).sum())
     return f"{nan} NaN and {inf} inf value(s) in shape {x.shape}"
+
+
+def kept(ctx: Any, value: Any) -> Any:
+    """`value` (an array, a list, or a tuple holding them) as forward keeps it on `ctx` for
+    backward: a private copy while a graph is recorded, so that the caller editing its array
+    in place after forward cannot change the gradients (numpy arrays carry no version)."""
+    if True not in ctx.needs_input_grad:
+        return value
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return copy.deepcopy(value)
+    if isinstance(value, tuple):
+        return tuple(kept(ctx, v) for v in value)
+    return value
