@@ -208,9 +208,17 @@ class LSTMSequence(Function):
             v.shape("LSTMSequence", "c0", c0, h0.shape, "(N, H)")
             v.same_dtype("LSTMSequence", ("h0", "c0"), h0, c0)
         pk, xp = _inputs("LSTMSequence", x, h0, lengths)
-        gates = xp @ Wx  # (P, 4H) packed, activated step by step
-        gates += b
-        P = gates.shape[0]
+        # sigmoid(a) = 0.5 + 0.5 tanh(a / 2), so one tanh activates all four gates once the
+        # i, f, o pre-activations are halved (exactly): in the weights when they are smaller
+        # than the gates of all steps, else on each step's gates
+        P, D = xp.shape
+        fold = 3 * P > 4 * (D + H)
+        s = np.ones(4 * H, dtype=h0.dtype)
+        s[:3 * H] = 0.5
+        s1 = 1 - s
+        gates = xp @ (Wx * s if fold else Wx)  # (P, 4H) packed, activated step by step
+        gates += b * s if fold else b
+        Whs = Wh * s if fold else Wh
         cs, tcs, hs = (np.empty((P, H), dtype=h0.dtype) for _ in range(3))  # c_t, tanh, h_t
         prev_h = pk.sort(h0)
         prev_c = np.zeros_like(h0) if c0 is None else pk.sort(c0)
@@ -220,11 +228,16 @@ class LSTMSequence(Function):
         for t in range(T):
             o, n = pk.step(t)
             g = gates[o:o + n]
-            g += np.matmul(prev_h[:n], Wh, out=rec[:n])
-            g[:, :3 * H] *= 0.5  # sigmoid(a) = 0.5 + 0.5 tanh(a / 2): one tanh for all gates
-            np.tanh(g, out=g)
-            g[:, :3 * H] *= 0.5
-            g[:, :3 * H] += 0.5
+            g += np.matmul(prev_h[:n], Whs, out=rec[:n])
+            if fold:
+                np.tanh(g, out=g)
+                g *= s  # contiguous passes: i, f, o = 0.5 t + 0.5; g = t
+                g += s1
+            else:
+                g[:, :3 * H] *= 0.5
+                np.tanh(g, out=g)
+                g[:, :3 * H] *= 0.5
+                g[:, :3 * H] += 0.5
             c = np.multiply(g[:, H:2 * H], prev_c[:n], out=cs[o:o + n])
             c += np.multiply(g[:, :H], g[:, 3 * H:], out=ig[:n])
             np.tanh(c, out=tcs[o:o + n])
