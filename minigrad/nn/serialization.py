@@ -33,6 +33,9 @@ class CheckpointWriteError(MinigradError, OSError):
     """A checkpoint cannot be written where asked (missing or read-only folder, a directory or
     a file in the way); an OSError, with the errno of the failed call."""
 
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
+
 
 def _check_arrays(arrays: Mapping[str, Any], path: str) -> dict[str, np.ndarray]:
     if not isinstance(arrays, Mapping):

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 DEFAULT_DATA = "runs/world"
 
 
@@ -146,10 +148,42 @@ def _fail(command: str, message: str) -> int:
     return 1
 
 
+class CommandError(ValueError):
+    """The command's inputs do not fit together (a checkpoint and --data of other runs)."""
+
+
+def _named(e: BaseException) -> bool:
+    """An error this project raises on purpose (its message names the problem), or an OS error
+    about a path: shown as one line, not a traceback."""
+    return isinstance(e, (OSError, CommandError)) or \
+        type(e).__module__.split(".")[0] in ("minigrad", "zoo")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand; returns the exit status (2 for a bad command line, 1 for a refusal)."""
+    """Run one subcommand; returns the exit status (2 for a bad command line, 1 for a refusal
+    or an unreadable file, with one line naming it)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(parser, args)
+    except Exception as e:
+        if not _named(e):
+            raise
+        return _fail(args.command, str(e) or type(e).__name__)
+
+
+def _check_vocab(command: str, checkpoint: Path, model: Any, data: dict) -> None:
+    """The checkpoint's vocabulary must be the data's, or its word ids would be misread."""
+    if dict(model.word_to_idx) != dict(data["word_to_idx"]):
+        mine, theirs = set(model.word_to_idx.items()), set(data["word_to_idx"].items())
+        differ = sorted(w for w, _ in mine ^ theirs)
+        raise CommandError(f"the vocabulary of {checkpoint} ({len(model.word_to_idx)} "
+                         f"words) is not the one of --data ({len(data['word_to_idx'])} words; "
+                         f"they differ at {differ[:6]}): use the data it was trained on")
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`main` after parsing."""
     if args.command == "train" and args.checkpoint is not None:
         parser.error("argument --checkpoint: train writes everything into --out "
                      "(OUT/checkpoint.npz, OUT/loss.png) and --resume continues "
@@ -177,8 +211,15 @@ def main(argv: list[str] | None = None) -> int:
         from zoo.captioning.metrics import evaluate_bleu
         from zoo.captioning.train import decode_length, load_captioner
 
-        model = load_captioner(Path(args.checkpoint or Path(args.out) / "checkpoint.npz"))
+        checkpoint = Path(args.checkpoint or Path(args.out) / "checkpoint.npz")
+        model = load_captioner(checkpoint)
         data = _data(args)
+        _check_vocab(args.command, checkpoint, model, data)
+        D = np.shape(data["val_features"])[1]
+        if D != model.config.input_dim:
+            raise CommandError(f"{checkpoint} takes features of width "
+                             f"{model.config.input_dim}, --data {args.data} has {D} (--pca "
+                             f"{args.pca}); pass the --pca setting it was trained with")
         n = args.n if args.command == "sample" else None
         res = evaluate_bleu(model, data, "val", max_images=n, max_length=decode_length(model),
                             beam_size=args.beam_size)
@@ -202,6 +243,10 @@ def _train(args: argparse.Namespace) -> int:
     ckpt = out / "checkpoint.npz"
     if out.exists() and not out.is_dir():
         return _fail("train", f"--out {out} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return _fail("train", f"--out {out}: cannot make this folder ({e.strerror})")
     if args.resume and not ckpt.is_file():
         return _fail("train", f"--resume: there is no {ckpt} to continue")
     data = _data(args)

@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.errors import DTypeError, RangeError
+from zoo.captioning.model import check_int
+
 SPECIAL = ("<NULL>", "<START>", "<END>")
 BLEU_WEIGHTS = {
     "bleu1": (1.0,),
@@ -46,6 +49,13 @@ def corpus_bleu_scores(hypotheses: Sequence[Sequence[str]],
                          f"{len(hypotheses)} hypotheses and {len(references)} reference lists")
     if not hypotheses:
         raise ValueError("corpus_bleu_scores: got no hypotheses")
+    for what, seqs in (("hypotheses", hypotheses),
+                       ("references", [r for rs in references for r in rs])):
+        bad = next((s for s in seqs if isinstance(s, str) or
+                    not all(isinstance(w, str) for w in s)), None)
+        if bad is not None:  # a str would be scored letter by letter
+            raise DTypeError(f"corpus_bleu_scores: {what} must be lists of word strings "
+                             f"(tokenised), got {bad!r:.60}")
     if any(len(r) == 0 for r in references):
         raise ValueError("corpus_bleu_scores: every hypothesis needs at least one reference")
     fn = None
@@ -79,6 +89,15 @@ def evaluate_bleu(model: Any, data: dict[str, Any], split: str = "val",
     Returns BLEU-1..4 plus 'n_images', 'images' (image indices), 'hypotheses' (token lists),
     'references' (lists of token lists).
     """
+    if split not in ("train", "val"):
+        raise RangeError(f"evaluate_bleu: split must be 'train' or 'val', got {split!r}")
+    missing = [k for k in ("idx_to_word", f"{split}_captions", f"{split}_image_idxs",
+                           f"{split}_features") if k not in data]
+    if missing:
+        raise RangeError(f"evaluate_bleu: data lacks {missing} (keys: {sorted(data)})")
+    if max_images is not None:
+        check_int("evaluate_bleu", "max_images", max_images, 1)
+    check_int("evaluate_bleu", "batch_size", batch_size, 1)
     idx_to_word = data["idx_to_word"]
     refs = references_by_image(data[f"{split}_captions"], data[f"{split}_image_idxs"],
                                idx_to_word)

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import DTypeError, IndexRangeError, RangeError, ShapeError
-from minigrad.nn.serialization import CheckpointError, load_npz, save_npz
+from minigrad.nn.serialization import CheckpointError, CheckpointWriteError, load_npz, save_npz
 from minigrad.optim import make_optimizer
 from zoo.captioning.config_check import (
     check_shapes,
@@ -52,6 +52,7 @@ from zoo.captioning.config_check import (
     kind,
 )
 from zoo.captioning.model import CaptioningRNN, check_int
+from zoo.datasets.files import CocoKeyError
 
 
 class CaptioningSolver:
@@ -65,7 +66,8 @@ class CaptioningSolver:
                  progress: bool | None = None) -> None:
         for key in ("train_captions", "train_image_idxs", "train_features"):
             if key not in data:
-                raise KeyError(f"CaptioningSolver: data has no {key!r} (keys: {sorted(data)})")
+                raise CocoKeyError(f"CaptioningSolver: data has no {key!r} "
+                                   f"(keys: {sorted(data)})")
         batch_size = check_int("CaptioningSolver", "batch_size", batch_size, 1)
         num_epochs = check_int("CaptioningSolver", "num_epochs", num_epochs, 0)
         print_every = check_int("CaptioningSolver", "print_every", print_every, 1)
@@ -200,7 +202,12 @@ class CaptioningSolver:
     def save_checkpoint(self, path: str | os.PathLike) -> Path:
         """Write `state_dict()` to `path` as .npz atomically (temp file, fsync, rename)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError, PermissionError) as e:
+            raise CheckpointWriteError(e.errno, f"CaptioningSolver.save_checkpoint: cannot make "
+                                       f"the folder {path.parent} for {path} ({e.strerror})",
+                                       str(path)) from None
         save_npz(path, self.state_dict())
         return path
 
@@ -373,7 +380,14 @@ def load_captioner(path: str | os.PathLike) -> Any:
     else:
         sizes, words = _checked_config("load_captioner", path, d)
         model = CaptioningRNN({w: i for i, w in enumerate(words)}, **sizes)
-    model.load_state_dict({k[6:]: v for k, v in d.items() if k.startswith("model.")})
+    state = {k[6:]: v for k, v in d.items() if k.startswith("model.")}
+    bad = {k: int(np.size(v) - np.isfinite(v).sum()) for k, v in state.items()
+           if np.asarray(v).dtype.kind == "f" and not np.isfinite(v).all()}
+    if bad:
+        raise CheckpointError(f"load_captioner: {path}: parameters hold NaN/inf values "
+                              f"({', '.join(f'model.{k}: {n}' for k, n in sorted(bad.items()))}); "
+                              "the training run that wrote it diverged")
+    model.load_state_dict(state)
     return model
 
 

@@ -77,6 +77,9 @@ class CaptioningTransformer(Module):
         if wordvec_dim % num_heads or wordvec_dim % 2:
             raise ShapeError(f"{_NAME}: wordvec_dim must be even and divisible by num_heads, "
                              f"got wordvec_dim {wordvec_dim} and num_heads {num_heads}")
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
+                or not 0 <= seed < 2 ** 32:
+            raise RangeError(f"{_NAME}: seed must be an int in [0, 2**32), got {seed!r}")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or \
                 not 0 <= dropout < 1:
             raise RangeError(f"{_NAME}: dropout must be in [0, 1), got {dropout!r}")

@@ -210,6 +210,9 @@ def _draw(
 
 def make_shapes(n: int, seed: int | Sequence[int] = 0, image_size: int = 64) -> ShapesWorld:
     """Generate n images from seed: images (n, S, S, 3) uint8, masks (n, S, S) bool, labels (n,)."""
+    for name, v in (("n", n), ("image_size", image_size)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"make_shapes: {name} must be an int, got {v!r}")
     if n < 0:
         raise ValueError(f"make_shapes: n must be >= 0, got {n}")
     if image_size < 16:

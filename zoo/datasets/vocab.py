@@ -29,7 +29,11 @@ def build_vocab(
     if min_count < 1:
         raise VocabError(f"build_vocab: min_count must be >= 1, got {min_count}")
     counts: Counter[str] = Counter()
-    for cap in captions:
+    for i, cap in enumerate(captions):
+        if not isinstance(cap, str) and not (isinstance(cap, Sequence)
+                                             and all(isinstance(w, str) for w in cap)):
+            raise VocabError(f"build_vocab: captions[{i}] must be a str or a list of word "
+                             f"strings, got {cap!r:.60}")
         words = tokenize(cap) if isinstance(cap, str) else [w.lower() for w in cap]
         counts.update(w for w in words if w not in SPECIAL_TOKENS)
     words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))

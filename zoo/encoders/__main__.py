@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -40,6 +41,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--weights", type=Path, default=None,
                     help="where to save the encoder (default DIR/shapes_encoder.npz)")
     args = ap.parse_args(argv)
+    try:
+        _run(args)
+    except Exception as e:  # a named error or an OS error about a path: one line, status 1
+        if not (isinstance(e, OSError) or type(e).__module__.split(".")[0] in ("minigrad", "zoo")):
+            raise
+        print(f"python -m zoo.encoders: error: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _run(args: argparse.Namespace) -> None:
+    """`main` after parsing."""
+    if args.base_dir.exists() and not args.base_dir.is_dir():
+        raise NotADirectoryError(f"{args.base_dir} is not a directory (give the world's folder)")
     if not (args.base_dir / IMAGES_FILE).is_file():
         write_shapes_dataset(args.base_dir, args.n_train, args.n_val, seed=args.seed)
     x_tr, _, y_tr = load_shapes_split(args.base_dir, "train")
