@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import math
 import os
 import stat
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
@@ -179,7 +181,13 @@ def image_from_url(
     if scheme == "file":
         data = _read_regular_file(where, parsed, url, max_bytes)
     else:
-        data = _read_http(where, url, float(timeout), int(max_bytes))
+        try:
+            data = _read_http(where, url, float(timeout), int(max_bytes))
+        except urllib.error.HTTPError as e:
+            raise ImageSourceError(f"{where}: {url} answered HTTP {e.code} {e.reason}") from None
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError) as e:
+            reason = getattr(e, "reason", e)
+            raise ImageSourceError(f"{where}: cannot fetch {url} ({reason})") from None
     if len(data) > max_bytes:
         raise ImageTooLargeError(f"{where}: {url} is larger than max_bytes={max_bytes}")
     return _decode(where, url, data, int(max_pixels))

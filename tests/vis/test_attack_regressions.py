@@ -1,0 +1,35 @@
+"""Regressions from the red-team attack (issue 9), vis side."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from vis.image import ImageSourceError, image_from_url
+
+
+def _closed_port() -> int:
+    """A local TCP port with nothing listening (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_http_url_is_an_image_source_error_naming_it():
+    url = f"http://127.0.0.1:{_closed_port()}/x.png"
+    with pytest.raises(ImageSourceError, match=f"cannot fetch {url} .*refused"):
+        image_from_url(url, timeout=5)
+
+
+def test_http_error_status_is_an_image_source_error(monkeypatch):
+    import urllib.error
+
+    import vis.image as image
+
+    class Opener:
+        def open(self, url, timeout):
+            raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)
+
+    monkeypatch.setattr(image, "_http_opener", lambda: Opener())
+    with pytest.raises(ImageSourceError, match="answered HTTP 404 Not Found"):
+        image_from_url("http://example.invalid/x.png", timeout=5)
