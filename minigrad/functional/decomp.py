@@ -15,7 +15,7 @@ import numpy as np
 from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.function import Context, Function
 from minigrad.functional import validate as v
-from minigrad.functional.axes import axis_keepdims
+from minigrad.functional.axes import _shown, axis_keepdims
 
 
 def matrix(fn: str, name: str, x: Any, square: bool = False) -> np.ndarray:
@@ -198,7 +198,7 @@ def _norm_plan(x: np.ndarray, ord: Any, axis: Any, kind: str) -> tuple:
         axes = tuple(int(a) for a in axis)
     else:
         raise DTypeError(f"Norm: axis must be None, an int or a tuple of ints, got "
-                         f"{type(axis).__name__}")
+                         f"{_shown(axis)}")
     if axes is not None:
         for a in axes:
             if not -x.ndim <= a < x.ndim:

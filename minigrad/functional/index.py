@@ -3,7 +3,6 @@ and the comparisons, NaN/inf tests and logical ops that make their masks (bool T
 the graph)."""
 from __future__ import annotations
 
-import operator
 from typing import Any, Callable
 
 import numpy as np
@@ -18,6 +17,7 @@ from minigrad.errors import (
     ShapeRuntimeError,
 )
 from minigrad.function import Context, Function
+from minigrad.functional.axes import _is_int, _shown
 from minigrad.functional.elementwise import fit_grad
 from minigrad.functional.validate import alias, as_array, boolean, integer
 from minigrad.tensor import Tensor
@@ -43,7 +43,9 @@ def _nd_array(fn: str, x: Any) -> np.ndarray:
 
 def _dim(fn: str, dim: Any, shape: tuple) -> int:
     """`dim` as a non-negative axis of `shape`."""
-    d = operator.index(dim)
+    if not _is_int(dim):
+        raise DTypeError(f"{fn}: dim must be an int, got {_shown(dim)}")
+    d = int(dim)
     if not -len(shape) <= d < len(shape):
         raise IndexRangeError(f"{fn}: dim {d} is out of range for x of shape {shape}")
     return d % len(shape)
@@ -175,6 +177,12 @@ class IndexSelect(Function):
         return dx, None, None
 
 
+def _diagonal(fn: str, diagonal: Any) -> int:
+    if not _is_int(diagonal):
+        raise DTypeError(f"{fn}: diagonal must be an int, got {_shown(diagonal)}")
+    return int(diagonal)
+
+
 def _triangle(fn: str, ctx: Context, x: Any, keep: Callable) -> np.ndarray:
     x = as_array(fn, "x", x)
     if np.ndim(x) < 2:
@@ -195,7 +203,7 @@ class Tril(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, diagonal: int = 0) -> np.ndarray:
-        k = operator.index(diagonal)
+        k = _diagonal("Tril", diagonal)
         return _triangle("Tril", ctx, x, lambda n, m: np.tri(n, m, k, dtype=bool))
 
     backward = staticmethod(_triangle_backward)
@@ -207,7 +215,7 @@ class Triu(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, diagonal: int = 0) -> np.ndarray:
-        k = operator.index(diagonal)
+        k = _diagonal("Triu", diagonal)
         return _triangle("Triu", ctx, x, lambda n, m: ~np.tri(n, m, k - 1, dtype=bool))
 
     backward = staticmethod(_triangle_backward)

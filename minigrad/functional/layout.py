@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import RangeRuntimeError, ShapeError, ShapeRuntimeError
+from minigrad.errors import DTypeError, RangeRuntimeError, ShapeError, ShapeRuntimeError
 from minigrad.function import Context, Function
+from minigrad.functional.axes import _is_int, _shown
 from minigrad.functional.join import Flip, _at_least
 from minigrad.functional.shape import (
     Concat,
@@ -100,6 +101,10 @@ def rot90(x: Any, k: int = 1, dims: Any = None, axes: Any = None) -> Any:
     (torch.rot90, numpy.rot90; default (0, 1))."""
     shape = tuple(_shape_of(x))
     pair = alias("rot90", "dims", dims, "axes", axes, (0, 1))
+    if not isinstance(pair, (tuple, list)):
+        raise DTypeError(f"rot90: dims must be a pair of ints, got {_shown(pair)}")
+    if not _is_int(k):
+        raise DTypeError(f"rot90: k must be an int, got {_shown(k)}")
     if len(pair) != 2 or len(shape) < 2:
         raise ShapeRuntimeError(f"rot90: needs two dims of an at least 2-D x, got dims {pair} "
                                 f"for x of shape {shape}")

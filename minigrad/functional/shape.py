@@ -7,6 +7,7 @@ import numpy as np
 
 from minigrad.errors import DTypeError, IndexRangeError, ShapeError, ShapeRuntimeError
 from minigrad.function import Context, Function
+from minigrad.functional.axes import _is_int, _shown
 from minigrad.functional.subscripts import _is_basic, _raw_index, _torch_order
 from minigrad.functional.validate import alias, as_array, kept, unbroadcast
 from minigrad.tensor import Tensor
@@ -15,8 +16,8 @@ from minigrad.tensor import Tensor
 def axis_index(fn: str, axis: Any, shape: tuple, name: str = "axis", extra: int = 0) -> int:
     """`axis` as an index in [0, len(shape) + extra), else a named IndexRangeError (an
     IndexError, as torch's "dimension out of range") or DTypeError."""
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise DTypeError(f"{fn}: {name} must be an int, got {type(axis).__name__}")
+    if not _is_int(axis):
+        raise DTypeError(f"{fn}: {name} must be an int, got {_shown(axis)}")
     n = len(shape) + extra
     if not -n <= axis < n:
         raise IndexRangeError(f"{fn}: {name} {axis} is out of range for x of shape "
@@ -65,10 +66,18 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, axes: Any = None) -> np.ndarray:
         x = _array("Transpose", x)
-        if axes is not None and (any(not -x.ndim <= int(a) < x.ndim for a in axes) or sorted(
-                int(a) % x.ndim for a in axes) != list(range(x.ndim))):
-            raise ShapeError(f"Transpose: axes must be a permutation of range({x.ndim}), "
-                             f"got {axes}")
+        if axes is not None:
+            if not isinstance(axes, (tuple, list, np.ndarray)):
+                raise DTypeError(f"Transpose: axes must be None or a tuple of ints, got "
+                                 f"{_shown(axes)}")
+            for i, a in enumerate(axes):
+                if not _is_int(a):
+                    raise DTypeError(f"Transpose: axes[{i}] must be an int, got {_shown(a)}")
+            if any(not -x.ndim <= a < x.ndim for a in axes) or sorted(
+                    a % x.ndim for a in axes) != list(range(x.ndim)):
+                raise ShapeError(f"Transpose: axes must be a permutation of range({x.ndim}), "
+                                 f"got {tuple(axes)}")
+            axes = tuple(int(a) % x.ndim for a in axes)  # a tuple: a list edited later is moot
         ctx.axes = axes
         return x.transpose(axes)
 
@@ -76,7 +85,7 @@ class Transpose(Function):
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
         if ctx.axes is None:
             return dout.transpose()
-        return dout.transpose(np.argsort([int(a) % dout.ndim for a in ctx.axes]))
+        return dout.transpose(np.argsort(ctx.axes))
 
 
 class SwapAxes(Function):
@@ -212,6 +221,9 @@ class Concat(Function):
         xs = [np.asarray(as_array("Concat", f"xs[{i}]", x)) for i, x in enumerate(xs)]
         if not xs:
             raise ShapeError("Concat: needs at least one input")
+        if not _is_int(axis):
+            raise DTypeError(f"Concat: axis must be an int, got {_shown(axis)}")
+        axis = int(axis)
         if any(x.ndim == 0 for x in xs):
             raise IndexRangeError(f"Concat: 0-d inputs cannot be concatenated (no axis {axis}), "
                                   f"got shapes {[x.shape for x in xs]}")
@@ -238,6 +250,9 @@ class Stack(Function):
             raise ShapeError("Stack: needs at least one input")
         if len({x.shape for x in xs}) != 1:
             raise ShapeError(f"Stack: all inputs must have one shape, got {[x.shape for x in xs]}")
+        if not _is_int(axis):
+            raise DTypeError(f"Stack: axis must be an int, got {_shown(axis)}")
+        axis = int(axis)
         if not -xs[0].ndim - 1 <= axis <= xs[0].ndim:
             raise IndexRangeError(f"Stack: axis must be in [{-xs[0].ndim - 1}, {xs[0].ndim}] for "
                                   f"inputs of shape {xs[0].shape}, got {axis}")
@@ -278,7 +293,9 @@ def _view(self: Tensor, *shape: Any) -> Any:
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
     """Merge the dims start_dim..end_dim into one (torch.flatten); a 0-d x becomes (1,)."""
     shape = _shape_of(x)
-    if not shape:
+    if not shape:  # a 0-d x has the dims 0 and -1 (torch)
+        axis_index("flatten", start_dim, shape, "start_dim", extra=1)
+        axis_index("flatten", end_dim, shape, "end_dim", extra=1)
         return Reshape.apply(x, shape=(1,))
     s = axis_index("flatten", start_dim, shape, "start_dim")
     e = axis_index("flatten", end_dim, shape, "end_dim")
@@ -303,7 +320,7 @@ def transpose(x: Any, *args: Any, axes: Any = None, dim0: int | None = None,
         return Transpose.apply(x, axes=None)
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return Transpose.apply(x, axes=tuple(args[0]))
-    if len(args) == 2 and all(isinstance(a, (int, np.integer)) for a in args):
+    if len(args) == 2 and all(_is_int(a) for a in args):
         return SwapAxes.apply(x, axis0=args[0], axis1=args[1])
     return Transpose.apply(x, axes=tuple(args))
 
@@ -312,6 +329,9 @@ def permute(x: Any, *dims: Any) -> Any:
     """x with its axes in the order `dims` (torch permute): permute(x, 2, 0, 1) or a tuple;
     anything but a permutation of the axes is a ShapeRuntimeError (torch: RuntimeError)."""
     dims, n = _sizes(dims), len(_shape_of(x))
+    for i, d in enumerate(dims):
+        if not _is_int(d):
+            raise DTypeError(f"permute: dims[{i}] must be an int, got {_shown(d)}")
     if sorted(int(d) % n if -n <= d < n else d for d in dims) != list(range(n)):
         raise ShapeRuntimeError(f"permute: dims must be a permutation of range({n}), got {dims}")
     return Transpose.apply(x, axes=dims)

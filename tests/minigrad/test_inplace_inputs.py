@@ -124,7 +124,7 @@ def _editable(args: tuple, kwargs: dict) -> list:
 
     def walk(v: Any) -> None:
         if isinstance(v, np.ndarray):
-            if v.ndim and v.size:
+            if v.size:
                 found[id(v)] = v
         elif _is_number_list(v):
             found[id(v)] = v
@@ -144,7 +144,7 @@ def _editable(args: tuple, kwargs: dict) -> list:
 
 def _tensorize(v: Any, made: list) -> Any:
     """`v` with its int/bool arrays (alone or in a tuple) as Tensors (no grad), kept in `made`."""
-    if isinstance(v, np.ndarray) and v.dtype.kind in "biu" and v.ndim and v.size:
+    if isinstance(v, np.ndarray) and v.dtype.kind in "biu" and v.size:
         t = Tensor(v)
         made.append(t)
         return t
