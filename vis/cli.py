@@ -125,9 +125,10 @@ def build_demo(out: str | os.PathLike, seed: int = 0, weights: str = "builtin",
 
 @contextlib.contextmanager
 def one_torch_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block. The visualizations' tensors are small, and on
-    2 shared cores a second thread spin-waits: make_all took 136 s with torch's default 2
-    threads and 18 s with 1 (measured with other processes on the cores)."""
+    """Run torch on one thread inside the block (every `python -m vis` command does). The
+    visualizations' tensors are small, and on 2 shared cores a second thread spin-waits:
+    make_all took 136 s with torch's default 2 threads and 18 s with 1 (measured with other
+    processes on the cores)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -304,8 +305,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m vis {args.cmd}: error: {e}", file=sys.stderr)
         return 2
     try:
-        return {"saliency": cmd_saliency, "fool": cmd_fool, "classvis": cmd_classvis,
-                "demo": cmd_demo, "report": cmd_report}[args.cmd](args)
+        with one_torch_thread():
+            return {"saliency": cmd_saliency, "fool": cmd_fool, "classvis": cmd_classvis,
+                    "demo": cmd_demo, "report": cmd_report}[args.cmd](args)
     except (WeightsNotFoundError, WeightsMismatchError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -223,9 +223,11 @@ def make_all(
     p_end = _softmax(model, imgs).diagonal()  # (9,) each image's probability of its class
     cv_png = class_viz_figure(imgs, out / "class_viz.png", [class_name(k) for k in range(9)],
                               probs=p_end.tolist())
+    # a weights file is named without its folder: nothing the demo writes holds a local path
+    label = str(weights) if str(weights) in ("builtin", "imagenet") else Path(weights).name
     return {
-        "model": f"squeezenet1_1, weights={weights}",
-        "weights": str(weights),
+        "model": f"squeezenet1_1, weights={label}",
+        "weights": label,
         "saliency": {
             "png": str(sal_png),
             "stats": {

@@ -68,7 +68,8 @@ def summary_section(meta: dict, cap: dict | None, par: dict | None, vis: dict | 
     total_s = meta.get("timings_s", {}).get("total")
     if total_s is not None:
         items.append(("demo run time", f"{total_s:.0f} s",
-                      f"on {meta.get('cpus', '?')} CPU cores, everything from scratch"))
+                      f"wall clock on this machine's {meta.get('cpus', '?')} CPU cores, "
+                      "everything from scratch"))
     return "<h2 id=\"summary\">Summary</h2>" + cards(items)
 
 
