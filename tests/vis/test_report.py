@@ -321,3 +321,12 @@ def test_every_figure_text_is_at_least_12_px_at_100_dpi(tmp_path, monkeypatch):
     small = [(text, size) for text, size, dpi in seen if size * dpi / 72 < 12.5 - 1e-9]
     assert not small, small
     assert {dpi for _, _, dpi in seen} == {100}
+
+
+def test_a_weights_file_is_named_without_its_folder(tmp_path):
+    from vis.figures import make_all
+    from vis.squeezenet import BUILTIN_WEIGHTS
+
+    res = make_all(tmp_path, str(BUILTIN_WEIGHTS), n=2, seed=3, iterations=2)
+    assert res["weights"] == BUILTIN_WEIGHTS.name
+    assert str(BUILTIN_WEIGHTS.parent) not in json.dumps(res["weights"] + res["model"])
