@@ -36,7 +36,7 @@ BLEU_NAMES = ("bleu1", "bleu2", "bleu3", "bleu4")
 TRANSFORMER_SETTINGS = {"wordvec_dim": 64, "num_heads": 4, "num_layers": 2, "max_length": 50,
                         "dim_feedforward": 128, "dropout": 0.0, "learning_rate": 3e-3,
                         "lr_decay": 0.9, "batch_size": 50, "epochs": 4}
-__all__ = ["run_demo", "make_world", "load_data", "train_captioner", "build_captioner",
+__all__ = ["run_demo", "make_world", "load_data", "build_captioner",
            "caption_loss", "train_by_epoch", "train_and_evaluate", "evaluate_captions",
            "choose_samples", "TRANSFORMER_SETTINGS",
            "blas_threads", "layout_correct", "layout_accuracy", "exact_match"]
@@ -126,20 +126,6 @@ def build_captioner(data: dict[str, Any], model: str = "lstm", seed: int = 0,
         return CaptioningTransformer(data["word_to_idx"], input_dim=D, seed=seed, **sizes)
     raise ValueError(f"build_captioner: model must be 'rnn', 'lstm' or 'transformer', "
                      f"got {model!r}")
-
-
-def train_captioner(data: dict[str, Any], cell_type: str = "lstm", epochs: int = 5,
-                    hidden_dim: int = 128, wordvec_dim: int = 64, learning_rate: float = 5e-3,
-                    lr_decay: float = 0.9, batch_size: int = 100, seed: int = 0,
-                    verbose: bool = True, checkpoint_dir: str | None = None) -> CaptioningSolver:
-    """Build a captioner for `data` and train it with Adam; returns the solver (and its model)."""
-    model = build_captioner(data, cell_type, seed, wordvec_dim=wordvec_dim, hidden_dim=hidden_dim)
-    solver = CaptioningSolver(model, data, update_rule="adam",
-                              optim_config={"learning_rate": learning_rate}, lr_decay=lr_decay,
-                              batch_size=batch_size, num_epochs=epochs, print_every=200,
-                              verbose=verbose, seed=seed, checkpoint_dir=checkpoint_dir)
-    solver.train()
-    return solver
 
 
 def caption_loss(model: Any, data: dict[str, Any], split: str = "val",
