@@ -140,3 +140,23 @@ def test_cli_eval_refuses_data_of_another_vocabulary(world_dir: Path, tmp_path: 
     assert main(["eval", "--checkpoint", str(out / "checkpoint.npz"), "--data", str(world_dir),
                  "--pca", "yes"]) == 1
     assert "takes features of width" in capsys.readouterr().err
+
+
+def test_sampling_lengths_and_beams_that_would_hang_are_refused():
+    model = _rnn()
+    with pytest.raises(RangeError, match="max_length must be <= 10000 .* got max_length "
+                                         "1000000000"):
+        model.sample(np.zeros((1, 4), np.float32), max_length=10 ** 9)
+    with pytest.raises(RangeError, match="beam_size 10000000"):
+        model.sample(np.zeros((1, 4), np.float32), beam_size=10 ** 7)
+    assert model.sample(np.zeros((1, 4), np.float32), max_length=7).shape == (1, 7)
+
+
+def test_coco_seed_of_the_wrong_type_is_named(world_dir: Path):
+    from zoo.datasets import load_coco_data, sample_coco_minibatch
+
+    with pytest.raises(TypeError, match="load_coco_data: seed must be None, an int"):
+        load_coco_data(world_dir, max_train=3, seed="x")
+    data = load_coco_data(world_dir, max_train=3, seed=1)
+    with pytest.raises(TypeError, match="sample_coco_minibatch: seed must be None, an int"):
+        sample_coco_minibatch(data, 2, seed=-1)

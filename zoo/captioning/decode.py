@@ -25,6 +25,17 @@ from minigrad import no_grad
 from minigrad.errors import RangeError
 from minigrad.functional.loss import log_softmax_array
 
+MAX_DECODE_LENGTH = 10_000  # words per caption: far beyond any caption, well below a hang
+MAX_BEAM_SIZE = 1_000
+
+
+def _check_sizes(fn: str, max_length: Any, beam_size: Any = 1) -> None:
+    """RangeError for a length or beam that would allocate or loop without bound."""
+    if int(max_length) > MAX_DECODE_LENGTH or int(beam_size) > MAX_BEAM_SIZE:
+        raise RangeError(f"{fn}: max_length must be <= {MAX_DECODE_LENGTH} and beam_size <= "
+                         f"{MAX_BEAM_SIZE}, got max_length {max_length} and beam_size "
+                         f"{beam_size}")
+
 
 def _tokens(model: Any, fn: str) -> tuple[int, int, int]:
     return model._null, model._special(fn, "<START>"), model._special(fn, "<END>")
@@ -38,6 +49,7 @@ def _take(state: Any, rows: np.ndarray) -> tuple:
 @no_grad()
 def greedy_decode(model: Any, features: Any, max_length: int = 30) -> np.ndarray:
     """Argmax word at each step from <START>: features (N, D) -> (N, max_length) int64."""
+    _check_sizes("greedy_decode", max_length)
     null, start, end = _tokens(model, "greedy_decode")
     state = tuple(model.init_state(features))
     N = state[0].shape[0]
@@ -65,6 +77,7 @@ def beam_search(model: Any, features: Any, max_length: int = 30, beam_size: int 
         raise RangeError(f"beam_search: beam_size must be >= 1, got {beam_size}")
     if int(max_length) < 1:
         raise RangeError(f"beam_search: max_length must be >= 1, got {max_length}")
+    _check_sizes("beam_search", max_length, beam_size)
     null, start, end = _tokens(model, "beam_search")
     k, L = int(beam_size), int(max_length)
     state = tuple(model.init_state(features))  # arrays (N, ...)

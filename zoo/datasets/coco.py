@@ -241,7 +241,17 @@ def _check_widths(paths: dict[str, Path], feats: dict[str, Any]) -> None:
         )
 
 
+def _check_seed(fn: str, seed: Any) -> None:
+    """TypeError unless `seed` is None, an int >= 0, a numpy Generator or RandomState."""
+    ok = seed is None or isinstance(seed, (np.random.Generator, np.random.RandomState)) or (
+        isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and 0 <= seed < 2 ** 32)
+    if not ok:
+        raise TypeError(f"{fn}: seed must be None, an int in [0, 2**32), a numpy Generator or "
+                        f"RandomState, got {seed!r:.60}")
+
+
 def _rng_randint(seed: SeedLike, high: int, size: int) -> np.ndarray:
+    _check_seed("load_coco_data", seed)
     if seed is None:
         return np.random.randint(high, size=size)
     if isinstance(seed, np.random.Generator):
@@ -251,6 +261,7 @@ def _rng_randint(seed: SeedLike, high: int, size: int) -> np.ndarray:
 
 
 def _rng_choice(seed: SeedLike, high: int, size: int) -> np.ndarray:
+    _check_seed("sample_coco_minibatch", seed)
     if seed is None:
         return np.random.choice(high, size)
     if isinstance(seed, np.random.Generator):
