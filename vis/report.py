@@ -21,10 +21,12 @@ from vis.report_sections import (
 )
 
 _SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
+_FIGURE_LINK = re.compile(r'<a class="fig" href="[^"]*">')
 
 
 def embed_images(html_text: str, base: str | os.PathLike) -> str:
-    """Replace every <img src="relative.png"> with a data: URI of the file under `base`."""
+    """Replace every <img src="relative.png"> with a data: URI of the file under `base` (and
+    drop the figures' links to their files, which a single file does not have)."""
     root = Path(base)
 
     def inline(m: re.Match[str]) -> str:
@@ -36,7 +38,7 @@ def embed_images(html_text: str, base: str | os.PathLike) -> str:
         data = base64.b64encode((root / src).read_bytes()).decode("ascii")
         return f"{m.group(1)}data:image/png;base64,{data}{m.group(3)}"
 
-    return _SRC.sub(inline, html_text)
+    return _SRC.sub(inline, _FIGURE_LINK.sub('<a class="fig">', html_text))
 
 
 def _intro(single_file: bool, meta: dict) -> str:

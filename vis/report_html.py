@@ -98,11 +98,12 @@ def png_size(path: str | Path) -> tuple[int, int]:
 
 
 def figure(base: Path, src: str, alt: str, caption: str = "") -> str:
-    """A figure for the PNG `src` (relative to the report folder `base`) at its pixel size."""
+    """A figure for the PNG `src` (relative to the report folder `base`) at its pixel size,
+    linked to itself so that on a narrow screen a tap opens it full size."""
     w, h = png_size(base / src)
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return (f'<figure><img src="{esc(src)}" width="{w}" height="{h}" alt="{esc(alt)}" '
-            f'loading="eager">{cap}</figure>')
+    return (f'<figure><a class="fig" href="{esc(src)}"><img src="{esc(src)}" width="{w}" '
+            f'height="{h}" alt="{esc(alt)}" loading="eager"></a>{cap}</figure>')
 
 
 def cards(items: Sequence[tuple[str, str, str]]) -> str:

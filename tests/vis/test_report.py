@@ -194,6 +194,8 @@ def test_images_are_relative_with_their_pixel_size(canned):
         assert a["alt"]
     assert str(folder) not in text
     assert not list(folder.glob(".*tmp"))
+    links = [a["href"] for a, _ in Page(text).find("a") if not a["href"].startswith("#")]
+    assert links == ["loss.png", "saliency.png", "fooling.png", "class_viz.png"]  # tap: full size
 
 
 def test_single_file_embeds_every_image(tmp_path):
@@ -206,6 +208,7 @@ def test_single_file_embeds_every_image(tmp_path):
     first = base64.b64decode(imgs[2][0]["src"][len(prefix):])
     assert first == (tmp_path / "loss.png").read_bytes()
     assert "self-contained" in text and "keep its folder together" not in text
+    assert all(a.get("href", "#").startswith("#") for a, _ in Page(text).find("a"))
 
 
 def test_embed_images_refuses_files_outside_the_folder(tmp_path):
