@@ -7,6 +7,12 @@ a CS231n state dict loads as is (`load_state_dict`). The maths is CS231n's (scor
 1/sqrt(head_dim), future keys masked with -inf, dropout on the attention weights); the loss is
 zoo's: cross-entropy summed over targets that are not <NULL>, divided by N.
 
+Dropout: every site (positional encoding, attention weights, dropout, dropout1..3) is a
+`GlobalDropout`, which is `nn.Dropout` (torch's global RNG) unless the twin's
+`global_dropout(seed, step, rows, total)` context is on: then each mask is a function of
+(seed, step, k) over the GLOBAL batch (k counts the sites applied in the step) and this process
+takes the rows it holds, so a batch split over N processes draws the masks of one process.
+
 `transformer_state_from_torch(sd)` turns a torch state dict into the arrays
 `CaptioningTransformer.load_state_dict` takes (2-D Linear weights transposed to minigrad's
 (in, out) layout); `transformer_state_to_torch(state)` is its inverse.
@@ -14,7 +20,8 @@ zoo's: cross-entropy summed over targets that are not <NULL>, divided by N.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -52,12 +59,76 @@ def transformer_state_to_torch(state: Mapping[str, Any], dtype: torch.dtype | No
     return out
 
 
+class GlobalMasks:
+    """The dropout masks of one training step as a function of (seed, step) over the global
+    batch of `total` rows, of which this process holds rows [start, stop).
+
+    The k-th mask drawn (k = 0, 1, ... in the order the sites run) has the global shape
+    (total, *x.shape[1:]): a torch.Generator on x's device (CPU or CUDA, so the mask is made where
+    x lives) seeded from SeedSequence([seed, step, k]) draws uniform float32 u, keep = u >= p,
+    and x (N_r, ...) is multiplied by keep[start:stop] / (1 - p). Masks depend on the device's
+    generator (CPU and CUDA draw different ones), never on the process count or on torch's
+    global RNG. rows=None: this process holds the whole batch (total = x.shape[0]).
+    """
+
+    def __init__(self, seed: int, step: int, rows: tuple[int, int] | None = None,
+                 total: int | None = None) -> None:
+        for name, value in (("seed", seed), ("step", step)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise RangeError(f"GlobalMasks: {name} must be an int >= 0, got {value!r}")
+        if (rows is None) != (total is None):
+            raise RangeError(f"GlobalMasks: rows and total go together, got rows={rows!r}, "
+                             f"total={total!r}")
+        if rows is not None and not 0 <= rows[0] < rows[1] <= total:
+            raise RangeError(f"GlobalMasks: rows must satisfy 0 <= start < stop <= total, got "
+                             f"rows={tuple(rows)!r}, total={total!r}")
+        self.seed, self.step = int(seed), int(step)
+        self.rows = None if rows is None else (int(rows[0]), int(rows[1]))
+        self.total = None if total is None else int(total)
+        self.calls = 0
+
+    def generator(self, k: int, device: torch.device) -> torch.Generator:
+        """The generator of the k-th mask of this step, on `device`."""
+        seq = np.random.SeedSequence([self.seed, self.step, int(k)])
+        g = torch.Generator(device=device)
+        g.manual_seed(int(seq.generate_state(1, np.uint64)[0]) >> 1)
+        return g
+
+    def apply(self, x: torch.Tensor, p: float) -> torch.Tensor:
+        """x (N_r, ...) -> x · keep[start:stop] / (1 - p) with the next global mask."""
+        k, self.calls = self.calls, self.calls + 1
+        start, stop = (0, x.shape[0]) if self.rows is None else self.rows
+        total = x.shape[0] if self.total is None else self.total
+        if x.shape[0] != stop - start:
+            raise ShapeError(f"GlobalMasks: x has {x.shape[0]} rows, rows [{start}, {stop}) "
+                             f"of the global batch hold {stop - start}")
+        if p == 0.0:
+            return x
+        if p >= 1.0:
+            return x * torch.zeros((), dtype=x.dtype, device=x.device)
+        u = torch.rand((total, *x.shape[1:]), generator=self.generator(k, x.device),
+                       device=x.device, dtype=torch.float32)[start:stop]
+        return x * (u >= p).to(x.dtype).div_(1.0 - p)
+
+
+class GlobalDropout(nn.Dropout):
+    """nn.Dropout (torch's global RNG), or, while `masks` is set (the twin's `global_dropout`
+    context), the masks of `GlobalMasks`; x (N, ...) -> same shape; identity in eval mode."""
+
+    masks: GlobalMasks | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.masks is None or not self.training:
+            return super().forward(x)
+        return self.masks.apply(x, self.p)
+
+
 class PositionalEncoding(nn.Module):
     """x (N, T, W) -> dropout(x + pe[:, :T]); `pe` (1, max_len, W) is CS231n's sinusoid table."""
 
     def __init__(self, embed_dim: int, dropout: float = 0.1, max_len: int = 5000) -> None:
         super().__init__()
-        self.dropout = nn.Dropout(p=dropout)
+        self.dropout = GlobalDropout(p=dropout)
         pos = torch.arange(max_len, dtype=torch.float64)[:, None]
         freq = 10000.0 ** (-torch.arange(0, embed_dim, 2, dtype=torch.float64) / embed_dim)
         pe = torch.zeros(1, max_len, embed_dim, dtype=torch.float64)
@@ -78,7 +149,7 @@ class MultiHeadAttention(nn.Module):
         self.query = nn.Linear(embed_dim, embed_dim)
         self.value = nn.Linear(embed_dim, embed_dim)
         self.proj = nn.Linear(embed_dim, embed_dim)
-        self.attn_drop = nn.Dropout(dropout)
+        self.attn_drop = GlobalDropout(dropout)
         self.n_head, self.emd_dim, self.head_dim = num_heads, embed_dim, embed_dim // num_heads
         self.last_weights: torch.Tensor | None = None
 
@@ -107,14 +178,14 @@ class TransformerDecoderLayer(nn.Module):
         self.self_attn = MultiHeadAttention(input_dim, num_heads, dropout)
         self.multihead_attn = MultiHeadAttention(input_dim, num_heads, dropout)
         self.linear1 = nn.Linear(input_dim, dim_feedforward)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = GlobalDropout(dropout)
         self.linear2 = nn.Linear(dim_feedforward, input_dim)
         self.norm1 = nn.LayerNorm(input_dim)
         self.norm2 = nn.LayerNorm(input_dim)
         self.norm3 = nn.LayerNorm(input_dim)
-        self.dropout1 = nn.Dropout(dropout)
-        self.dropout2 = nn.Dropout(dropout)
-        self.dropout3 = nn.Dropout(dropout)
+        self.dropout1 = GlobalDropout(dropout)
+        self.dropout2 = GlobalDropout(dropout)
+        self.dropout3 = GlobalDropout(dropout)
         self.activation = nn.ReLU()
 
     def forward(self, tgt: torch.Tensor, memory: torch.Tensor,
@@ -182,6 +253,24 @@ class TorchCaptioningTransformer(nn.Module):
         """The minigrad model's `load_state_dict` input (`transformer_state_from_torch`)."""
         return transformer_state_from_torch(self.state_dict())
 
+    @contextmanager
+    def global_dropout(self, seed: int, step: int, rows: tuple[int, int] | None = None,
+                       total: int | None = None) -> Iterator[GlobalMasks]:
+        """Within the context every dropout site (in train mode) uses the masks of
+        `GlobalMasks(seed, step, rows, total)`: a function of (seed, step) over the global batch
+        of `total` rows, of which this process's inputs are rows [start, stop) (rows=None: all).
+        The previous setting (normally torch's global RNG) is restored on exit."""
+        masks = GlobalMasks(seed, step, rows, total)
+        sites = [m for m in self.modules() if isinstance(m, GlobalDropout)]
+        before = [m.masks for m in sites]
+        for m in sites:
+            m.masks = masks
+        try:
+            yield masks
+        finally:
+            for m, old in zip(sites, before, strict=True):
+                m.masks = old
+
     def _tensor(self, x: Any, dtype: torch.dtype) -> torch.Tensor:
         dev = self.output.weight.device
         return (x if torch.is_tensor(x) else torch.as_tensor(np.asarray(x))).to(dev, dtype)
@@ -239,5 +328,5 @@ class TorchCaptioningTransformer(nn.Module):
         return out.numpy()
 
 
-__all__ = ["TorchCaptioningTransformer", "transformer_state_from_torch",
-           "transformer_state_to_torch"]
+__all__ = ["GlobalDropout", "GlobalMasks", "TorchCaptioningTransformer",
+           "transformer_state_from_torch", "transformer_state_to_torch"]

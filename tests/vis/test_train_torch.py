@@ -231,22 +231,40 @@ def test_two_processes_equal_one_and_only_rank0_writes(one_process: Path,
     _only_rank0_wrote(two_process)
 
 
-def test_two_process_transformer_equals_one(tiny: Path, tmp_path: Path) -> None:
-    one = tmp_path / "one"  # dropout masks are drawn per rank: compare without dropout
-    assert main(_args(tiny, one, "--dropout", "0", model="transformer")) == 0
-    two = _audited_torchrun(tiny, tmp_path / "two", "--dropout", "0", model="transformer")
-    _equal_up_to_reassociation(_ckpt(one), _ckpt(two))
-    _only_rank0_wrote(two)
+DROPOUT = ("--dropout", "0.3")
 
 
-def test_two_process_resume_is_bit_exact(tiny: Path, two_process: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def transformer_one(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """OUT of an uninterrupted single-process transformer run with dropout 0.3 (2 epochs)."""
+    out = tmp_path_factory.mktemp("transformer_one") / "out"
+    assert main(_args(tiny, out, *DROPOUT, model="transformer")) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def transformer_two(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """OUT of the run of `transformer_one` made by 2 gloo processes (audited)."""
+    return _audited_torchrun(tiny, tmp_path_factory.mktemp("transformer_two"), *DROPOUT,
+                             model="transformer")
+
+
+def test_two_process_transformer_with_dropout_equals_one(transformer_one: Path,
+                                                         transformer_two: Path) -> None:
+    """Each rank takes its rows of masks drawn for the global minibatch: the same run."""
+    _equal_up_to_reassociation(_ckpt(transformer_one), _ckpt(transformer_two))
+    _only_rank0_wrote(transformer_two)
+
+
+def test_two_process_resume_with_dropout_is_bit_exact(tiny: Path, transformer_two: Path,
+                                                      tmp_path: Path) -> None:
     out = tmp_path / "out"
-    for extra in (["--stop-after", "7"], ["--resume"]):
-        res = _torchrun(_args(tiny, out, *extra), tmp_path)
+    for extra in (["--stop-after", "7"], ["--resume"]):  # stopped mid-epoch
+        res = _torchrun(_args(tiny, out, *DROPOUT, *extra, model="transformer"), tmp_path)
         assert res.returncode == 0, res.stderr[-3000:]
         if extra[0] == "--stop-after":
             assert int(_ckpt(out)["solver.t"]) == 7
-    _same_run(_ckpt(out), _ckpt(two_process))
+    _same_run(_ckpt(out), _ckpt(transformer_two))
 
 
 def test_checkpoint_loads_into_minigrad_with_the_twins_loss(tiny: Path, one_process: Path,
@@ -462,12 +480,11 @@ def test_transformer_is_zoos_solver_run_and_loads_into_minigrad(tiny: Path,
     assert cont.t == len(solver.loss_history)
 
 
-def test_transformer_resume_with_dropout_is_bit_exact(tiny: Path, tmp_path: Path) -> None:
-    whole, part = tmp_path / "whole", tmp_path / "part"
-    assert main(_args(tiny, whole, "--dropout", "0.3", model="transformer")) == 0
-    assert main(_args(tiny, part, "--dropout", "0.3", "--stop-after", "5",
-                      model="transformer")) == 0
-    assert main(_args(tiny, part, "--dropout", "0.3", "--resume", model="transformer")) == 0
+def test_transformer_resume_with_dropout_is_bit_exact(tiny: Path, transformer_one: Path,
+                                                      tmp_path: Path) -> None:
+    whole, part = transformer_one, tmp_path / "part"
+    assert main(_args(tiny, part, *DROPOUT, "--stop-after", "5", model="transformer")) == 0
+    assert main(_args(tiny, part, *DROPOUT, "--resume", model="transformer")) == 0
     _same_run(_ckpt(part), _ckpt(whole))
     no_dropout = tmp_path / "no_dropout"
     assert main(_args(tiny, no_dropout, "--dropout", "0", "--stop-after", "5",

@@ -168,10 +168,15 @@ def check_resume(d: Mapping[str, np.ndarray], zoo_solver: Any, path: str, world_
         return [f"{path} was written by minigrad (zoo), not vis.train_torch: the run continues "
                 "from its state, equal up to float rounding, not bit for bit"]
     was = (int(d["train_torch.world_size"]), str(d["train_torch.device"]))
+    notes = []
     if was != (world_size, device.type):
-        return [f"{path} was written by {was[0]} process(es) on {was[1]}, this run has "
-                f"{world_size} on {device.type}: equal up to float reassociation, not bit for bit"]
-    return []
+        notes.append(f"{path} was written by {was[0]} process(es) on {was[1]}, this run has "
+                     f"{world_size} on {device.type}: equal up to float reassociation, not bit "
+                     "for bit")
+    if was[1] != device.type and float(d.get("config.dropout", 0.0)) > 0:
+        notes.append(f"dropout masks are drawn by the device's generator: on {device.type} "
+                     f"they differ from those {was[1]} would have drawn (same distribution)")
+    return notes
 
 
 def load_minigrad_optim(cap: Captioner, opt: torch.optim.Optimizer,

@@ -9,13 +9,16 @@ summed over non-<NULL> targets divided by the global N.
 Under DDP, rank r of R takes the r-th of R contiguous slices of the global minibatch (B/R
 captions, features N_r×D). Its twin loss is CE_r / N_r; DDP averages gradients over R, so the
 backward pass uses CE_r / N_r · (N_r·R / N): the averaged gradient is that of Σ_r CE_r / N, the
-single-process gradient up to float reassociation. Dropout (transformer) reseeds torch from
-(seed, t, rank) before each step, so a resumed run redraws the same masks.
+single-process gradient up to float reassociation. Dropout (transformer) runs inside the twin's
+`global_dropout(seed, t, rows, N)`: every mask is drawn for the whole global minibatch from a
+generator seeded from (seed, t, site) on the device, and each rank keeps the rows of its slice,
+so N processes draw the masks of one process and a resumed run redraws the same masks.
 """
 from __future__ import annotations
 
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +74,19 @@ class Trainer:
                            .permutation(self.num_train))
         return self._order[1][j * self.batch_size:(j + 1) * self.batch_size]
 
+    def local_rows(self, t: int) -> tuple[int, int, int]:
+        """(start, stop, N): this rank holds rows [start, stop) of global minibatch t (N rows;
+        np.array_split's contiguous slices)."""
+        n = int(self.global_indices(t).size)
+        size, extra = divmod(n, self.ctx.world_size)
+        start = self.ctx.rank * size + min(self.ctx.rank, extra)
+        return start, start + size + (self.ctx.rank < extra), n
+
     def local_batch(self, t: int) -> tuple[torch.Tensor, torch.Tensor, int, int]:
         """(features (N_r, D), captions (N_r, T+1), N_r, N) of this rank for iteration t."""
         idx = self.global_indices(t)
-        mine = np.array_split(idx, self.ctx.world_size)[self.ctx.rank]
+        start, stop, _ = self.local_rows(t)
+        mine = idx[start:stop]
         sel = torch.as_tensor(mine, device=self.ctx.device)
         captions = self.captions[sel]
         return self.features[self.image_idxs[sel]], captions, int(mine.size), int(idx.size)
@@ -108,11 +120,13 @@ class Trainer:
     def step(self) -> float:
         """One update on global minibatch `t`; returns the global minibatch loss."""
         feats, caps, n_local, n_global = self.local_batch(self.t)
-        if self.cap.kind == "transformer":
-            seq = np.random.SeedSequence([self.args.seed, self.t, self.ctx.rank])
-            torch.manual_seed(int(seq.generate_state(1)[0]))
+        masks = nullcontext()
+        if self.cap.kind == "transformer":  # dropout masks of the global minibatch, our rows
+            start, stop, total = self.local_rows(self.t)
+            masks = self.cap.twin.global_dropout(self.args.seed, self.t, (start, stop), total)
         self.opt.zero_grad(set_to_none=True)
-        with torch.autocast(self.ctx.device.type, dtype=torch.bfloat16, enabled=self.args.bf16):
+        with masks, torch.autocast(self.ctx.device.type, dtype=torch.bfloat16,
+                                   enabled=self.args.bf16):
             loss = self.module(feats, caps)  # CE_r / N_r
         scale = n_local * self.ctx.world_size / n_global
         (loss if scale == 1.0 else loss * scale).backward()
