@@ -292,13 +292,19 @@ def _decode(where: str, url: str, data: bytes, max_pixels: int) -> np.ndarray:
             raise ValueError(f"{where}: could not decode an image from {url}: {e}") from e
 
 
+SKIMAGE_PHOTOS = ("astronaut", "camera", "cat", "chelsea", "coffee", "coins", "moon", "page",
+                  "rocket", "text")  # bundled with scikit-image: nothing is downloaded
+
+
 def load_skimage_photo(name: str = "chelsea") -> np.ndarray:
     """Return a scikit-image bundled photo ('chelsea', 'astronaut', 'coffee') as (H,W,3) uint8."""
     import skimage.data
 
-    fn = getattr(skimage.data, name, None)
-    if fn is None or not callable(fn):
-        raise ValueError(f"load_skimage_photo: name must be a skimage.data photo, got {name!r}")
+    if name not in SKIMAGE_PHOTOS:  # never any other skimage.data callable (download_all, ...)
+        hint = " (no such file)" if isinstance(name, str) and ("/" in name or "." in name) else ""
+        raise ImageSourceError(f"load_skimage_photo: name must be an existing image file or one "
+                               f"of the bundled photos {SKIMAGE_PHOTOS}, got {name!r}{hint}")
+    fn = getattr(skimage.data, name)
     img = np.asarray(fn())
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=-1)

@@ -33,3 +33,24 @@ def test_http_error_status_is_an_image_source_error(monkeypatch):
     monkeypatch.setattr(image, "_http_opener", lambda: Opener())
     with pytest.raises(ImageSourceError, match="answered HTTP 404 Not Found"):
         image_from_url("http://example.invalid/x.png", timeout=5)
+
+
+@pytest.mark.parametrize("name", ["download_all", "load", "__name__", "data_dir"])
+def test_load_skimage_photo_calls_only_bundled_photos(name, monkeypatch):
+    import skimage.data
+
+    from vis.image import load_skimage_photo
+
+    called = []
+    monkeypatch.setattr(skimage.data, "download_all", lambda *a, **k: called.append(a))
+    with pytest.raises(ImageSourceError, match="one of the bundled photos"):
+        load_skimage_photo(name)
+    assert called == []  # nothing downloaded
+
+
+def test_load_skimage_photo_of_a_missing_path_says_so():
+    from vis.image import load_skimage_photo
+
+    with pytest.raises(ImageSourceError, match="existing image file .*'/tmp/none.png' "
+                                               r"\(no such file\)"):
+        load_skimage_photo("/tmp/none.png")
