@@ -37,7 +37,7 @@ class Dropout(Function):
             raise ShapeError(f"{fn}: mask must broadcast to x's shape, got mask {mask.shape} and "
                              f"x {np.shape(x)}")
         ctx.scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-        ctx.save_for_backward(mask)  # bool, x's shape or one that broadcasts to it
+        ctx.save_for_backward(v.kept(ctx, mask))  # bool, x's shape or broadcasting to it
         out = np.asarray(x * mask)
         out *= ctx.scale
         return out

@@ -19,7 +19,7 @@ from minigrad.errors import (
 from minigrad.function import Context, Function
 from minigrad.functional.axes import _is_int, _shown
 from minigrad.functional.elementwise import fit_grad
-from minigrad.functional.validate import alias, as_array, boolean, integer
+from minigrad.functional.validate import alias, as_array, boolean, integer, kept
 from minigrad.tensor import Tensor
 
 
@@ -90,7 +90,7 @@ class Where(Function):
         except ValueError:
             raise ShapeError(f"Where: condition, a and b must broadcast together, got condition "
                              f"{cond.shape}, a {np.shape(a)} and b {np.shape(b)}") from None
-        ctx.save_for_backward(cond)
+        ctx.save_for_backward(kept(ctx, cond))  # copies: the caller may edit its arrays
         return out
 
     @staticmethod
@@ -119,7 +119,7 @@ class MaskedFill(Function):
         except ValueError:
             raise ShapeError(f"MaskedFill: mask and x must broadcast together, got mask "
                              f"{m.shape} and x {x.shape}") from None
-        ctx.save_for_backward(m)
+        ctx.save_for_backward(kept(ctx, m))
         return out
 
     @staticmethod
@@ -142,7 +142,7 @@ class Gather(Function):
         if index.shape != x.shape:
             x = x[tuple(slice(None) if k == d else slice(0, i) for k, i in enumerate(index.shape))]
         ctx.dim = d
-        ctx.save_for_backward(index)
+        ctx.save_for_backward(kept(ctx, index))
         return np.take_along_axis(x, index, axis=d)
 
     @staticmethod
@@ -166,7 +166,7 @@ class IndexSelect(Function):
         if index.ndim > 1:
             raise ShapeError(f"IndexSelect: index must be 1-D, got shape {index.shape}")
         ctx.dim = d
-        ctx.save_for_backward(index)
+        ctx.save_for_backward(kept(ctx, index))
         return np.take(x, index.reshape(-1), axis=d)
 
     @staticmethod
@@ -187,14 +187,14 @@ def _triangle(fn: str, ctx: Context, x: Any, keep: Callable) -> np.ndarray:
     x = as_array(fn, "x", x)
     if np.ndim(x) < 2:
         raise ShapeError(f"{fn}: x must be at least 2-D (..., n, m), got shape {np.shape(x)}")
-    kept = keep(*x.shape[-2:])  # (n, m) bool
-    ctx.save_for_backward(kept)
-    return np.where(kept, x, np.zeros((), x.dtype))
+    tri = keep(*x.shape[-2:])  # (n, m) bool
+    ctx.save_for_backward(tri)
+    return np.where(tri, x, np.zeros((), x.dtype))
 
 
 def _triangle_backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
-    (kept,) = ctx.saved_tensors
-    return np.where(kept, dout, 0)
+    (tri,) = ctx.saved_tensors
+    return np.where(tri, dout, 0)
 
 
 class Tril(Function):

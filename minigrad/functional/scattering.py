@@ -10,7 +10,7 @@ from minigrad.errors import DTypeRuntimeError, RangeRuntimeError, ShapeRuntimeEr
 from minigrad.function import Context, Function
 from minigrad.functional.elementwise import fit_grad
 from minigrad.functional.index import _along_index, _dim, _flat_targets
-from minigrad.functional.validate import as_array
+from minigrad.functional.validate import as_array, kept
 from minigrad.tensor import Tensor
 
 _REDUCE = ("sum", "prod", "mean", "amax", "amin")
@@ -179,12 +179,13 @@ class MaskedSelect(Function):
         except ValueError:
             raise ShapeRuntimeError(f"MaskedSelect: x and mask must broadcast together, got x "
                                     f"{x.shape} and mask {m.shape}") from None
-        ctx.save_for_backward(mb)
+        ctx.save_for_backward(kept(ctx, m))  # a copy: the caller may edit mask later
+        ctx.shape = xb.shape
         return xb[mb]
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
-        (mb,) = ctx.saved_tensors
+        mb = np.broadcast_to(ctx.saved_tensors[0], ctx.shape)
         g = np.zeros(mb.shape, dout.dtype)
         g[mb] = dout
         return fit_grad(ctx, 0, g), None

@@ -67,16 +67,10 @@ NOTHING_TO_EDIT = {
 # left to the lead, reported with a snippet. {name: reason}
 PERFORMANCE_FILES: dict[str, tuple] = {  # {name: (variants, what is wrong)}
     "CrossEntropy": (("plain",), "loss.py keeps the weight= array itself on ctx (ctx.w)"),
-}
-
-# `t.data[...] = v` bypasses the version counter (as torch's `.data` does). These Functions pass
-# an int/bool Tensor input to `save_for_backward`, which version-checks a Tensor but copies only
-# plain arrays, so such a write still changes their gradients. The fix belongs in the core
-# (minigrad/function.py, not this helper's file): save_for_backward copies a saved non-float
-# Tensor input as it copies a plain array (no gradient flows to it; ints/bools are cheap).
-CORE_DATA_WRITES = {
-    "Dropout", "Embedding", "Gather", "IndexSelect", "MaskedFill", "MaskedSelect", "MaxUnpool2d",
-    "Where", "SoftmaxCE", "MaskedSoftmaxCE", "MaskedAffineSoftmaxCE",
+    # `t.data[...] = v` bypasses the version counter (as torch's .data); these save an int/bool
+    # Tensor input with save_for_backward, which version-checks it but copies only plain arrays
+    **{n: (("tensor_data",), "save_for_backward keeps the int Tensor's own array (targets)")
+       for n in ("SoftmaxCE", "MaskedSoftmaxCE", "MaskedAffineSoftmaxCE")},
 }
 
 _VARIANTS = ("plain", "tensor_op", "tensor_data")
@@ -200,9 +194,6 @@ def _params() -> list:
                 marks = [pytest.mark.xfail(strict=True,
                                            reason="performance helper's file: "
                                            + PERFORMANCE_FILES[name][1])]
-            elif name in CORE_DATA_WRITES and variant == "tensor_data":
-                marks = [pytest.mark.xfail(strict=True, reason="core: save_for_backward does "
-                                           "not copy an int/bool Tensor input")]
             out.append(pytest.param(name, variant, marks=marks, id=f"{name}-{variant}"))
     return out
 
@@ -235,7 +226,7 @@ def test_gradients_ignore_arguments_edited_after_forward(name: str, variant: str
 
 
 def test_registries_name_real_functions() -> None:
-    assert not (NOTHING_TO_EDIT | set(PERFORMANCE_FILES) | CORE_DATA_WRITES) - set(FUNCTIONS)
+    assert not (NOTHING_TO_EDIT | set(PERFORMANCE_FILES)) - set(FUNCTIONS)
     assert set(STRATEGIES) == set(FUNCTIONS)
 
 
@@ -278,3 +269,14 @@ def test_kept_copies_only_while_recording() -> None:
     assert ka is not a and kl is not lst and kl[1] is not lst[1] and kn == 5
     np.testing.assert_array_equal(ka, a)
     assert kl == lst
+
+
+def test_max_unpool_indices_given_by_keyword_are_kept() -> None:
+    """Arrays passed as keywords to Fn.apply are not the core's inputs (it cannot copy them):
+    the Function keeps its own copy (indices= was kept as given and the edit moved dx)."""
+    x = Tensor(np.array([[[[1.0, 2.0]]]]), requires_grad=True)
+    indices = np.array([[[[0, 3]]]])
+    out = F.MaxUnpool2d.apply(x, indices=indices, kernel_size=2)  # (1, 1, 2, 4)
+    indices[...] = [[[[5, 6]]]]
+    out.backward(np.arange(8.0).reshape(1, 1, 2, 4))
+    np.testing.assert_array_equal(x.grad, [[[[0.0, 3.0]]]])
