@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigrad.errors import DTypeError, RangeError
+from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.nn.serialization import CheckpointError, CheckpointWriteError, load_npz, save_npz
 from zoo.captioning import (
     CaptioningRNN,
@@ -160,3 +160,32 @@ def test_coco_seed_of_the_wrong_type_is_named(world_dir: Path):
     data = load_coco_data(world_dir, max_train=3, seed=1)
     with pytest.raises(TypeError, match="sample_coco_minibatch: seed must be None, an int"):
         sample_coco_minibatch(data, 2, seed=-1)
+
+
+def test_shapes_and_encoder_arguments_are_checked():
+    from zoo.datasets.shapes import class_index, class_name
+    from zoo.encoders.cnn import EncoderConfig, ShapesEncoder, fit_pca, preprocess, train_encoder
+
+    with pytest.raises(ValueError, match=r"class_name: class index must be an int in \[0, 9\)"):
+        class_name("a")
+    assert class_name(np.int64(0)) == "red circle"
+    with pytest.raises(ValueError, match="class_index: colour must be one of"):
+        class_index("pink", "hexagon")
+    with pytest.raises(RangeError, match="image_size must be an int >= 1, got 0"):
+        preprocess(np.zeros((2, 8, 8, 3), np.uint8), 0)
+    with pytest.raises(RangeError, match=r"channels must be 3 ints >= 1 .*got channels \(0,\)"):
+        ShapesEncoder(EncoderConfig(channels=(0,)))
+    with pytest.raises(RangeError, match="epochs must be an int >= 1, got '2'"):
+        train_encoder(np.zeros((4, 64, 64, 3), np.uint8), np.zeros(4, int), epochs="2")
+    with pytest.raises(ShapeError, match=r"fit_pca: features must be 2-D \(N, D\), got shape"):
+        fit_pca(np.zeros(5), 2)
+    with pytest.raises(RangeError, match="fit_pca: dim must be an int in .* got '2'"):
+        fit_pca(np.zeros((5, 4)), "2")
+
+
+def test_write_shapes_dataset_into_a_file_is_named(tmp_path: Path):
+    from zoo.datasets.shapes import write_shapes_dataset
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(NotADirectoryError, match="afile is a file, expected a folder"):
+        write_shapes_dataset(tmp_path / "afile", 4, 2)

@@ -79,13 +79,18 @@ NOISE_STD = 4.0
 
 def class_name(k: int) -> str:
     """Name 'colour shape' of class k in [0, 9), e.g. class_name(0) == 'red circle'."""
-    if not 0 <= int(k) < N_CLASSES:
-        raise ValueError(f"class index must lie in [0, {N_CLASSES}), got {k}")
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) \
+            or not 0 <= k < N_CLASSES:
+        raise ValueError(f"class_name: class index must be an int in [0, {N_CLASSES}), "
+                         f"got {k!r}")
     return CLASS_NAMES[int(k)]
 
 
 def class_index(colour: str, shape: str) -> int:
     """Class index colour_index * 3 + shape_index of a colour and a shape name."""
+    if colour not in CLASS_COLOURS or shape not in CLASS_SHAPES:
+        raise ValueError(f"class_index: colour must be one of {CLASS_COLOURS} and shape one of "
+                         f"{CLASS_SHAPES}, got {colour!r} and {shape!r}")
     return CLASS_COLOURS.index(colour) * len(CLASS_SHAPES) + CLASS_SHAPES.index(shape)
 
 
@@ -393,6 +398,8 @@ def write_shapes_dataset(
     `n_val_captions` and the generated `train` / `val` ShapesWorld objects.
     """
     base = Path(base_dir)
+    if base.exists() and not base.is_dir():
+        raise NotADirectoryError(f"write_shapes_dataset: {base} is a file, expected a folder")
     base.mkdir(parents=True, exist_ok=True)
     worlds = {
         "train": make_shapes(n_train, seed, image_size),

@@ -66,6 +66,9 @@ def preprocess(images: np.ndarray, image_size: int, dtype: Any = np.float32) -> 
     if images.dtype != np.uint8:
         raise DTypeError(f"ShapesEncoder: images must be uint8, got dtype {images.dtype}")
     N, S = images.shape[:2]
+    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) \
+            or image_size < 1:
+        raise RangeError(f"ShapesEncoder: image_size must be an int >= 1, got {image_size!r}")
     if S % image_size:
         raise ShapeError(f"ShapesEncoder: image side {S} must be a multiple of image_size "
                          f"{image_size}")
@@ -81,6 +84,13 @@ class ShapesEncoder(Module):
     def __init__(self, config: EncoderConfig | None = None, seed: int = 0) -> None:
         super().__init__()
         self.config = cfg = config or EncoderConfig()
+        if len(cfg.channels) != 3 or not all(
+                isinstance(c, (int, np.integer)) and not isinstance(c, bool) and c >= 1
+                for c in (*cfg.channels, cfg.feature_dim, cfg.n_classes, cfg.image_size)):
+            raise RangeError(f"ShapesEncoder: channels must be 3 ints >= 1 and image_size, "
+                             f"feature_dim, n_classes ints >= 1, got channels {cfg.channels}, "
+                             f"image_size {cfg.image_size}, feature_dim {cfg.feature_dim}, "
+                             f"n_classes {cfg.n_classes}")
         if cfg.image_size % 8:
             raise ShapeError(f"ShapesEncoder: image_size must be a multiple of 8, "
                              f"got {cfg.image_size}")
@@ -206,8 +216,8 @@ def train_encoder(images: np.ndarray, labels: np.ndarray, config: EncoderConfig 
     if len(images) != len(labels) or len(images) == 0:
         raise ShapeError(f"train_encoder: need as many labels as images (> 0), got {len(images)} "
                          f"images and {len(labels)} labels")
-    if epochs < 1:
-        raise RangeError(f"train_encoder: epochs must be >= 1, got {epochs}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise RangeError(f"train_encoder: epochs must be an int >= 1, got {epochs!r}")
     aux = _aux(aux_labels, cfg, len(labels)) if cfg.aux_classes else None
     encoder = ShapesEncoder(cfg, seed=seed)
     x_all = encoder.prepare(images)  # (N, 3, s, s)
@@ -251,9 +261,12 @@ def train_encoder(images: np.ndarray, labels: np.ndarray, config: EncoderConfig 
 
 def fit_pca(features: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean (D,) and top-`dim` principal directions (D, dim) of features (N, D), by numpy SVD."""
+    if np.ndim(features) != 2:
+        raise ShapeError(f"fit_pca: features must be 2-D (N, D), got shape {np.shape(features)}")
     N, D = features.shape
-    if not 1 <= dim <= min(N, D):
-        raise RangeError(f"fit_pca: dim must be in [1, min(N, D) = {min(N, D)}], got {dim}")
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not 1 <= dim <= min(N, D):
+        raise RangeError(f"fit_pca: dim must be an int in [1, min(N, D) = {min(N, D)}], "
+                         f"got {dim!r}")
     bad = int(features.size - np.isfinite(features).sum())
     if bad:
         raise RangeError(f"fit_pca: features must be finite, got {bad} NaN or inf values in "
