@@ -125,9 +125,11 @@ class MaskedFill(Function):
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         (m,) = ctx.saved_tensors
-        dx, _, dv = ctx.needs_input_grad
-        return (fit_grad(ctx, 0, np.where(m, 0, dout)) if dx else None, None,
-                fit_grad(ctx, 2, np.asarray(np.where(m, dout, 0).sum())) if dv else None)
+        needs = ctx.needs_input_grad  # (x,) alone when mask and value came as keywords
+        dv = len(needs) > 2 and needs[2]
+        return (fit_grad(ctx, 0, np.where(m, 0, dout)) if needs[0] else None, None,
+                fit_grad(ctx, 2, np.asarray(np.where(m, dout, 0).sum())) if dv else None
+                )[:len(needs)]
 
 
 class Gather(Function):

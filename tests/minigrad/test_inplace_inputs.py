@@ -280,3 +280,12 @@ def test_max_unpool_indices_given_by_keyword_are_kept() -> None:
     indices[...] = [[[[5, 6]]]]
     out.backward(np.arange(8.0).reshape(1, 1, 2, 4))
     np.testing.assert_array_equal(x.grad, [[[[0.0, 3.0]]]])
+
+
+def test_masked_fill_takes_its_mask_by_keyword() -> None:
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    mask = np.eye(2, 3, dtype=bool)
+    out = F.MaskedFill.apply(x, mask=mask, value=-1.0)
+    mask[...] = False
+    out.backward(np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(x.grad, [[0, 2, 2], [2, 0, 2]])
