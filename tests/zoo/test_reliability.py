@@ -598,3 +598,16 @@ def test_solver_numeric_arguments_are_checked_not_truncated(overfit_data, kwargs
                           .shape[1], wordvec_dim=8, hidden_dim=8)
     with pytest.raises((DTypeError, RangeError), match=part):
         CaptioningSolver(model, overfit_data, **kwargs)
+
+
+@pytest.mark.parametrize("extra, expected", [([], "settings"), (["--no-transformer"], None)])
+def test_zoo_demo_command_trains_the_transformer_beside_the_lstm(monkeypatch, tmp_path, extra,
+                                                                 expected) -> None:
+    import zoo.captioning.demo as demo
+    from zoo.captioning.__main__ import main
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(demo, "run_demo", lambda out, **kw: seen.update(kw))
+    assert main(["demo", "--out", str(tmp_path / "d"), *extra]) == 0
+    want = demo.TRANSFORMER_SETTINGS if expected == "settings" else None
+    assert seen["transformer"] == want and seen["cell_type"] == "lstm"

@@ -131,9 +131,12 @@ def _parser() -> argparse.ArgumentParser:
     sm = sub.add_parser("sample", parents=[common, reading], help="caption a few val images")
     sm.add_argument("-n", type=POSITIVE, default=8)
     sub.add_parser("eval", parents=[common, reading], help="val corpus BLEU-1..4")
-    dm = sub.add_parser("demo", parents=[common], help="world + encoder + LSTM + BLEU + figures")
+    dm = sub.add_parser("demo", parents=[common],
+                        help="world + encoder + LSTM and Transformer + BLEU + figures")
     dm.add_argument("--n-train", type=POSITIVE, default=4000)
     dm.add_argument("--n-val", type=POSITIVE, default=500)
+    dm.add_argument("--no-transformer", action="store_true",
+                    help="train only the RNN/LSTM captioner (not the Transformer beside it)")
     return p
 
 
@@ -197,10 +200,11 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error("argument --force: not allowed with --resume (--resume continues "
                      "OUT/checkpoint.npz, --force overwrites it)")
     if args.command == "demo":
-        from zoo.captioning.demo import run_demo
+        from zoo.captioning.demo import TRANSFORMER_SETTINGS, run_demo
 
         run_demo(args.out, seed=args.seed, n_train=args.n_train, n_val=args.n_val,
-                 epochs=args.epochs, cell_type=args.cell)
+                 epochs=args.epochs, cell_type=args.cell,
+                 transformer=None if args.no_transformer else TRANSFORMER_SETTINGS)
     elif args.command == "make-data":
         from zoo.captioning.demo import make_world
 
