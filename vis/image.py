@@ -145,6 +145,10 @@ class ImageSourceError(ValueError):
     that is not a regular file (a FIFO, a device, a directory), which could block forever."""
 
 
+class ImageDecodeError(ValueError):
+    """The bytes read are not an image PIL can decode (random, truncated, empty)."""
+
+
 class ImageTooLargeError(ValueError):
     """An image is over `max_bytes` as fetched or over `max_pixels` once decoded."""
 
@@ -279,17 +283,21 @@ def _decode(where: str, url: str, data: bytes, max_pixels: int) -> np.ndarray:
             f"{where}: {url} decodes to too many pixels (max_pixels={max_pixels}; PIL: {e})"
         ) from None
     except Exception as e:  # PIL raises several types for undecodable data
-        raise ValueError(f"{where}: could not decode an image from {url}: {e}") from e
+        raise ImageDecodeError(f"{where}: cannot decode {url}: not an image PIL reads (PNG, JPEG, "
+                               f"GIF, BMP, ...; {len(data)} bytes, {type(e).__name__})") from e
     with im:
         w, h = im.size
+        if w == 0 or h == 0:
+            raise ImageDecodeError(f"{where}: {url} is an empty {w}x{h} image")
         if w * h > max_pixels:
             raise ImageTooLargeError(
                 f"{where}: {url} is {w}x{h} = {w * h} pixels, over max_pixels={max_pixels}"
             )
         try:
             return np.asarray(im.convert("RGB")).copy()
-        except Exception as e:
-            raise ValueError(f"{where}: could not decode an image from {url}: {e}") from e
+        except Exception as e:  # truncated or corrupt pixel data
+            raise ImageDecodeError(f"{where}: could not decode the pixels of {url} "
+                                   f"({type(e).__name__}: {e})") from e
 
 
 SKIMAGE_PHOTOS = ("astronaut", "camera", "cat", "chelsea", "coffee", "coins", "moon", "page",

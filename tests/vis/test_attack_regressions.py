@@ -54,3 +54,28 @@ def test_load_skimage_photo_of_a_missing_path_says_so():
     with pytest.raises(ImageSourceError, match="existing image file .*'/tmp/none.png' "
                                                r"\(no such file\)"):
         load_skimage_photo("/tmp/none.png")
+
+
+def test_undecodable_and_empty_images_are_named(tmp_path):
+    import struct
+    import zlib
+
+    from vis.image import ImageDecodeError
+
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(ImageDecodeError, match="cannot decode .*junk.png: not an image PIL "
+                                               r"reads .*1024 bytes") as info:
+        image_from_url(junk.as_uri())
+    assert "BytesIO" not in str(info.value)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    empty = tmp_path / "empty.png"  # a 0 x 5 RGB PNG: valid header, no pixels
+    empty.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 0, 5, 8, 2,
+                                                                          0, 0, 0))
+                      + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    with pytest.raises(ValueError, match="empty.png"):
+        image_from_url(empty.as_uri())
