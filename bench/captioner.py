@@ -69,13 +69,14 @@ def _child(impl: str, case: str, dtype: str, steps: int, threads: int, memory: b
     if memory:
         print(json.dumps({"peak_mib": peak_rss_delta_mib(step)}))
         return
-    ts = []
+    ts, cpu = [], []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         ts.append(time.perf_counter() - t0)
-    print(json.dumps({"ms": [1e3 * t for t in ts], "threads": _thread_report(),
-                      "torch_loaded": "torch" in sys.modules}))
+        cpu.append(time.process_time() - c0)
+    print(json.dumps({"ms": [1e3 * t for t in ts], "cpu_ms": [1e3 * t for t in cpu],
+                      "threads": _thread_report(), "torch_loaded": "torch" in sys.modules}))
 
 
 def run_child(impl: str, case: str, dtype: str, steps: int, threads: int,
@@ -133,7 +134,7 @@ def run_case(case: str, dtype: str, impls: tuple, a: argparse.Namespace) -> dict
         rng.shuffle(order)
         for k in order:
             rep = run_child(k, case, dtype, a.steps, a.threads)
-            rounds[k].append(statistics.median(rep["ms"]))
+            rounds[k].append(statistics.median(rep["cpu_ms" if a.clock == "cpu" else "ms"]))
             r.setdefault("threads", {})[k] = rep["threads"]
     r["rounds_ms"] = rounds
     r["median_ms"] = {k: statistics.median(v) for k, v in rounds.items()}
@@ -174,9 +175,12 @@ def report(results: list, a: argparse.Namespace, load: tuple) -> list[str]:
     for r in results:
         for k, rows in r.get("threads", {}).items():
             pools.setdefault(k, "; ".join(f"{lib} {api} {n}" for lib, api, n in rows))
+    clock = ("process CPU time (all threads of the child summed: a load-robust proxy only "
+             "with --threads 1)" if a.clock == "cpu" else "wall-clock time")
     lines = [f"`{a.command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
              f"{os.cpu_count()} CPUs, load average {load[0]:.2f} before / {load[1]:.2f} after; "
-             f"torch {torch.__version__}; {a.rounds} rounds x {a.steps} steps per process.",
+             f"torch {torch.__version__}; {a.rounds} rounds x {a.steps} steps per process; "
+             f"times are {clock}.",
              "", "Thread pools seen by each child (library, API, threads):", ""]
     lines += [f"- {k}: {v}" for k, v in pools.items()]
     for r in results:
@@ -214,6 +218,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--write-results", action="store_true",
                     help="rewrite the captioner tables of bench/RESULTS.md (or --results)")
     ap.add_argument("--results", default=RESULTS, help=argparse.SUPPRESS)
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="time steps by the wall clock (default) or by the child's CPU time")
+    ap.add_argument("--section", default="",
+                    help="write to the markers bench.captioner[:SECTION]:begin/end instead")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -240,7 +248,8 @@ def main(argv: list[str] | None = None) -> None:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)
     if a.write_results:
-        write_results(lines, a.results)
+        tag = f"bench.captioner:{a.section}" if a.section else "bench.captioner"
+        write_results(lines, a.results, f"<!-- {tag}:begin -->", f"<!-- {tag}:end -->")
 
 
 if __name__ == "__main__":
