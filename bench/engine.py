@@ -71,24 +71,27 @@ def _child(mode: str, n: int, runs: int) -> None:
         gc.collect()
         gc.freeze()
     minigrad_chain(n)
-    ts = []
+    ts, cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         minigrad_chain(n)
         ts.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     assert (mode == "alone") == ("torch" not in sys.modules)
-    print(1e6 * statistics.median(ts) / n)
+    print(1e6 * statistics.median(ts) / n, 1e6 * statistics.median(cpu) / n)
 
 
 def isolated(n: int, runs: int, rounds: int) -> dict:
-    """{mode: [µs per call, one per round]}, each from a fresh process, rounds interleaved."""
+    """{mode: [(wall, CPU) µs per call, one per round]}, each from a fresh process, rounds
+    interleaved."""
     out: dict = {m: [] for m in MODES}
     for _ in range(rounds):
         for m in MODES:
             res = subprocess.run([sys.executable, "-m", "bench.engine", "--child", m,
                                   "--length", str(n), "--runs", str(runs)],
                                  capture_output=True, text=True, check=True, cwd=ROOT)
-            out[m].append(float(res.stdout))
+            wall, cpu = res.stdout.split()
+            out[m].append((float(wall), float(cpu)))
     return out
 
 
@@ -109,11 +112,13 @@ def main(argv: list[str] | None = None) -> None:
     lines = [f"`python -m bench.engine {' '.join(argv if argv is not None else sys.argv[1:])}`"
              f" — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; chain of {n} `Neg`, "
              f"forward + backward, median of {a.runs} chains per process.", "",
-             "| minigrad, process | µs per call (median over rounds) | per-round |",
-             "| --- | ---: | --- |"]
+             "| minigrad, process | µs per call, wall clock (median over rounds) | "
+             "per-round | CPU time µs per call |",
+             "| --- | ---: | --- | ---: |"]
     for m, v in isolated(n, a.runs, a.rounds).items():
-        lines.append(f"| {MODES[m]} | **{statistics.median(v):.2f}** | "
-                     f"{', '.join(f'{x:.2f}' for x in v)} |")
+        lines.append(f"| {MODES[m]} | **{statistics.median(w for w, _ in v):.2f}** | "
+                     f"{', '.join(f'{w:.2f}' for w, _ in v)} | "
+                     f"{statistics.median(c for _, c in v):.2f} |")
     fns = {"minigrad": lambda: minigrad_chain(n), "torch": lambda: torch_chain(n),
            "autograd": lambda: autograd_chain(n)}
     lines += ["", "Side by side in one process (torch imported), paired rounds:", "",
