@@ -491,3 +491,29 @@ def test_transformer_resume_with_dropout_is_bit_exact(tiny: Path, transformer_on
                       model="transformer")) == 0
     assert not np.array_equal(_ckpt(no_dropout)["solver.loss_history"],
                               _ckpt(whole)["solver.loss_history"][:5])  # dropout was on
+
+
+def test_attention_key_biases_get_their_exact_zero_gradient(tiny: Path,
+                                                            transformer_one: Path) -> None:
+    """softmax ignores q·b added to every score of a row, so the key-bias gradient is 0 (float64
+    twin: rounding-sized); the trainer makes it exactly 0, so those biases never move."""
+    from vis.twin import TorchCaptioningTransformer
+
+    solver = _zoo_solver(tiny, model="transformer")  # the run's initial weights (seed 3)
+    init = solver.model.state_dict()
+    twin = TorchCaptioningTransformer.from_minigrad(solver.model.double()).train()
+    caps, feats = solver.minibatch(0)
+    with twin.global_dropout(3, 0):
+        twin.loss(feats, caps).backward()
+    grads = {n: p.grad for n, p in twin.named_parameters()}
+    keys = [n for n in grads if n.endswith("attn.key.bias")]
+    assert len(keys) == 4
+    for n in keys:
+        assert float(grads[n].abs().max()) < 1e-12
+        if "self_attn" in n:  # (one memory slot: multihead_attn's keys get exactly 0 anyway)
+            assert float(grads[n.replace("bias", "weight")].abs().max()) > 1e-6
+    d = _ckpt(transformer_one)
+    still = {n for n in init if np.array_equal(d[f"model.{n}"], init[n])}
+    assert still == {*keys, "positional_encoding.pe",  # + the scores of one memory slot:
+                     *(f"transformer.layers.{i}.multihead_attn.{m}" for i in (0, 1)
+                       for m in ("key.weight", "query.weight", "query.bias"))}

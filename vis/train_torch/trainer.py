@@ -13,6 +13,8 @@ single-process gradient up to float reassociation. Dropout (transformer) runs in
 `global_dropout(seed, t, rows, N)`: every mask is drawn for the whole global minibatch from a
 generator seeded from (seed, t, site) on the device, and each rank keeps the rows of its slice,
 so N processes draw the masks of one process and a resumed run redraws the same masks.
+The attention key biases get their exact gradient, 0 (softmax is shift-invariant along the keys),
+instead of float-rounding noise that Adam would turn into lr-sized steps differing between N.
 """
 from __future__ import annotations
 
@@ -50,6 +52,8 @@ class Trainer:
         self.captions = torch.as_tensor(captions.astype(np.int64), device=dev)
         self.image_idxs = torch.as_tensor(image_idxs.astype(np.int64), device=dev)
         self.features = torch.as_tensor(np.asarray(data["train_features"]), device=dev).to(dtype)
+        if cap.kind == "transformer":
+            exact_zero_key_bias_grads(cap.twin)
         self.opt = ckpt.make_optimizer(args.update_rule, cap.twin.parameters(), args.lr)
         self.zoo_solver = _zoo_solver(args, data, cap)  # run identity, checks, optim format
         self.module: torch.nn.Module = LossModule(cap.twin)
@@ -210,3 +214,16 @@ def _zoo_solver(args: Any, data: dict[str, Any], cap: Captioner) -> Any:
                             optim_config={"learning_rate": args.lr}, lr_decay=args.lr_decay,
                             batch_size=args.batch_size, num_epochs=args.epochs, verbose=False,
                             seed=args.seed, progress=False)
+
+
+def exact_zero_key_bias_grads(twin: torch.nn.Module) -> list[str]:
+    """Make the gradient of every attention `*.key.bias` exactly 0, its true value: the bias
+    adds q·b/sqrt(d) to every score of a query row, which softmax ignores. Without this the
+    gradient is float-rounding noise, different for every process count, that Adam normalises
+    into steps of size ~lr; returns the parameter names."""
+    names = []
+    for name, p in twin.named_parameters():
+        if name.endswith("attn.key.bias"):
+            p.register_hook(torch.zeros_like)
+            names.append(name)
+    return names
