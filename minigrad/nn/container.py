@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from minigrad.nn.module import Module, _addindent
+from minigrad.nn.module import Module, StateDictKeyError, _addindent
 
 __all__ = ["ModuleList", "ModuleDict"]
 
@@ -135,7 +135,8 @@ class ModuleDict(Module):
 
     def __getitem__(self, key: str) -> Module:
         if key not in self._modules:
-            raise KeyError(f"ModuleDict: no module {key!r}; keys are {list(self._modules)}")
+            raise StateDictKeyError(f"ModuleDict: no module {key!r}; keys are "
+                                    f"{list(self._modules)}")
         return self._modules[key]
 
     def __setitem__(self, key: str, module: Module) -> None:

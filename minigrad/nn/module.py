@@ -251,6 +251,9 @@ class Module:
     # ----- in-place changes ---------------------------------------------------------------------
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call `fn` on every sub-module (children first) and then on self; returns self."""
+        if not callable(fn):
+            raise DTypeError(f"{type(self).__name__}.apply: fn must be callable, got "
+                             f"{type(fn).__name__}")
         for m in self.children():
             m.apply(fn)
         fn(self)
@@ -309,6 +312,8 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode here and below (dropout-like layers read `self.training`)."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise DTypeError(f"{type(self).__name__}.train: mode must be a bool, got {mode!r:.60}")
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self

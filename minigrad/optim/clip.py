@@ -39,7 +39,13 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     and give 0 when none has one.
     """
     where = "clip_grad_norm_"
-    p_norm, max_norm = float(norm_type), float(max_norm)
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.number)):
+        raise RangeError(f"{where}: max_norm must be a number, got {max_norm!r:.60}")
+    try:
+        p_norm, max_norm = float(norm_type), float(max_norm)  # norm_type may be 'inf' (torch)
+    except (TypeError, ValueError):
+        raise RangeError(f"{where}: norm_type must be a number or 'inf', got "
+                         f"{norm_type!r:.60}") from None
     if not (p_norm > 0 or p_norm == math.inf):
         raise RangeError(f"{where}: norm_type must be > 0 or inf, got {norm_type}")
     if not max_norm >= 0:  # a negative max_norm would flip every gradient's sign

@@ -73,6 +73,9 @@ class LRScheduler:
         """Restore `state_dict()` (the optimizer's lrs come from the optimizer's state dict).
         A dict from before groups ('last_epoch', 'base_lr') also loads."""
         where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(d, dict) and not hasattr(d, "keys"):
+            raise StateDictKeyError(f"{where}: state must be a mapping of str -> array (a "
+                                    f"state_dict()), got {type(d).__name__}")
         n = len(self.optimizer.param_groups)
         if "base_lrs" not in d and "base_lr" in d:  # the single-group format
             d = {**d, "base_lrs": np.full(n, float(np.asarray(d["base_lr"]))),

@@ -150,3 +150,24 @@ def test_len_of_a_0d_tensor_is_a_named_type_error():
         len(mg.Tensor(3.0))
     assert isinstance(info.value, TypeError)
     assert len(mg.Tensor(np.zeros((4, 2)))) == 4
+
+
+def test_module_train_apply_and_module_dict_misuse_are_named():
+    lin = nn.Linear(3, 4)
+    with pytest.raises(DTypeError, match="Linear.train: mode must be a bool, got 'no'"):
+        lin.train("no")
+    assert lin.training is True and lin.train(False).training is False
+    with pytest.raises(DTypeError, match="Linear.apply: fn must be callable, got int"):
+        lin.apply(3)
+    with pytest.raises(StateDictKeyError, match=r"ModuleDict: no module 'b'; keys are \['a'\]"):
+        nn.ModuleDict({"a": lin})["b"]
+
+
+def test_scheduler_load_state_dict_of_a_non_mapping_and_clip_of_a_non_number_are_named():
+    opt = optim.SGD([_param()], lr=0.1)
+    with pytest.raises(StateDictKeyError, match="StepLR.load_state_dict: state must be a mapping"):
+        optim.StepLR(opt, 2).load_state_dict([1])
+    with pytest.raises(StateDictKeyError, match="ReduceLROnPlateau.load_state_dict: state must"):
+        optim.ReduceLROnPlateau(opt).load_state_dict(5)
+    with pytest.raises(RangeError, match="clip_grad_norm_: max_norm must be a number, got 'x'"):
+        optim.clip_grad_norm_([_param()], "x")
