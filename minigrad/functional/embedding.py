@@ -33,7 +33,7 @@ class Embedding(Function):
         W = v.floating("Embedding", "W", W)
         v.ndim("Embedding", "W", W, 2, "(V, W)")
         idx = v.integer("Embedding", "idx", idx, high=W.shape[0])
-        ctx.save_for_backward(v.kept(ctx, idx))  # a copy: idx may be edited after forward
+        ctx.save_for_backward(v.kept(ctx, idx))  # an edit of idx after forward: no effect/refused
         ctx.V = W.shape[0]
         if idx.ndim == 2:  # laid out time-major in memory, so that sequence Functions read
             return W[idx.T].transpose(1, 0, 2)  # each step contiguously: a (N, T, W) view

@@ -303,7 +303,7 @@ class MaxUnpool2d(Function):
         rows = np.arange(planes)[:, None]
         y = np.zeros((planes, size), dtype=x.dtype)
         y[rows, idx.reshape(planes, -1)] = x.reshape(planes, -1)
-        ctx.save_for_backward(v.kept(ctx, idx))  # a copy: indices= may be edited later
+        ctx.save_for_backward(v.kept(ctx, idx))  # indices= edited after forward: no effect
         return y.reshape(*x.shape[:2], *out)  # (N, C, H', W')
 
     @staticmethod

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import DTypeError, RangeError, ShapeError
+from minigrad.tensor import Tensor
+from minigrad.versions import memory_owner
 
 
 def as_array(fn: str, name: str, x: Any) -> Any:
@@ -152,10 +154,15 @@ def _count_bad(x: np.ndarray) -> str:
 def kept(ctx: Any, value: Any) -> Any:
     """`value` (an array, a list, or a tuple holding them) as forward keeps it on `ctx` for
     backward: a private copy while a graph is recorded, so that the caller editing its array
-    in place after forward cannot change the gradients (numpy arrays carry no version)."""
+    in place after forward cannot change the gradients (numpy arrays carry no version). The
+    array of a positional Tensor input stays itself: `save_for_backward` version-checks it, so
+    an in-place edit of that Tensor is refused, as torch does."""
     if True not in ctx.needs_input_grad:
         return value
     if isinstance(value, np.ndarray):
+        owner = memory_owner(value)
+        if any(isinstance(t, Tensor) and memory_owner(t.data) is owner for t in ctx.inputs):
+            return value
         return value.copy()
     if isinstance(value, list):
         return copy.deepcopy(value)

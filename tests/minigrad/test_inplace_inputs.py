@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import find, given, settings
 
 import minigrad.functional as F
 from minigrad import Tensor
@@ -67,10 +67,16 @@ NOTHING_TO_EDIT = {
 # left to the lead, reported with a snippet. {name: reason}
 PERFORMANCE_FILES: dict[str, tuple] = {  # {name: (variants, what is wrong)}
     "CrossEntropy": (("plain",), "loss.py keeps the weight= array itself on ctx (ctx.w)"),
-    # `t.data[...] = v` bypasses the version counter (as torch's .data); these save an int/bool
-    # Tensor input with save_for_backward, which version-checks it but copies only plain arrays
-    **{n: (("tensor_data",), "save_for_backward keeps the int Tensor's own array (targets)")
-       for n in ("SoftmaxCE", "MaskedSoftmaxCE", "MaskedAffineSoftmaxCE")},
+}
+
+# `t.data[...] = v` bypasses the version counter (as torch's `.data` does). These Functions save
+# an int/bool Tensor input with `save_for_backward`, which version-checks it (an in-place Tensor
+# op is refused, as torch) but keeps the Tensor's own array, so a `.data` write still changes
+# the gradients. The fix belongs in the core (minigrad/function.py, not this helper's file):
+# save_for_backward keeps a copy of a saved non-float Tensor input besides checking its version.
+CORE_DATA_WRITES = {
+    "Dropout", "Embedding", "Gather", "IndexSelect", "MaskedFill", "MaskedSelect", "MaxUnpool2d",
+    "Where", "SoftmaxCE", "MaskedSoftmaxCE", "MaskedAffineSoftmaxCE",
 }
 
 _VARIANTS = ("plain", "tensor_op", "tensor_data")
@@ -194,6 +200,9 @@ def _params() -> list:
                 marks = [pytest.mark.xfail(strict=True,
                                            reason="performance helper's file: "
                                            + PERFORMANCE_FILES[name][1])]
+            elif name in CORE_DATA_WRITES and variant == "tensor_data":
+                marks = [pytest.mark.xfail(strict=True, reason="core: save_for_backward keeps "
+                                           "an int/bool Tensor input's own array")]
             out.append(pytest.param(name, variant, marks=marks, id=f"{name}-{variant}"))
     return out
 
@@ -219,14 +228,20 @@ def test_gradients_ignore_arguments_edited_after_forward(name: str, variant: str
                                               f"({variant})")
 
     check()
-    if variant == "plain":
-        assert any(edited_any) != (name in NOTHING_TO_EDIT), (
-            f"{name}: {'nothing was' if not any(edited_any) else 'an argument was'} edited; "
-            "keep NOTHING_TO_EDIT in step with the strategies")
+    if name in NOTHING_TO_EDIT:
+        assert not any(edited_any), f"{name}: an argument was edited: not NOTHING_TO_EDIT"
+
+
+@pytest.mark.parametrize("name", sorted(set(FUNCTIONS) - NOTHING_TO_EDIT))
+def test_every_other_function_has_an_argument_to_edit(name: str) -> None:
+    """Nothing is skipped silently: a Function outside NOTHING_TO_EDIT draws editable
+    arguments (some only now and then, as an optional attn_mask)."""
+    find(STRATEGIES[name](), lambda ex: bool(_editable(*copy.deepcopy(_split(ex)))),
+         settings=settings(max_examples=500, database=None, derandomize=True))
 
 
 def test_registries_name_real_functions() -> None:
-    assert not (NOTHING_TO_EDIT | set(PERFORMANCE_FILES)) - set(FUNCTIONS)
+    assert not (NOTHING_TO_EDIT | set(PERFORMANCE_FILES) | CORE_DATA_WRITES) - set(FUNCTIONS)
     assert set(STRATEGIES) == set(FUNCTIONS)
 
 
@@ -269,6 +284,8 @@ def test_kept_copies_only_while_recording() -> None:
     assert ka is not a and kl is not lst and kl[1] is not lst[1] and kn == 5
     np.testing.assert_array_equal(ka, a)
     assert kl == lst
+    t = Tensor(np.array([0, 1]))  # a positional Tensor input: version-checked, not copied
+    assert kept(Context(F.Embedding, (t, None), (False, True)), t.data) is t.data
 
 
 def test_max_unpool_indices_given_by_keyword_are_kept() -> None:
