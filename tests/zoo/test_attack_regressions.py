@@ -189,3 +189,20 @@ def test_write_shapes_dataset_into_a_file_is_named(tmp_path: Path):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(NotADirectoryError, match="afile is a file, expected a folder"):
         write_shapes_dataset(tmp_path / "afile", 4, 2)
+
+
+def test_solver_helpers_name_bad_arguments(tmp_path: Path):
+    from zoo.captioning import greedy_decode
+
+    solver = CaptioningSolver(_rnn(), _data(), batch_size=5, num_epochs=1, verbose=False)
+    with pytest.raises(RangeError, match="CaptioningSolver.minibatch: t must be >= 0, got -1"):
+        solver.minibatch(-1)
+    with pytest.raises(RangeError, match="plot_loss: path must be a .png, .pdf or .svg file"):
+        solver.plot_loss(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(CheckpointWriteError, match="plot_loss: cannot make the folder"):
+        solver.plot_loss(tmp_path / "afile" / "loss.png")
+    with pytest.raises(DTypeError, match="save_captioner: model must be a CaptioningRNN"):
+        save_captioner(3, tmp_path / "m.npz")
+    with pytest.raises(DTypeError, match="greedy_decode: model must be a CaptioningRNN"):
+        greedy_decode(None, np.zeros((1, 4), np.float32))

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import no_grad
-from minigrad.errors import RangeError
+from minigrad.errors import DTypeError, RangeError
 from minigrad.functional.loss import log_softmax_array
 
 MAX_DECODE_LENGTH = 10_000  # words per caption: far beyond any caption, well below a hang
@@ -38,6 +38,9 @@ def _check_sizes(fn: str, max_length: Any, beam_size: Any = 1) -> None:
 
 
 def _tokens(model: Any, fn: str) -> tuple[int, int, int]:
+    if not all(hasattr(model, a) for a in ("init_state", "step", "_null", "_special")):
+        raise DTypeError(f"{fn}: model must be a CaptioningRNN or CaptioningTransformer (with "
+                         f"init_state and step), got {type(model).__name__}")
     return model._null, model._special(fn, "<START>"), model._special(fn, "<END>")
 
 

@@ -106,7 +106,8 @@ class CaptioningSolver:
 
     def minibatch(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """Captions (B, T+1) and features (B, D) of iteration t (a function of seed and t)."""
-        epoch, j = divmod(int(t), self.iterations_per_epoch)
+        epoch, j = divmod(check_int("CaptioningSolver.minibatch", "t", t, 0),
+                          self.iterations_per_epoch)
         order = np.random.default_rng([self.seed, epoch]).permutation(self.num_train)
         idx = order[j * self.batch_size:(j + 1) * self.batch_size]
         return self._captions[idx], self._features[self._image_idxs[idx]]
@@ -246,6 +247,15 @@ class CaptioningSolver:
         """Write the training loss curve (per iteration and a running mean) to a PNG."""
         from zoo.captioning.figures import plot_loss_curve
 
+        path = Path(path)
+        if path.is_dir() or path.suffix.lower() not in (".png", ".pdf", ".svg"):
+            raise RangeError(f"CaptioningSolver.plot_loss: path must be a .png, .pdf or .svg "
+                             f"file, got {str(path)!r}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CheckpointWriteError(e.errno, f"CaptioningSolver.plot_loss: cannot make the "
+                                       f"folder {path.parent} ({e.strerror})", str(path)) from None
         return plot_loss_curve(self.loss_history, path, self.iterations_per_epoch)
 
     def check_bleu(self, split: str = "val", max_images: int | None = None,
@@ -355,6 +365,11 @@ def captioner_config(model: Any) -> dict[str, np.ndarray]:
 
 def save_captioner(model: Any, path: str | os.PathLike) -> None:
     """Write a model's parameters, sizes and vocabulary to one .npz atomically."""
+    from zoo.captioning.transformer import CaptioningTransformer
+
+    if not isinstance(model, (CaptioningRNN, CaptioningTransformer)):
+        raise DTypeError(f"save_captioner: model must be a CaptioningRNN or "
+                         f"CaptioningTransformer, got {type(model).__name__}")
     d = {f"model.{k}": v for k, v in model.state_dict().items()}
     d.update(captioner_config(model))
     save_npz(path, d)
