@@ -120,7 +120,7 @@ class Module:
         if not name or "." in name:
             raise StateDictKeyError(
                 f"{type(self).__name__}.{where}: name must be non-empty and without "
-                           f"'.', got {name!r}")
+                f"'.', got {name!r}")
         if name not in self._modules and (hasattr(type(self), name) or name in self.__dict__):
             raise StateDictKeyError(
                 f"{type(self).__name__}.{where}: attribute {name!r} already exists")
@@ -153,10 +153,11 @@ class Module:
         if not isinstance(name, str) or not name or "." in name:
             raise StateDictKeyError(
                 f"{type(self).__name__}.register_buffer: name must be a non-empty str "
-                           f"without '.', got {name!r}")
+                f"without '.', got {name!r}")
         if name in self._params or name in self._modules:
-            raise StateDictKeyError(f"{type(self).__name__}.register_buffer: {name!r} is already a "
-                           "parameter or sub-module")
+            raise StateDictKeyError(
+                f"{type(self).__name__}.register_buffer: {name!r} is already a "
+                "parameter or sub-module")
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(tensor)
         self._buffers[name] = tensor
@@ -356,7 +357,7 @@ class Module:
             if missing or unexpected:
                 raise StateDictKeyError(
                     f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
-                               f"unexpected keys {unexpected}")
+                    f"unexpected keys {unexpected}")
         checked = []
         for name, value in state.items():
             if name not in params:
