@@ -34,7 +34,8 @@ class Context:
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward. A saved Tensor input (or a view of it) is version-checked;
         a saved plain-array input (or a view of it) is copied, as numpy arrays carry no version
-        (`ids[0, 0] = 3` between forward and backward must not move the gradient)."""
+        (`ids[0, 0] = 3` between forward and backward must not move the gradient), and so is a
+        saved int/bool Tensor input (ids, masks: small), which `.data[...] = v` edits unseen."""
         self._saved = arrays
         if True not in self.needs_input_grad:  # not recording: nothing will be checked
             return
@@ -47,6 +48,9 @@ class Context:
                 if isinstance(t, Tensor):
                     if t.data is a or memory_owner(t.data) is owner:
                         versions.append((t, t._version))
+                        if a.dtype.kind in "biu":
+                            self._saved = _replaced(self._saved, i, a.copy(order="K"))
+                            break
                 elif isinstance(t, np.ndarray) and memory_owner(t) is owner:
                     self._saved = _replaced(self._saved, i, a.copy(order="K"))
                     break

@@ -69,16 +69,6 @@ PERFORMANCE_FILES: dict[str, tuple] = {  # {name: (variants, what is wrong)}
     "CrossEntropy": (("plain",), "loss.py keeps the weight= array itself on ctx (ctx.w)"),
 }
 
-# `t.data[...] = v` bypasses the version counter (as torch's `.data` does). These Functions save
-# an int/bool Tensor input with `save_for_backward`, which version-checks it (an in-place Tensor
-# op is refused, as torch) but keeps the Tensor's own array, so a `.data` write still changes
-# the gradients. The fix belongs in the core (minigrad/function.py, not this helper's file):
-# save_for_backward keeps a copy of a saved non-float Tensor input besides checking its version.
-CORE_DATA_WRITES = {
-    "Dropout", "Embedding", "Gather", "IndexSelect", "MaskedFill", "MaskedSelect", "MaxUnpool2d",
-    "Where", "SoftmaxCE", "MaskedSoftmaxCE", "MaskedAffineSoftmaxCE",
-}
-
 _VARIANTS = ("plain", "tensor_op", "tensor_data")
 _REFUSED = "modified in place"  # what a named refusal says (engine._check_usable's GraphError)
 
@@ -200,9 +190,6 @@ def _params() -> list:
                 marks = [pytest.mark.xfail(strict=True,
                                            reason="performance helper's file: "
                                            + PERFORMANCE_FILES[name][1])]
-            elif name in CORE_DATA_WRITES and variant == "tensor_data":
-                marks = [pytest.mark.xfail(strict=True, reason="core: save_for_backward keeps "
-                                           "an int/bool Tensor input's own array")]
             out.append(pytest.param(name, variant, marks=marks, id=f"{name}-{variant}"))
     return out
 
@@ -241,7 +228,7 @@ def test_every_other_function_has_an_argument_to_edit(name: str) -> None:
 
 
 def test_registries_name_real_functions() -> None:
-    assert not (NOTHING_TO_EDIT | set(PERFORMANCE_FILES) | CORE_DATA_WRITES) - set(FUNCTIONS)
+    assert not (NOTHING_TO_EDIT | set(PERFORMANCE_FILES)) - set(FUNCTIONS)
     assert set(STRATEGIES) == set(FUNCTIONS)
 
 
