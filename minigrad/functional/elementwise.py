@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import RangeRuntimeError, ShapeError
+from minigrad.errors import RangeRuntimeError, ShapeError, UnknownDTypeError
 from minigrad.function import Context, Function
+from minigrad.functional.axes import as_dtype
 from minigrad.functional.broadcast import _binary, _BinaryOp, fit_grad, torch_float
 from minigrad.functional.validate import as_array
 from minigrad.tensor import Tensor
@@ -360,7 +361,9 @@ def idiv(a: Any, b: Any) -> Any:
 def cast(x: Any, dtype: Any) -> Any:
     """x.astype(dtype): differentiable to a float dtype; an int or bool result is outside
     the graph (as torch)."""
-    return Cast.apply(x, dtype=np.dtype(dtype))
+    if dtype is None:
+        raise UnknownDTypeError("Cast: dtype must be a numpy dtype, got None")
+    return Cast.apply(x, dtype=as_dtype("Cast", dtype))
 
 
 def _type(self: Tensor, dtype: Any = None) -> Any:

@@ -255,6 +255,7 @@ class CrossEntropy(Function):
                 axis: Any = None) -> np.ndarray:
         fn = "CrossEntropy"
         xm, t, w, axis = _classes(fn, input, target, axis, weight, ignore_index, reduction)
+        w = v.kept(ctx, w)  # backward reads it: a private copy, not the caller's array
         ls, C = label_smoothing, xm.shape[-1]
         if not isinstance(ls, (int, float, np.floating)) or not 0 <= ls <= 1:
             raise RangeError(f"{fn}: label_smoothing must be in [0, 1], got {ls!r}")

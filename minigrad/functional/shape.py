@@ -49,6 +49,8 @@ class Reshape(Function):
         if sum(1 for s in shape if s == -1) > 1:
             raise ShapeRuntimeError(f"Reshape: only one dimension can be inferred (-1), got "
                                     f"{tuple(shape)}")
+        if any(s < -1 for s in shape):  # numpy reads any negative size as -1; torch refuses
+            raise ShapeError(f"Reshape: sizes must be >= 0 or -1 (inferred), got {tuple(shape)}")
         try:
             return x.reshape(shape)
         except (ValueError, TypeError):

@@ -171,3 +171,28 @@ def test_scheduler_load_state_dict_of_a_non_mapping_and_clip_of_a_non_number_are
         optim.ReduceLROnPlateau(opt).load_state_dict(5)
     with pytest.raises(RangeError, match="clip_grad_norm_: max_norm must be a number, got 'x'"):
         optim.clip_grad_norm_([_param()], "x")
+
+
+def test_reshape_refuses_negative_sizes_other_than_minus_one() -> None:
+    import minigrad
+    from minigrad.errors import ShapeError
+
+    t = minigrad.Tensor(np.arange(6.0))
+    with pytest.raises(ShapeError, match=r"sizes must be >= 0 or -1 \(inferred\), got \(-2, 3\)"):
+        t.reshape(-2, 3)  # numpy reads -2 as -1 and returns (2, 3); torch refuses
+    assert t.reshape(-1, 3).shape == (2, 3)
+
+
+@pytest.mark.parametrize("dtype, error, part", [
+    ("notatype", "UnknownDTypeError", "dtype must be a numpy dtype, got 'notatype'"),
+    (None, "UnknownDTypeError", "dtype must be a numpy dtype, got None"),
+    ("complex64", "DTypeError", "dtype must be bool, int or float, got complex64"),
+])
+def test_astype_names_a_bad_dtype(dtype, error, part) -> None:
+    import minigrad
+    from minigrad import errors
+
+    t = minigrad.Tensor(np.arange(3.0))
+    with pytest.raises(getattr(errors, error), match=part):
+        t.astype(dtype)
+    assert t.astype("float32").dtype == np.float32

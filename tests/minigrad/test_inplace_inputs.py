@@ -65,9 +65,7 @@ NOTHING_TO_EDIT = {
 
 # Failures in files this round's performance helper owns (linear, recurrent, sequence, loss):
 # left to the lead, reported with a snippet. {name: reason}
-PERFORMANCE_FILES: dict[str, tuple] = {  # {name: (variants, what is wrong)}
-    "CrossEntropy": (("plain",), "loss.py keeps the weight= array itself on ctx (ctx.w)"),
-}
+PERFORMANCE_FILES: dict[str, tuple] = {}  # {name: (variants, what is wrong)}: none left
 
 _VARIANTS = ("plain", "tensor_op", "tensor_data")
 _REFUSED = "modified in place"  # what a named refusal says (engine._check_usable's GraphError)
