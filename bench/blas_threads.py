@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 
+from bench.common import int_at_least, run_child
+
 V, W, H, N, T = 65, 32, 128, 32, 48
 
 
@@ -49,23 +51,21 @@ def step_ms(threads: int, steps: int = 15) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.blas_threads", description=__doc__)
-    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (>= 1)")
+    ap.add_argument("--rounds", type=int_at_least(1), default=5, help="interleaved rounds")
     ap.add_argument("--busy", action="store_true", help="keep one core busy meanwhile")
-    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--child", type=int_at_least(1), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child is not None:
         print(f"{step_ms(args.child):.2f}")
         return 0
-    if args.rounds < 1:
-        ap.error(f"--rounds must be >= 1, got {args.rounds}")
     spinner = (subprocess.Popen([sys.executable, "-c", "while True: pass"])
                if args.busy else None)
     try:
         ratios = []
         for r in range(args.rounds):
-            ms = {t: float(subprocess.run([sys.executable, "-m", "bench.blas_threads",
-                                           "--child", str(t)], check=True, capture_output=True,
-                                          text=True).stdout) for t in (1, 2)}
+            ms = {t: float(run_child([sys.executable, "-m", "bench.blas_threads", "--child",
+                                      str(t)], f"bench.blas_threads child {t}").stdout)
+                  for t in (1, 2)}
             ratios.append(ms[2] / ms[1])
             print(f"round {r + 1}: 1 thread {ms[1]:.1f} ms, 2 threads {ms[2]:.1f} ms")
     finally:

@@ -20,14 +20,16 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
 
-from bench.common import median_ratio, paired_times, peak_rss_delta_mib
+from bench.common import int_at_least, median_ratio, output_file, paired_times, peak_rss_delta_mib
+from bench.common import run_child as _run
 from bench.problem import CASES, IMPLS, build, make, word_to_idx
+
+DTYPES = ("float32", "float64")
 
 N, T1, D, W, H, V = 50, 17, 512, 256, 512, 1004  # CS231n size (bench.sampling uses these)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # children run from here
@@ -87,9 +89,7 @@ def run_child(impl: str, case: str, dtype: str, steps: int, threads: int,
         env.update(MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
     cmd = [sys.executable, "-m", "bench.captioner", "--child", impl, case, dtype,
            "--steps", str(steps), "--threads", str(threads)] + (["--memory"] if memory else [])
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    if out.returncode:
-        raise SystemExit(f"child {impl} {case} {dtype} failed:\n{out.stderr}")
+    out = _run(cmd, f"bench.captioner child {impl} {case} {dtype}", env=env, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -202,22 +202,25 @@ def write_results(lines: list[str], path: str = RESULTS, begin: str = BEGIN,
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.captioner",
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("--cases", nargs="+", default=["lstm", "rnn", "small_lstm"],
                     choices=list(CASES))
-    ap.add_argument("--dtypes", nargs="+", default=["float32"])
+    ap.add_argument("--dtypes", nargs="+", default=["float32"], choices=DTYPES)
     ap.add_argument("--impls", nargs="+", default=list(IMPLS), choices=IMPLS)
-    ap.add_argument("--rounds", type=int, default=5, help="isolated rounds (>= 3 for results)")
-    ap.add_argument("--steps", type=int, default=7, help="timed steps per process")
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--same-process-runs", type=int, default=5, help="0 skips the column")
+    ap.add_argument("--rounds", type=int_at_least(1), default=5,
+                    help="isolated rounds (>= 3 for results)")
+    ap.add_argument("--steps", type=int_at_least(1), default=7, help="timed steps per process")
+    ap.add_argument("--threads", type=int_at_least(1), default=os.cpu_count() or 1)
+    ap.add_argument("--same-process-runs", type=int_at_least(0), default=5,
+                    help="0 skips the column")
     ap.add_argument("--seed", type=int, default=0, help="order of the processes in a round")
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, 1 round: checks it works")
-    ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--json", type=output_file, help="also write the results here")
     ap.add_argument("--write-results", action="store_true",
                     help="rewrite the captioner tables of bench/RESULTS.md (or --results)")
-    ap.add_argument("--results", default=RESULTS, help=argparse.SUPPRESS)
+    ap.add_argument("--results", type=output_file, default=RESULTS, help=argparse.SUPPRESS)
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                     help="time steps by the wall clock (default) or by the child's CPU time")
     ap.add_argument("--section", default="",
@@ -226,6 +229,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
+        for what, value, allowed in zip(("impl", "case", "dtype"), a.child,
+                                        (IMPLS, CASES, DTYPES), strict=True):
+            if value not in allowed:
+                ap.error(f"argument --child: expected {what} in {', '.join(allowed)}, "
+                         f"got {value!r}")
         return _child(*a.child, a.steps, a.threads, a.memory)
     if a.quick:
         a.cases = [c for c in a.cases if c.startswith("tiny")] or ["tiny_lstm", "tiny_rnn"]

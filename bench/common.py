@@ -1,8 +1,12 @@
-"""Shared benchmark plumbing: thread settings, BLAS info, paired timing, peak memory."""
+"""Shared benchmark plumbing: thread settings, BLAS info, paired timing, peak memory, and the
+argument checks and child-process runner every `python -m bench.<name>` uses."""
 from __future__ import annotations
 
+import argparse
+import os
 import random
 import statistics
+import subprocess
 import time
 from typing import Callable
 
@@ -63,3 +67,59 @@ def peak_rss_delta_mib(fn: Callable[[], object]) -> float:
     before = _status_kib("VmRSS")
     fn()
     return (_status_kib("VmHWM") - before) / 1024
+
+
+def int_at_least(low: int) -> Callable[[str], int]:
+    """argparse type: an integer >= `low`, else "argument --x: expected an integer >= low, got v"
+    (argparse adds the argument's name and exits with status 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+def existing_dir(text: str) -> str:
+    """argparse type: a path naming an existing directory."""
+    if not os.path.isdir(text):
+        what = "a file" if os.path.exists(text) else "missing"
+        raise argparse.ArgumentTypeError(f"expected an existing directory, got {text!r} ({what})")
+    return text
+
+
+def output_file(text: str) -> str:
+    """argparse type: a file path that can be written (its folder exists, it is not a folder)."""
+    folder = os.path.dirname(os.path.abspath(text))
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"expected a file path, got {text!r} (a directory)")
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(
+            f"expected a file in an existing directory, got {text!r} ({folder} is missing)")
+    return text
+
+
+def child_error(what: str, returncode: int | str, stderr: str) -> str:
+    """One line naming a failed child and its last error line (its traceback's final line)."""
+    lines = [ln.strip() for ln in (stderr or "").splitlines() if ln.strip()]
+    last = lines[-1] if lines else "no error output"
+    return f"bench: {what} failed (exit {returncode}): {last}"
+
+
+def run_child(cmd: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run(cmd) capturing text output; a non-zero exit or a timeout ends this process
+    with one line (`child_error`) and exit status 1 instead of a traceback."""
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    except subprocess.TimeoutExpired as e:
+        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else e.stderr
+        raise SystemExit(child_error(what, f"timed out after {e.timeout:g} s", err)) from None
+    if res.returncode:
+        raise SystemExit(child_error(what, res.returncode, res.stderr))
+    return res

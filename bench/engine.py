@@ -16,14 +16,13 @@ import argparse
 import gc
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
 
 from bench.captioner import RESULTS, ROOT, write_results
-from bench.common import median_ratio, paired_times
+from bench.common import int_at_least, median_ratio, output_file, paired_times, run_child
 from minigrad import Tensor
 from minigrad.functional import Neg
 
@@ -89,22 +88,23 @@ def isolated(n: int, runs: int, rounds: int) -> dict:
     out: dict = {m: [] for m in MODES}
     for _ in range(rounds):
         for m in MODES:
-            res = subprocess.run([sys.executable, "-m", "bench.engine", "--child", m,
-                                  "--length", str(n), "--runs", str(runs)],
-                                 capture_output=True, text=True, check=True, cwd=ROOT)
+            res = run_child([sys.executable, "-m", "bench.engine", "--child", m,
+                             "--length", str(n), "--runs", str(runs)],
+                            f"bench.engine child {m}", cwd=ROOT)
             wall, cpu = res.stdout.split()
             out[m].append((float(wall), float(cpu)))
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--length", type=int, default=10000)
-    ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap = argparse.ArgumentParser(prog="python -m bench.engine",
+                                 description=__doc__.splitlines()[0])
+    ap.add_argument("--length", type=int_at_least(1), default=10000)
+    ap.add_argument("--runs", type=int_at_least(1), default=10)
+    ap.add_argument("--rounds", type=int_at_least(1), default=3)
     ap.add_argument("--write-results", action="store_true",
                     help="rewrite the engine tables of bench/RESULTS.md (or --results)")
-    ap.add_argument("--results", default=RESULTS, help=argparse.SUPPRESS)
+    ap.add_argument("--results", type=output_file, default=RESULTS, help=argparse.SUPPRESS)
     ap.add_argument("--child", choices=list(MODES), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:

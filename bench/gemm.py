@@ -7,6 +7,7 @@ time; the others are the one-GEMM-per-sequence products of the fused path.
 """
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 
@@ -34,7 +35,9 @@ def rate(m: int, k: int, n: int, runs: int = 15) -> float:
     return 2 * m * k * n / statistics.median(ts) / 1e9
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(prog="python -m bench.gemm",
+                            description=__doc__.splitlines()[0]).parse_args(argv)
     print(f"BLAS: {blas_info()}")
     for name, (m, k, n) in SHAPES.items():
         print(f"  {name:<42} {rate(m, k, n):7.1f} GFLOP/s")

@@ -16,7 +16,7 @@ import statistics
 
 import numpy as np
 
-from bench.common import blas_info, paired_times
+from bench.common import blas_info, int_at_least, paired_times
 from minigrad import no_grad
 from zoo.captioning import CaptioningTransformer
 
@@ -61,10 +61,11 @@ def recomputed(model: CaptioningTransformer, feats: np.ndarray, tokens: int) -> 
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--tokens", type=int, default=30)
-    ap.add_argument("--batch", type=int, default=100)
+    ap = argparse.ArgumentParser(prog="python -m bench.kv_cache",
+                                 description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int_at_least(1), default=5)
+    ap.add_argument("--tokens", type=int_at_least(1), default=30)
+    ap.add_argument("--batch", type=int_at_least(1), default=100)
     a = ap.parse_args(argv)
     print(f"BLAS: {blas_info()}; {a.tokens} tokens, batch {a.batch}, float32, "
           f"median of {a.runs} paired runs")

@@ -13,17 +13,18 @@ import numpy as np
 import torch
 
 from bench.captioner import N, make_problem
-from bench.common import blas_info, blas_threads, paired_times
+from bench.common import blas_info, blas_threads, int_at_least, paired_times
 from vis.twin import TorchCaptioner
 from zoo.captioning import CaptioningRNN
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--beam", type=int, default=3)
-    ap.add_argument("--max-length", type=int, default=16)
-    ap.add_argument("--cell", default="lstm")
+    ap = argparse.ArgumentParser(prog="python -m bench.sampling",
+                                 description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int_at_least(1), default=7)
+    ap.add_argument("--beam", type=int_at_least(1), default=3)
+    ap.add_argument("--max-length", type=int_at_least(1), default=16)
+    ap.add_argument("--cell", choices=["lstm", "rnn"], default="lstm")
     a = ap.parse_args(argv)
     torch.set_num_threads(blas_threads())
     params, features, _, w2i = make_problem(a.cell, "float32")

@@ -23,10 +23,11 @@ import platform
 import random
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+
+from bench.common import existing_dir, int_at_least, output_file, run_child
 
 RATE = re.compile(r"trained (\d+) iterations \((\d+) captions\) in ([\d.]+)s: ([\d.]+) captions/s")
 
@@ -83,49 +84,60 @@ def measure(args: argparse.Namespace, impl: str, model: str, procs: int, threads
                "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
                "--max-train", str(args.max_train), "--hidden-dim", str(args.hidden_dim),
                "--wordvec-dim", str(args.wordvec_dim)]
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
-        if res.returncode:
-            raise RuntimeError(f"minigrad {model} failed:\n{res.stderr[-2000:]}")
+        res = run_child(cmd, f"bench.throughput child minigrad {model}", env=env, timeout=3600)
         return float(json.loads(res.stdout.strip().splitlines()[-1])["rate"])
     env["OMP_NUM_THREADS"] = str(threads)
     with tempfile.TemporaryDirectory(prefix="throughput-") as out:
         cmd = _torch_cmd(args, model, procs, out) + ["--threads", str(threads)]
-        res = subprocess.run(cmd, env=env, capture_output=True,
-                             text=True, timeout=3600)
+        res = run_child(cmd, f"bench.throughput torch x{procs} {model}", env=env, timeout=3600)
     match = RATE.search(res.stdout)
-    if res.returncode or not match:
-        raise RuntimeError(f"torch x{procs} {model} failed:\n{res.stderr[-2000:]}")
+    if not match:
+        raise SystemExit(f"bench: bench.throughput torch x{procs} {model} exited 0 without a "
+                         "'trained ... captions/s' line in its output")
     return float(match.group(4))
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", default="runs/world")
+    p.add_argument("--data", type=existing_dir, default="runs/world",
+                   help="data directory (checked before anything is launched)")
     p.add_argument("--models", nargs="+", default=["rnn", "lstm", "transformer"],
                    choices=["rnn", "lstm", "transformer"])
-    p.add_argument("--procs", nargs="+", type=int, default=[1, 2],
+    p.add_argument("--procs", nargs="+", type=int_at_least(1), default=[1, 2],
                    help="torch process counts (each a torchrun launch when > 1)")
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--max-train", type=int, default=6000, help="training captions used")
-    p.add_argument("--hidden-dim", type=int, default=128)
-    p.add_argument("--wordvec-dim", type=int, default=64)
+    p.add_argument("--rounds", type=int_at_least(1), default=3)
+    p.add_argument("--epochs", type=int_at_least(1), default=1)
+    p.add_argument("--batch-size", type=int_at_least(1), default=100)
+    p.add_argument("--max-train", type=int_at_least(1), default=6000,
+                   help="training captions used")
+    p.add_argument("--hidden-dim", type=int_at_least(1), default=128)
+    p.add_argument("--wordvec-dim", type=int_at_least(1), default=64,
+                   help="a multiple of 4 with the transformer (4 heads)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                    help="torch rows only (minigrad is numpy on the CPU)")
     p.add_argument("--no-minigrad", action="store_true", help="torch rows only")
-    p.add_argument("--json", default=None, help="also write the results here")
-    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--json", type=output_file, default=None, help="also write the results here")
+    p.add_argument("--child", choices=["rnn", "lstm", "transformer"], default=None,
+                   help=argparse.SUPPRESS)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Measure every configuration `--rounds` times in shuffled order; print a markdown table."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if "transformer" in (args.models + [args.child]) and args.wordvec_dim % 4:
+        parser.error("argument --wordvec-dim: expected a multiple of 4 (the transformer's "
+                     f"4 heads), got {args.wordvec_dim}")
     if args.child:
         _child(args)
         return 0
+    from zoo.datasets.coco import CAPTIONS_FILE
+
+    if not os.path.isfile(os.path.join(args.data, CAPTIONS_FILE)):
+        parser.error(f"argument --data: expected a data directory holding {CAPTIONS_FILE}, "
+                     f"got {args.data!r} (no such file in it)")
     cores = _cores()
     threads = sorted({1, cores})
     configs = [("torch", m, n, t) for m in args.models for n in args.procs
