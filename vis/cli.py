@@ -31,7 +31,7 @@ def _images(args: argparse.Namespace, n: int) -> tuple[torch.Tensor, list[int], 
             img = image_from_url(src)
         elif Path(src).is_file():
             img = image_from_url(Path(src).resolve().as_uri())
-        else:
+        else:  # a bundled photo name (check_image refused anything else)
             img = load_skimage_photo(src)
         if args.weights != "builtin":
             from PIL import Image
@@ -45,8 +45,36 @@ def _images(args: argparse.Namespace, n: int) -> tuple[torch.Tensor, list[int], 
 
 
 def _load(args: argparse.Namespace) -> torch.nn.Module:
+    """The SqueezeNet of --weights; a --target beyond its classes is a CommandError."""
     from vis.squeezenet import load_squeezenet
-    return load_squeezenet(args.weights)
+    model = load_squeezenet(args.weights)
+    target = getattr(args, "target", None)
+    classes = model.classifier[1].out_channels
+    if target is not None and target >= classes:
+        raise CommandError(f"--target {target} is out of range: the {args.weights} network has "
+                           f"{classes} classes, expected 0..{classes - 1}")
+    return model
+
+
+class CommandError(ValueError):
+    """A command's option does not fit what it found (a --target beyond the network's
+    classes, an --image path that is not a regular file)."""
+
+
+def check_image(src: str | None) -> None:
+    """Refuse an --image that is neither a URL, a bundled photo name nor a regular file (a
+    missing path, a folder, a FIFO, a device) by name; URLs are left to image_from_url."""
+    from vis.image import SKIMAGE_PHOTOS
+
+    if src is None or "://" in src or src in SKIMAGE_PHOTOS:
+        return
+    path = Path(src)
+    if path.is_file():
+        return
+    kind = ("a folder" if path.is_dir() else "not a regular file (a FIFO, socket or device?)"
+            if path.exists() else "missing (no such file, and not a bundled photo name)")
+    raise CommandError(f"--image {src} is {kind}, expected an image file, an http(s)/file URL "
+                       f"or a bundled photo name {SKIMAGE_PHOTOS}")
 
 
 def cmd_saliency(args: argparse.Namespace) -> int:
@@ -250,9 +278,19 @@ def output_folder(path: str | os.PathLike, option: str = "--out") -> Path:
                               "new or existing folder path)")
     try:
         out.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError, PermissionError) as e:
+    except OSError as e:
         raise OutputPathError(f"{option} {out}: cannot make this folder ({e.strerror})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputPathError(f"{option} {out}: this folder is not writable")
     return out
+
+
+# The options each figure command uses (a command is never given one it would ignore:
+# classvis starts from noise, so `classvis --image X` is refused by argparse).
+OPTIONS = {"saliency": ("image", "target", "objective", "n"),
+           "fool": ("image", "target", "objective", "iterations"),
+           "classvis": ("target", "objective", "iterations"),
+           "demo": ("single-file",)}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -261,21 +299,27 @@ def _parser() -> argparse.ArgumentParser:
     for name, help_ in (("saliency", "saliency maps"), ("fool", "a fooling image"),
                         ("classvis", "class visualization"), ("demo", "the whole demo + report")):
         s = sub.add_parser(name, help=help_)
+        uses = OPTIONS[name]
         s.add_argument("--weights", default="builtin",
                        help="'builtin', 'imagenet' (torch hub cache) or a path to a state dict")
-        s.add_argument("--image", help="image path, http(s)/file URL, or a scikit-image photo "
-                                       "name such as 'chelsea' (default: built-in world images)")
-        s.add_argument("--target", type=int_at_least(0),
-                       help="target class (default: predicted / next)")
+        if "image" in uses:
+            s.add_argument("--image", help="image path, http(s)/file URL, or a scikit-image "
+                           "photo name such as 'chelsea' (default: built-in world images)")
+        if "target" in uses:
+            s.add_argument("--target", type=int_at_least(0),
+                           help="target class, 0..classes-1 (default: predicted / next)")
         s.add_argument("--out", default="runs/vis" if name != "demo" else "runs/demo",
                        help="output folder (made if missing)")
         s.add_argument("--seed", type=SEED, default=0)
-        s.add_argument("--objective", choices=("score", "pre_relu"),
-                       default="score" if name == "saliency" else "pre_relu")
-        s.add_argument("--iterations", type=int_at_least(1), default=100)
-        s.add_argument("--n", type=int_at_least(1, 65), default=6,
-                       help="built-in images to show (1-64)")
-        if name == "demo":
+        if "objective" in uses:
+            s.add_argument("--objective", choices=("score", "pre_relu"),
+                           default="score" if name == "saliency" else "pre_relu")
+        if "iterations" in uses:
+            s.add_argument("--iterations", type=int_at_least(1), default=100)
+        if "n" in uses:
+            s.add_argument("--n", type=int_at_least(1, 65), default=6,
+                           help="built-in images to show (1-64)")
+        if "single-file" in uses:
             s.add_argument("--single-file", action="store_true",
                            help="embed the figures in report.html (one file to share)")
     r = sub.add_parser("report", help="write report.html again from a demo folder's JSON files")
@@ -298,16 +342,41 @@ def main(argv: list[str] | None = None) -> int:
         from vis.train_builtin import main as train_main
         return train_main(argv[1:])
     args = _parser().parse_args(argv)
-    from vis.squeezenet import WeightsMismatchError, WeightsNotFoundError
     try:
         output_folder(args.out)
-    except OutputPathError as e:
-        print(f"python -m vis {args.cmd}: error: {e}", file=sys.stderr)
-        return 2
+        check_image(getattr(args, "image", None))
+    except (OutputPathError, CommandError) as e:
+        return _error(args.cmd, e, 2)
     try:
         with one_torch_thread():
             return {"saliency": cmd_saliency, "fool": cmd_fool, "classvis": cmd_classvis,
                     "demo": cmd_demo, "report": cmd_report}[args.cmd](args)
-    except (WeightsNotFoundError, WeightsMismatchError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except _named_errors() as e:
+        from vis.squeezenet import WeightsNotFoundError
+        usage = (WeightsNotFoundError, CommandError, OutputPathError)
+        return _error(args.cmd, e, 2 if isinstance(e, usage) else 1)
+    except OSError as e:
+        if e.filename is None:  # not about a path: a real fault, keep its traceback
+            raise
+        return _error(args.cmd, e, 1)
+
+
+def _error(cmd: str, e: BaseException, status: int) -> int:
+    """Print `python -m vis CMD: error: message` (one line) and return the exit status."""
+    text = " ".join(str(e).split()) or type(e).__name__
+    print(f"python -m vis {cmd}: error: {text}", file=sys.stderr)
+    return status
+
+
+def _named_errors() -> tuple[type[BaseException], ...]:
+    """The library's errors about bad input (images, weights, checkpoints, minigrad checks)."""
+    from minigrad.errors import MinigradError
+    from vis.image import ImageDecodeError, ImageSourceError, ImageTooLargeError
+    from vis.squeezenet import ImageTooSmallError, WeightsMismatchError, WeightsNotFoundError
+    from zoo.datasets.files import CocoDataError, CocoFileNotFoundError, CocoKeyError
+    from zoo.datasets.vocab import VocabError
+
+    return (CommandError, OutputPathError, ImageSourceError, ImageDecodeError,
+            ImageTooLargeError, ImageTooSmallError, WeightsMismatchError, WeightsNotFoundError,
+            MinigradError, CocoDataError, CocoFileNotFoundError, CocoKeyError, VocabError)
+

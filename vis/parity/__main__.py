@@ -6,6 +6,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import platform
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vis.cli import int_at_least
 from vis.parity.cases import CASES
 from vis.parity.registry import ParityCase, by_label
 from vis.parity.runner import format_table, run_all
@@ -69,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the cases, print the table, optionally write JSON; exit status 1 if any case fails."""
     ap = argparse.ArgumentParser(prog="python -m vis.parity", description=__doc__)
     ap.add_argument("--json", type=Path, help="also write the rows and versions to this JSON file")
-    ap.add_argument("--seed", type=int, default=0, help="input / upstream-gradient seed")
+    ap.add_argument("--seed", type=int_at_least(0, 2 ** 32), default=0,
+                    help="input / upstream-gradient seed (0 <= N < 2**32)")
     ap.add_argument("--only", nargs="+", metavar="LABEL", help="run only these case labels")
     ap.add_argument("--cases", nargs="+", action="extend", metavar="MODULE",
                     help="also run the CASES list of this module (dotted name or .py path)")
@@ -77,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="leave out the built-in registry (run only --cases)")
     ap.add_argument("--list", action="store_true", help="print the selected labels and exit")
     args = ap.parse_args(argv)
+    if args.json:
+        problem = json_path_problem(args.json)
+        if problem:
+            ap.error(f"argument --json: {problem}")
     cases = _select(ap, args)
     if args.list:
         print("\n".join(f"{c.label}  ({c.function_name})" for c in cases))
@@ -88,10 +95,33 @@ def main(argv: list[str] | None = None) -> int:
         report = {"seed": args.seed, "all_passed": ok, "torch": torch.__version__,
                   "numpy": np.__version__, "python": platform.python_version(),
                   "rows": [r.to_dict() for r in rows]}
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, allow_nan=False, default=_jsonable))
+        try:
+            args.json.write_text(json.dumps(report, indent=2, allow_nan=False,
+                                            default=_jsonable))
+        except OSError as e:
+            print(f"python -m vis.parity: error: --json {args.json}: cannot write it "
+                  f"({e.strerror})", file=sys.stderr)
+            return 1
         print(f"wrote {args.json}")
     return 0 if ok else 1
+
+
+def json_path_problem(path: Path) -> str | None:
+    """Why the --json file `path` cannot be written (its folder is made here), or None."""
+    if path.is_dir():
+        return f"{path} is a folder, expected a file path such as {path / 'parity.json'}"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"{path} exists and is not writable"
+    file_above = next((q for q in path.parents if q.exists() and not q.is_dir()), None)
+    if file_above is not None:
+        return f"{path}: {file_above} is a file, expected a folder there"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return f"{path}: cannot make its folder {path.parent} ({e.strerror})"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return f"{path}: its folder {path.parent} is not writable"
+    return None
 
 
 def _jsonable(x: object) -> object:

@@ -5,6 +5,7 @@ line `vis.train_torch: error: ...` from rank 0 and exit status 2; other ranks st
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,21 @@ def load_training_data(args: Any) -> dict[str, Any]:
     return data
 
 
+def check_out(out: Path) -> None:
+    """Refuse an --out the run could not write (a file, a file where a parent folder should
+    be, a folder it may not write in) with a UsageError naming it, before any data is read;
+    nothing is made here (the trainer makes the folder)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory (give a new or existing "
+                         "folder)")
+    existing = next(q for q in (out, *out.absolute().parents) if q.exists())
+    if not existing.is_dir():
+        raise UsageError(f"--out {out}: cannot make this folder ({existing} is a file)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: cannot make or write this folder ({existing} is not "
+                         "writable)")
+
+
 def run(args: Any) -> Any:
     """Train as `args` says in this process (one rank of a torchrun launch); the Trainer."""
     from vis.train_torch.launch import check_launch, join, leave, set_threads
@@ -30,6 +46,7 @@ def run(args: Any) -> Any:
     from vis.train_torch.trainer import Trainer
 
     ctx = check_launch(args)
+    check_out(Path(args.out))
     path = Path(args.out) / "checkpoint.npz"
     if path.exists() and not (args.resume or args.force):
         raise UsageError(f"{path} already exists: --resume continues it, --force overwrites it "
@@ -72,4 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             MinigradError) as e:
         kind = "" if isinstance(e, UsageError) else f"{type(e).__name__}: "
         fail(f"{kind}{e}")
+    except OSError as e:
+        if e.filename is None:  # not about a path: a real fault, keep its traceback
+            raise
+        fail(f"{e.filename}: {e.strerror or e}")
     return 0
