@@ -21,6 +21,7 @@ from minigrad.functional.recurrent import (
     check_gru,
     gru_backward,
     sigmoid_,
+    work_array,
 )
 from minigrad.functional.shape import Stack
 
@@ -72,13 +73,16 @@ class _Packing:
             self.tt = np.repeat(np.arange(T), self.sizes)  # step of each packed row
             self.nn = np.concatenate([rows[:n] for n in self.sizes])  # sample of each packed row
 
-    def gather(self, a: np.ndarray, copy: bool = False) -> np.ndarray:
+    def gather(self, a: np.ndarray, copy: str = "") -> np.ndarray:
         """(N, T, K) -> the packed rows (P, K), C-contiguous; a view of time-major `a` when
-        nothing is skipped, unless `copy`."""
+        nothing is skipped, unless `copy` names the work_array role of a private copy."""
         at = a.transpose(1, 0, 2)  # (T, N, K) view
         if self.full:
-            at = np.array(at, order="C", copy=True) if copy else np.ascontiguousarray(at)
-            return at.reshape(self.T * self.N, a.shape[2])
+            if not copy:
+                return np.ascontiguousarray(at).reshape(self.T * self.N, a.shape[2])
+            out = work_array(copy, at.shape, a.dtype)
+            np.copyto(out, at)
+            return out.reshape(self.T * self.N, a.shape[2])
         return at[self.tt, self.nn]
 
     def scatter(self, p: np.ndarray) -> np.ndarray:
@@ -112,7 +116,8 @@ class _Packing:
         for t in range(1, self.T):
             o, n = self.step(t - 1)
             parts.append(hs[o:o + self.sizes[t]])
-        return np.concatenate(parts)
+        out = work_array("seq.previous", (self.offsets[-1], hs.shape[1]), hs.dtype)
+        return np.concatenate(parts, out=out)
 
 
 def _inputs(fn: str, x: np.ndarray, h0: np.ndarray, lengths: Any) -> tuple:
@@ -132,8 +137,8 @@ class RNNSequence(Function):
                 lengths: Any = None) -> np.ndarray:
         x, h0, Wx, Wh, b = _check_seq("RNNSequence", x, h0, Wx, Wh, b, 1)
         pk, xp = _inputs("RNNSequence", x, h0, lengths)
-        hs = xp @ Wx  # (P, H) packed pre-activations, then states
-        hs += b
+        hs = np.matmul(xp, Wx, out=work_array("rnn.hs", (xp.shape[0], Wx.shape[1]), Wx.dtype))
+        hs += b  # (P, H) packed pre-activations, then states
         prev_h = pk.sort(h0)
         rec = np.empty_like(h0)
         for t in range(pk.T):
@@ -150,18 +155,19 @@ class RNNSequence(Function):
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         xp, h0, Wx, Wh, hs = ctx.saved_tensors
         pk = ctx.pk
-        da = pk.gather(dout, copy=True)  # (P, H): dh from above, then d(pre-activation)
-        dhT = np.zeros((h0.shape[1], h0.shape[0]), dtype=h0.dtype)  # dh (H, N), packed order
+        da = pk.gather(dout, copy="rnn.da")  # (P, H): dh from above, then d(pre-activation)
+        dh = np.zeros_like(h0)  # dh from the next step, packed order
         tmp = np.empty_like(h0)
+        WhT = np.ascontiguousarray(Wh.T)  # (H, H): row-major products, faster per step
         for t in range(pk.T - 1, -1, -1):
             o, n = pk.step(t)
             d = da[o:o + n]
-            d += dhT[:, :n].T
+            d += dh[:n]
             np.multiply(hs[o:o + n], hs[o:o + n], out=tmp[:n])
             np.subtract(1, tmp[:n], out=tmp[:n])
             d *= tmp[:n]
-            np.matmul(Wh, d.T, out=dhT[:, :n])  # dh.T = Wh @ da.T: no transposed copy of Wh
-        return _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dhT.T)
+            np.matmul(d, WhT, out=dh[:n])
+        return _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dh)
 
 
 def _lstm_cell_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, prev_c: np.ndarray,
@@ -216,10 +222,12 @@ class LSTMSequence(Function):
         s = np.ones(4 * H, dtype=h0.dtype)
         s[:3 * H] = 0.5
         s1 = 1 - s
-        gates = xp @ (Wx * s if fold else Wx)  # (P, 4H) packed, activated step by step
+        gates = work_array("lstm.gates", (P, 4 * H), h0.dtype)  # packed, activated per step
+        np.matmul(xp, Wx * s if fold else Wx, out=gates)
         gates += b * s if fold else b
         Whs = Wh * s if fold else Wh
-        cs, tcs, hs = (np.empty((P, H), dtype=h0.dtype) for _ in range(3))  # c_t, tanh, h_t
+        cs, tcs, hs = (work_array(r, (P, H), h0.dtype) for r in ("lstm.c", "lstm.tanh_c",
+                                                                    "lstm.h"))
         prev_h = pk.sort(h0)
         prev_c = np.zeros_like(h0) if c0 is None else pk.sort(c0)
         c_init = prev_c
@@ -259,19 +267,23 @@ class LSTMSequence(Function):
         xp, h0, Wx, Wh, gates, c_init, cs, tcs, hs = ctx.saved_tensors
         pk = ctx.pk
         H = h0.shape[1]
-        da = gates if ctx.saved_consumable else gates.copy()  # (P, 4H), overwritten in place
-        dps = pk.gather(dout, copy=True)  # (P, H), becomes the total dh of each step
-        dhT = np.zeros((H, h0.shape[0]), dtype=h0.dtype)  # dh (H, N), packed order
+        da = gates  # (P, 4H), overwritten in place: a private copy unless gates die here
+        if not ctx.saved_consumable:
+            da = work_array("lstm.da", gates.shape, gates.dtype)
+            np.copyto(da, gates)
+        dps = pk.gather(dout, copy="lstm.dh")  # (P, H), becomes the total dh of each step
+        dh = np.zeros_like(h0)  # dh from the next step, packed order
         dc = np.zeros_like(h0) if dc_T is None else pk.sort(dc_T)
         up = np.empty((h0.shape[0], 3 * H), dtype=h0.dtype)
+        WhT = np.ascontiguousarray(Wh.T)  # (4H, H): row-major products, faster per step
         for t in range(pk.T - 1, -1, -1):
             o, n = pk.step(t)
             d = dps[o:o + n]
-            d += dhT[:, :n].T  # total dh of the step, (n, H)
+            d += dh[:n]  # total dh of the step, (n, H)
             prev_c = cs[pk.offsets[t - 1]:pk.offsets[t - 1] + n] if t else c_init[:n]
             _lstm_cell_backward(d, dc[:n], da[o:o + n], prev_c, tcs[o:o + n], up[:n])
-            np.matmul(Wh, da[o:o + n].T, out=dhT[:, :n])  # no transposed copy of Wh
-        grads = _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dhT.T)
+            np.matmul(da[o:o + n], WhT, out=dh[:n])
+        grads = _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dh)
         if len(ctx.needs_input_grad) == 6:  # c0 was given
             return (*grads, pk.unsort(dc) if ctx.needs_input_grad[5] else None)
         return grads
