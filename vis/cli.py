@@ -1,6 +1,9 @@
 """`python -m vis {parity,saliency,fool,classvis,train-builtin,demo,report}`: the torch side's
-commands. Numeric options are range-checked when the command line is parsed, and an --out
-that is a file is refused in one line (exit status 2)."""
+commands. Numeric options are range-checked when the command line is parsed; an --out that
+is a file, an --image that is not an image file and a --target beyond the network's classes are
+refused in one line (exit status 2); the library's named errors about bad input (images,
+weights, data) and OSErrors about a path are one line `python -m vis CMD: error: ...` with exit
+status 1. Any other exception is a bug and keeps its traceback."""
 from __future__ import annotations
 
 import argparse
@@ -62,13 +65,15 @@ class CommandError(ValueError):
 
 
 def check_image(src: str | None) -> None:
-    """Refuse an --image that is neither a URL, a bundled photo name nor a regular file (a
-    missing path, a folder, a FIFO, a device) by name; URLs are left to image_from_url."""
+    """Refuse an --image that is neither an http(s) URL, a bundled photo name nor a regular
+    file (a missing path, a folder, a FIFO, a device; a file:// URL is checked as its path)."""
+    from urllib.parse import unquote, urlparse
+
     from vis.image import SKIMAGE_PHOTOS
 
-    if src is None or "://" in src or src in SKIMAGE_PHOTOS:
+    if src is None or src in SKIMAGE_PHOTOS or ("://" in src and not src.startswith("file:")):
         return
-    path = Path(src)
+    path = Path(unquote(urlparse(src).path)) if "://" in src else Path(src)
     if path.is_file():
         return
     kind = ("a folder" if path.is_dir() else "not a regular file (a FIFO, socket or device?)"

@@ -57,6 +57,26 @@ def test_image_that_is_not_an_image_file_is_named(cmd, kind, tmp_path, capsys):
     assert want in err and "expected an image file" in err and "'chelsea'" in err
 
 
+@pytest.mark.parametrize("kind", ["missing", "fifo"])
+def test_file_url_is_checked_as_its_path(kind, tmp_path, capsys):
+    path = tmp_path / "img.png"
+    if kind == "fifo":
+        os.mkfifo(path)
+    url = path.as_uri()
+    assert main(["saliency", "--image", url, "--out", str(tmp_path / "out")]) == 2
+    err = _one_line(capsys, f"python -m vis saliency: error: --image {url} is ")
+    assert ("missing" if kind == "missing" else "not a regular file") in err
+
+
+@pytest.mark.parametrize("url, part", [
+    ("ftp://example.invalid/x.png", "url scheme must be one of"),
+    ("http://127.0.0.1:1/x.png", "cannot fetch http://127.0.0.1:1/x.png"),  # refused at once
+])
+def test_bad_url_is_a_named_error(url, part, tmp_path, capsys):
+    assert main(["saliency", "--image", url, "--out", str(tmp_path)]) == 1
+    assert part in _one_line(capsys, "python -m vis saliency: error: image_from_url: ")
+
+
 @pytest.mark.parametrize("cmd", ["saliency", "fool"])
 def test_image_of_random_bytes_is_a_named_decode_error(cmd, tmp_path, capsys):
     path = tmp_path / "random.png"
