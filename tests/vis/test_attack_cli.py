@@ -193,3 +193,14 @@ def test_train_torch_out_that_is_a_file_is_refused_first(where, tmp_path, capsys
     assert ("exists and is not a directory" if where == "file"
             else f"cannot make this folder ({afile} is a file)") in err
     assert afile.read_text() == "x"
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)), b"def broken(:\n", b"x = '\xff'\n"])
+def test_parity_cases_file_that_is_not_python_is_named(content, tmp_path, capsys):
+    path = tmp_path / "cases.py"
+    path.write_bytes(content)
+    with pytest.raises(SystemExit) as e:
+        main(["parity", "--cases", str(path)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--cases {path}: not a Python module it can import (SyntaxError" in err

@@ -30,11 +30,15 @@ def load_cases(spec: str) -> list[ParityCase]:
         loader = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(loader)
         sys.modules[name] = module  # dataclasses and pickling look modules up there
-        loader.loader.exec_module(module)
+        try:
+            loader.loader.exec_module(module)
+        except (SyntaxError, ValueError) as e:  # not Python source (binary, bad encoding)
+            raise ValueError(f"--cases {spec}: not a Python module it can import "
+                             f"({type(e).__name__}: {e})") from e
     else:
         try:
             module = importlib.import_module(spec)
-        except ImportError as e:
+        except (ImportError, SyntaxError) as e:
             raise ValueError(f"--cases {spec}: cannot import it ({type(e).__name__}: {e}); "
                              "is its directory on PYTHONPATH?") from e
     cases = getattr(module, "CASES", None)
