@@ -136,6 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     report.html."""
     from zoo.captioning.demo import TRANSFORMER_SETTINGS
 
+    _load(args)  # bad --weights fail now, not after the captioning stage's minutes
     _, ok = build_demo(args.out, args.seed, args.weights, args.single_file,
                        {"transformer": TRANSFORMER_SETTINGS})
     return 0 if ok else 1

@@ -204,3 +204,13 @@ def test_parity_cases_file_that_is_not_python_is_named(content, tmp_path, capsys
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert f"--cases {path}: not a Python module it can import (SyntaxError" in err
+
+
+def test_demo_checks_its_weights_before_training(tmp_path, capsys, monkeypatch):
+    import zoo.captioning.demo
+
+    monkeypatch.setattr(zoo.captioning.demo, "run_demo", lambda *a, **k: pytest.fail("trained"))
+    path = tmp_path / "random.pt"
+    path.write_bytes(bytes(range(256)) * 4)
+    assert main(["demo", "--weights", str(path), "--out", str(tmp_path / "out")]) == 1
+    assert str(path) in _one_line(capsys, "python -m vis demo: error: ")
