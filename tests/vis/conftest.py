@@ -33,7 +33,8 @@ def _seed_everything() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _threads() -> None:
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # as every `python -m vis` command: a second thread spin-waits on a
+    # busy 2-core machine (and fights numpy's BLAS threads in the same process)
 
 
 @pytest.fixture(scope="session")
