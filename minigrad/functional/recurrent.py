@@ -42,6 +42,7 @@ def check_gru(fn: str, x: np.ndarray, h: np.ndarray, Wx: Any, Wh: Any, bx: Any,
 
 _WORK: dict[tuple, list] = {}  # (role, dtype) -> flat arrays the sequence Functions reuse
 _WORK_SLOTS = 4  # at most this many kept per role (e.g. stacked layers alive at once)
+_WORK_MAX_BYTES = 32 << 20  # bigger arrays are never kept: their page faults cost little
 _WORK_LOCK = threading.Lock()
 
 
@@ -57,8 +58,12 @@ def work_array(role: str, shape: tuple, dtype: Any) -> np.ndarray:
     `role` across calls when nothing else refers to that buffer any more (no array, view,
     saved Context or Tensor: a view holds its base, so the reference count proves it), else
     a new one. Spares glibc returning big freed arrays to the kernel and faulting fresh pages
-    in on every training step; callers must write every element before reading it."""
+    in on every training step; callers must write every element before reading it. Kept
+    buffers stay resident between calls (at most _WORK_SLOTS per role, each at most
+    _WORK_MAX_BYTES)."""
     dtype, size = np.dtype(dtype), prod(shape)
+    if size * dtype.itemsize > _WORK_MAX_BYTES:
+        return np.empty(shape, dtype)
     with _WORK_LOCK:
         slots = _WORK.setdefault((role, dtype), [])
         for i in range(len(slots)):

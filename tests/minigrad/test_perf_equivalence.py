@@ -187,3 +187,12 @@ def test_a_training_step_reuses_the_lstm_buffers() -> None:
     assert h.data.__array_interface__["data"][0] == at
     loss.backward()
     _assert_grads(p, _reference_grads("lstm", a))
+
+
+def test_arrays_over_the_size_cap_are_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from minigrad.functional import recurrent
+
+    monkeypatch.setattr(recurrent, "_WORK_MAX_BYTES", 100)
+    big = recurrent.work_array("test.big", (5, 6), np.float32)  # 120 bytes
+    assert big.shape == (5, 6) and big.base is None
+    assert ("test.big", np.dtype(np.float32)) not in recurrent._WORK
