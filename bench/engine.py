@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> None:
     fns = {"minigrad": lambda: minigrad_chain(n), "torch": lambda: torch_chain(n),
            "autograd": lambda: autograd_chain(n)}
     lines += ["", "Side by side in one process (torch imported), paired rounds:", "",
-              "| gc | impl | µs per call | minigrad/impl |", "| --- | --- | ---: | ---: |"]
+              "| gc | impl | µs per call, mean (a full collection lands in some rounds only) "
+              "| µs per call, median | minigrad/impl (median of per-round ratios) |",
+              "| --- | --- | ---: | ---: | ---: |"]
     for mode in ("default", "gc.freeze() after the imports"):
         if mode != "default":
             gc.collect()
@@ -133,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         times = paired_times(fns, a.runs)
         for k, v in times.items():
             lines.append(f"| {mode} | {k} | {1e6 * statistics.mean(v) / n:.2f} | "
+                         f"{1e6 * statistics.median(v) / n:.2f} | "
                          f"{median_ratio(times['minigrad'], v):.2f} |")
     gc.unfreeze()
     lines += ["", f"Load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after."]
