@@ -53,3 +53,11 @@ class EmptyReductionError(IndexRangeError, RuntimeError):
 
 class UnknownDTypeError(DTypeError, AttributeError):
     """A `dtype=` that names no dtype; an AttributeError too, as `torch.<name>` would be."""
+
+
+class StateDictKeyError(MinigradError, KeyError):
+    """A state dict (or a name) with missing, unexpected or clashing keys; a KeyError as before,
+    printed as its message (without KeyError's quotes)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

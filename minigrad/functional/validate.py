@@ -169,3 +169,16 @@ def kept(ctx: Any, value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(kept(ctx, v) for v in value)
     return value
+
+
+def checked_state(where: str, key: str, value: Any, like: np.ndarray) -> np.ndarray:
+    """`value` as an array of `like`'s shape and kind (float, or int for an int buffer such
+    as BatchNorm's num_batches_tracked), or a named ShapeError / DTypeError."""
+    arr = np.asarray(getattr(value, "data", value))
+    if arr.shape != like.shape:
+        raise ShapeError(f"{where}: {key} must have shape {like.shape}, got {arr.shape}")
+    kinds = "f" if like.dtype.kind == "f" else "iub"
+    if arr.dtype.kind not in kinds:
+        want = "float" if kinds == "f" else "an integer"
+        raise DTypeError(f"{where}: {key} must be {want}, got dtype {arr.dtype}")
+    return arr

@@ -6,16 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, MinigradError, ShapeError
+from minigrad.errors import DTypeError, StateDictKeyError
+from minigrad.functional.validate import checked_state  # noqa: F401 (re-exported)
 from minigrad.tensor import Tensor
-
-
-class StateDictKeyError(MinigradError, KeyError):
-    """A state dict (or a name) with missing, unexpected or clashing keys; a KeyError as before,
-    printed as its message (without KeyError's quotes)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 class Parameter(Tensor):
@@ -380,16 +373,3 @@ class Module:
         from minigrad.nn.serialization import load_module
 
         load_module(self, path, strict=strict)
-
-
-def checked_state(where: str, key: str, value: Any, like: np.ndarray) -> np.ndarray:
-    """`value` as an array of `like`'s shape and kind (float, or int for an int buffer such
-    as BatchNorm's num_batches_tracked), or a named ShapeError / DTypeError."""
-    arr = np.asarray(getattr(value, "data", value))
-    if arr.shape != like.shape:
-        raise ShapeError(f"{where}: {key} must have shape {like.shape}, got {arr.shape}")
-    kinds = "f" if like.dtype.kind == "f" else "iub"
-    if arr.dtype.kind not in kinds:
-        want = "float" if kinds == "f" else "an integer"
-        raise DTypeError(f"{where}: {key} must be {want}, got dtype {arr.dtype}")
-    return arr

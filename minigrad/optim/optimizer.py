@@ -29,10 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import DTypeError, RangeError, ShapeError
-from minigrad.functional.validate import all_finite
+from minigrad.errors import DTypeError, RangeError, ShapeError, StateDictKeyError
+from minigrad.functional.validate import all_finite, checked_state
 from minigrad.grad_mode import enable_grad, no_grad
-from minigrad.nn.module import StateDictKeyError, checked_state
 from minigrad.tensor import Tensor
 
 NONFINITE_MODES = ("warn", "skip", "raise", "ignore")

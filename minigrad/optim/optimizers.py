@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.errors import RangeError
-from minigrad.nn.module import StateDictKeyError
+from minigrad.errors import RangeError, StateDictKeyError
 from minigrad.optim.optimizer import Optimizer
 
 
