@@ -223,13 +223,13 @@ def _where(ctx: Any, i: int) -> str:
 def _accumulate_leaf(t: Any, g: np.ndarray, douts: Any, siblings: Any = (),
                      ctx: Any = None) -> None:
     """Add `g` into `t.grad`, copying on first accumulation unless `g` is a fresh private array."""
-    if t.grad is None:
+    if t._grad is None:
         shared = (not g.flags.owndata or not g.flags.writeable
                   or any(g is d for d in douts) or any(g is s for s in siblings)
                   or (ctx is not None and _held_by(ctx, g)))
-        t.grad = g.copy() if shared else g
+        t._grad = g.copy() if shared else g
     else:
-        t.grad += g
+        t._grad += g
 
 
 def _held_by(ctx: Any, g: np.ndarray) -> bool:

@@ -109,7 +109,7 @@ class Function:
         """Run forward on the arrays behind `args`; record a graph node if any input needs grad."""
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         if _state.enabled:
-            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         else:
             needs = (False,) * len(args)
         record = True in needs
@@ -169,15 +169,15 @@ def _wrap(out: Any, ctx: Context | None, idx: int, fn: type) -> Tensor:
                              f"{type(out).__name__}")
     t = Tensor.__new__(Tensor)
     t.data = out
-    t.grad = None
+    t._grad = None
     t._version = 0
     t.name = None
     if ctx is not None and out.dtype.kind == "f":
-        t.requires_grad = True
+        t._requires_grad = True
         t._ctx = ctx
         t._out_idx = idx
     else:
-        t.requires_grad = False
+        t._requires_grad = False
         t._ctx = None
         t._out_idx = 0
     return t

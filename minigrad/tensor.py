@@ -17,7 +17,7 @@ class Tensor:
     require grad. `.data` is the ndarray, `.grad` an ndarray of the same shape/dtype or None.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_idx", "_version", "name",
+    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_out_idx", "_version", "name",
                  "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -31,12 +31,46 @@ class Tensor:
             raise DTypeError(f"Tensor: only floating tensors can require grad, got dtype "
                              f"{arr.dtype}")
         self.data = arr
-        self.grad: np.ndarray | None = None
-        self.requires_grad = bool(requires_grad)
+        self._grad: np.ndarray | None = None
+        self._requires_grad = bool(requires_grad)
         self._ctx = None
         self._out_idx = 0
         self._version = 0
         self.name: str | None = None
+
+    # ----- grad and requires_grad: checked when set (as torch), plain slots when read --------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backward."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: Any) -> None:
+        if not isinstance(flag, (bool, np.bool_)):
+            raise DTypeError(f"Tensor.requires_grad must be a bool, got {flag!r}")
+        if self._ctx is not None and not flag:
+            raise GraphError("requires_grad = False only works on leaves; use detach()")
+        if flag and self.data.dtype.kind != "f":
+            raise DTypeError(f"Tensor.requires_grad: only floating tensors can require grad, "
+                             f"got dtype {self.data.dtype}")
+        self._requires_grad = bool(flag)
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        """The accumulated gradient: an array of `.data`'s shape, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is not None:
+            value = value.data if isinstance(value, Tensor) else value
+            if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+                raise DTypeError(f"Tensor.grad must be None or a float array, got "
+                                 f"{getattr(value, 'dtype', type(value).__name__)}")
+            if value.shape != self.data.shape:
+                raise ShapeError(f"Tensor.grad must have the tensor's shape {self.data.shape}, "
+                                 f"got {value.shape}")
+        self._grad = value
 
     # ----- introspection -------------------------------------------------------------------
     shape = property(lambda self: self.data.shape, doc="Shape of `.data`.")
@@ -119,7 +153,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing this data, cut from the graph."""
         t = Tensor.__new__(Tensor)
-        t.data, t.grad, t.requires_grad, t._ctx, t._out_idx, t._version, t.name = (
+        t.data, t._grad, t._requires_grad, t._ctx, t._out_idx, t._version, t.name = (
             self.data, None, False, None, 0, 0, None)
         return t
 
@@ -129,7 +163,7 @@ class Tensor:
             raise GraphError("requires_grad_(False) only works on leaves; use detach()")
         if flag and self.data.dtype.kind != "f":
             raise DTypeError(f"only floating tensors can require grad, got dtype {self.dtype}")
-        self.requires_grad = bool(flag)
+        self._requires_grad = bool(flag)
         return self
 
     def retain_grad(self) -> Tensor:

@@ -30,7 +30,7 @@ def _raw(x: Any) -> Any:
 def _snapshot(t: Tensor) -> Tensor:
     """A tensor at `t`'s place in the graph holding a private copy of its current values."""
     s = Tensor.__new__(Tensor)
-    s.data, s.grad, s.requires_grad, s._ctx, s._out_idx, s._version, s.name = (
+    s.data, s._grad, s._requires_grad, s._ctx, s._out_idx, s._version, s.name = (
         t.data.copy(), None, t.requires_grad, t._ctx, t._out_idx, 0, None)
     return s
 
@@ -72,7 +72,7 @@ def _record(t: Tensor, fn: Any, name: str, other: Any) -> Tensor:
         del t._ctx._retained[t._out_idx]
     t.data[...] = out.data
     t._bump()
-    t._ctx, t._out_idx, t.requires_grad = out._ctx, out._out_idx, True
+    t._ctx, t._out_idx, t._requires_grad = out._ctx, out._out_idx, True
     if retained:
         t.retain_grad()
     return t

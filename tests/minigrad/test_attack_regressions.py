@@ -196,3 +196,29 @@ def test_astype_names_a_bad_dtype(dtype, error, part) -> None:
     with pytest.raises(getattr(errors, error), match=part):
         t.astype(dtype)
     assert t.astype("float32").dtype == np.float32
+
+
+def test_requires_grad_and_grad_are_checked_when_set_as_torch_does() -> None:
+    import minigrad
+    from minigrad.errors import GraphError
+
+    ids = minigrad.Tensor(np.arange(3))
+    with pytest.raises(DTypeError, match="only floating tensors can require grad, got dtype int"):
+        ids.requires_grad = True
+    assert ids.requires_grad is False
+    x = minigrad.Tensor(np.zeros(3))
+    with pytest.raises(DTypeError, match="requires_grad must be a bool, got 'yes'"):
+        x.requires_grad = "yes"
+    x.requires_grad = True
+    with pytest.raises(GraphError, match="only works on leaves"):
+        (x * 2).requires_grad = False
+    with pytest.raises(ShapeError, match=r"grad must have the tensor's shape \(3,\), got \(2,\)"):
+        x.grad = np.zeros(2)
+    with pytest.raises(DTypeError, match="grad must be None or a float array"):
+        x.grad = np.zeros(3, dtype=np.int64)
+    x.grad = np.ones(3)
+    (x * x).sum().backward()  # accumulates into the assigned gradient
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0])
+    x.grad = None
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0, 3.0])

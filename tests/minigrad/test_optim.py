@@ -175,7 +175,9 @@ def test_zero_grad_lr_setter_and_bad_grad():
     assert opt.lr == 0.3
     with pytest.raises(RangeError, match="lr"):
         opt.lr = -1.0
-    w.grad = np.ones(4)
+    with pytest.raises(ShapeError, match=r"grad must have the tensor's shape \(2, 2\)"):
+        w.grad = np.ones(4)  # refused when assigned, as torch
+    w._grad = np.ones(4)  # past the setter, the optimizer still names it
     with pytest.raises(ShapeError, match=r"params\[0\].grad"):
         opt.step()
     with pytest.raises(TypeError, match=r"params\[0\] must be a floating leaf Tensor"):
