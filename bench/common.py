@@ -12,6 +12,8 @@ from typing import Callable
 
 from threadpoolctl import threadpool_info
 
+from zoo.arguments import int_at_least  # noqa: F401 (bench's commands import it from here)
+
 
 def blas_info() -> str:
     """One line per BLAS numpy uses: library, version, kernel, threads."""
@@ -67,23 +69,6 @@ def peak_rss_delta_mib(fn: Callable[[], object]) -> float:
     before = _status_kib("VmRSS")
     fn()
     return (_status_kib("VmHWM") - before) / 1024
-
-
-def int_at_least(low: int) -> Callable[[str], int]:
-    """argparse type: an integer >= `low`, else "argument --x: expected an integer >= low, got v"
-    (argparse adds the argument's name and exits with status 2)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected an integer >= {low}, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
-        return value
-
-    parse.__name__ = f"integer >= {low}"
-    return parse
 
 
 def existing_dir(text: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vis.arguments import SEED, float_above, int_at_least  # noqa: F401 (re-exported)
+from zoo.arguments import SEED, float_above, int_at_least  # noqa: F401 (re-exported)
 
 DEMO_COMMAND = "make demo  (= python -m vis demo --out runs/demo)"
 

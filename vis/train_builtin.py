@@ -127,7 +127,7 @@ def train(cfg: TrainConfig, log=print) -> tuple[nn.Module, float]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: train and save the built-in weights atomically."""
-    from vis.arguments import SEED, float_above, int_at_least
+    from zoo.arguments import SEED, float_above, int_at_least
 
     p = argparse.ArgumentParser(prog="python -m vis.train_builtin", description=__doc__)
     p.add_argument("--out", type=Path, default=BUILTIN_WEIGHTS, help="the weights file to write")

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vis.arguments import int_at_least
 from vis.parity.cases import CASES
 from vis.parity.registry import ParityCase, by_label
 from vis.parity.runner import format_table, run_all
+from zoo.arguments import int_at_least
 
 
 def load_cases(spec: str) -> list[ParityCase]:

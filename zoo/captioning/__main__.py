@@ -21,7 +21,6 @@ kind the checkpoint holds.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,41 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from zoo.arguments import float_above, int_at_least
+
 DEFAULT_DATA = "runs/world"
-
-
-def int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse `type`: the text as an int >= low (and < high), else a parse-time error."""
-    want = f"an integer >= {low}" + (f" and < {high}" if high is not None else "")
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {want}, got {text!r}") from None
-        if value < low or (high is not None and value >= high):
-            raise argparse.ArgumentTypeError(f"expected {want}, got {value}")
-        return value
-
-    parse.__name__ = want
-    return parse
-
-
-def float_above(low: float) -> Callable[[str], float]:
-    """An argparse `type`: the text as a finite float > low, else a parse-time error."""
-    want = f"a finite number > {low:g}"
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {want}, got {text!r}") from None
-        if not math.isfinite(value) or value <= low:
-            raise argparse.ArgumentTypeError(f"expected {want}, got {text}")
-        return value
-
-    parse.__name__ = want
-    return parse
 
 
 def probability() -> Callable[[str], float]:

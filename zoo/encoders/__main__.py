@@ -6,36 +6,20 @@ import sys
 import time
 from pathlib import Path
 
+from zoo.arguments import int_at_least
 from zoo.datasets.shapes import IMAGES_FILE, load_shapes_split, write_shapes_dataset
 from zoo.encoders.cnn import EncoderConfig, encode_dataset, evaluate, save_encoder, train_encoder
-
-
-def _int_at_least(low: int, high: int | None = None):
-    """An argparse `type`: an int >= low (and < high), else "expected an integer >= ..."."""
-    want = f"an integer >= {low}" + (f" and < {high}" if high is not None else "")
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {want}, got {text!r}") from None
-        if value < low or (high is not None and value >= high):
-            raise argparse.ArgumentTypeError(f"expected {want}, got {value}")
-        return value
-
-    parse.__name__ = want
-    return parse
 
 
 def main(argv: list[str] | None = None) -> None:
     """Write the world if DIR has none, train, report val accuracy, save weights and features."""
     ap = argparse.ArgumentParser(prog="python -m zoo.encoders", description=__doc__)
     ap.add_argument("base_dir", type=Path)
-    positive = _int_at_least(1)
+    positive = int_at_least(1)
     ap.add_argument("--n-train", type=positive, default=4000)
     ap.add_argument("--n-val", type=positive, default=500)
     ap.add_argument("--epochs", type=positive, default=8)
-    ap.add_argument("--seed", type=_int_at_least(0, 2 ** 32), default=0)
+    ap.add_argument("--seed", type=int_at_least(0, 2 ** 32), default=0)
     ap.add_argument("--pca-dim", type=positive, default=64,
                     help="at most min(n_train, feature_dim)")
     ap.add_argument("--weights", type=Path, default=None,

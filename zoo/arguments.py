@@ -1,5 +1,6 @@
-"""argparse `type` functions shared by the `python -m vis ...` commands: numbers are checked when
-the command line is parsed ("argument --n: expected an integer >= 1 and < 65, got 0")."""
+"""argparse `type` functions shared by the command lines (`python -m zoo.captioning`,
+`zoo.encoders`, `vis`, `bench.*`): numbers are checked when the command line is parsed
+("argument --n: expected an integer >= 1 and < 65, got 0")."""
 from __future__ import annotations
 
 import argparse
