@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.function import Context, Function
+from minigrad.functional import lstm_kernels
 from minigrad.functional import validate as v
 from minigrad.functional.recurrent import (
     GRUStep,
@@ -170,123 +171,38 @@ class RNNSequence(Function):
         return _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dh)
 
 
-def _lstm_cell_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, prev_c: np.ndarray,
-                        tanh_c: np.ndarray, up: np.ndarray) -> None:
-    """One LSTM step backward in place: `gates` (B, 4H) activated i, f, o, g become da, `dc`
-    (dnext_c) becomes dprev_c; `up` is (B, 3H) scratch. dh is dnext_h (B, H)."""
-    H = dh.shape[1]
-    i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    s = up[:, :H]
-    np.multiply(tanh_c, tanh_c, out=s)  # dc += dh * o * (1 - tanh_c**2)
-    np.subtract(1, s, out=s)
-    s *= o
-    s *= dh
-    dc += s
-    np.multiply(g, dc, out=up[:, :H])  # what multiplies i', f', o' (sigmoid derivatives)
-    np.multiply(prev_c, dc, out=up[:, H:2 * H])
-    np.multiply(dh, tanh_c, out=up[:, 2 * H:])
-    np.multiply(g, g, out=g)  # dg = dc * i * (1 - g**2), in place
-    np.subtract(1, g, out=g)
-    g *= i
-    g *= dc
-    dc *= f  # dprev_c
-    ifo = gates[:, :3 * H]  # d(i, f, o) = up * s * (1 - s), in place
-    up *= ifo
-    np.subtract(1, ifo, out=ifo)
-    ifo *= up
-
-
 class LSTMSequence(Function):
     """LSTM over T steps from h0 and c0 (0 unless given as a 6th input), gates i, f, o, g:
     x (N, T, D), h0 (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,)[, c0 (N, H)] -> h (N, T, H),
     or (h, c_T (N, H)) with `return_c=True`. With `lengths` (N,) int, row n runs lengths[n]
     steps only (torch's pack_padded_sequence): its later outputs are 0 and get no gradient,
-    and its c_T is the cell state after its last step."""
+    and its c_T is the cell state after its last step. Computed feature-major, one GEMM per
+    step (see `lstm_kernels`)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, c0: Any = None,
                 return_c: bool = False, lengths: Any = None) -> Any:
         x, h0, Wx, Wh, b = _check_seq("LSTMSequence", x, h0, Wx, Wh, b, 4)
         N, T, _ = x.shape
-        H = h0.shape[1]
         if c0 is not None:
             c0 = v.floating("LSTMSequence", "c0", c0)
             v.shape("LSTMSequence", "c0", c0, h0.shape, "(N, H)")
             v.same_dtype("LSTMSequence", ("h0", "c0"), h0, c0)
-        pk, xp = _inputs("LSTMSequence", x, h0, lengths)
-        # sigmoid(a) = 0.5 + 0.5 tanh(a / 2), so one tanh activates all four gates once the
-        # i, f, o pre-activations are halved (exactly): in the weights when they are smaller
-        # than the gates of all steps, else on each step's gates
-        P, D = xp.shape
-        fold = 3 * P > 4 * (D + H)
-        s = np.ones(4 * H, dtype=h0.dtype)
-        s[:3 * H] = 0.5
-        s1 = 1 - s
-        gates = work_array("lstm.gates", (P, 4 * H), h0.dtype)  # packed, activated per step
-        np.matmul(xp, Wx * s if fold else Wx, out=gates)
-        gates += b * s if fold else b
-        Whs = Wh * s if fold else Wh
-        cs, tcs, hs = (work_array(r, (P, H), h0.dtype) for r in ("lstm.c", "lstm.tanh_c",
-                                                                    "lstm.h"))
-        prev_h = pk.sort(h0)
-        prev_c = np.zeros_like(h0) if c0 is None else pk.sort(c0)
-        c_init = prev_c
-        rec = np.empty((N, 4 * H), dtype=h0.dtype)
-        ig = np.empty_like(h0)
-        for t in range(T):
-            o, n = pk.step(t)
-            g = gates[o:o + n]
-            g += np.matmul(prev_h[:n], Whs, out=rec[:n])
-            if fold:
-                np.tanh(g, out=g)
-                g *= s  # contiguous passes: i, f, o = 0.5 t + 0.5; g = t
-                g += s1
-            else:
-                g[:, :3 * H] *= 0.5
-                np.tanh(g, out=g)
-                g[:, :3 * H] *= 0.5
-                g[:, :3 * H] += 0.5
-            c = np.multiply(g[:, H:2 * H], prev_c[:n], out=cs[o:o + n])
-            c += np.multiply(g[:, :H], g[:, 3 * H:], out=ig[:n])
-            np.tanh(c, out=tcs[o:o + n])
-            prev_h = np.multiply(g[:, 2 * H:3 * H], tcs[o:o + n], out=hs[o:o + n])
-            prev_c = c
+        pk = _Packing("LSTMSequence", lengths, N, T)
+        Z, gates, cs, tcs, c_init = lstm_kernels.forward(pk, x, h0, c0, Wx, Wh, b)
         ctx.pk = pk
-        ctx.save_for_backward(xp, h0, Wx, Wh, gates, c_init, cs, tcs, hs)
-        h = pk.scatter(hs)  # (N, T, H)
-        if not return_c:
-            return h
-        c_T = c_init.copy()  # rows of length 0 keep c0
-        last = pk.lengths[pk.order if pk.order is not None else slice(None)] - 1
-        run = last >= 0
-        c_T[run] = cs[np.asarray(pk.offsets)[last[run]] + np.flatnonzero(run)]
-        return h, pk.unsort(c_T)
+        ctx.save_for_backward(Z, gates, cs, tcs, c_init, Wx, Wh)
+        h = lstm_kernels.outputs(pk, Z, h0.shape[1])  # (N, T, H)
+        return (h, lstm_kernels.last_c(pk, cs, c_init)) if return_c else h
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray, dc_T: Any = None) -> tuple:
-        xp, h0, Wx, Wh, gates, c_init, cs, tcs, hs = ctx.saved_tensors
-        pk = ctx.pk
-        H = h0.shape[1]
-        da = gates  # (P, 4H), overwritten in place: a private copy unless gates die here
-        if not ctx.saved_consumable:
-            da = work_array("lstm.da", gates.shape, gates.dtype)
-            np.copyto(da, gates)
-        dps = pk.gather(dout, copy="lstm.dh")  # (P, H), becomes the total dh of each step
-        dh = np.zeros_like(h0)  # dh from the next step, packed order
-        dc = np.zeros_like(h0) if dc_T is None else pk.sort(dc_T)
-        up = np.empty((h0.shape[0], 3 * H), dtype=h0.dtype)
-        WhT = np.ascontiguousarray(Wh.T)  # (4H, H): row-major products, faster per step
-        for t in range(pk.T - 1, -1, -1):
-            o, n = pk.step(t)
-            d = dps[o:o + n]
-            d += dh[:n]  # total dh of the step, (n, H)
-            prev_c = cs[pk.offsets[t - 1]:pk.offsets[t - 1] + n] if t else c_init[:n]
-            _lstm_cell_backward(d, dc[:n], da[o:o + n], prev_c, tcs[o:o + n], up[:n])
-            np.matmul(da[o:o + n], WhT, out=dh[:n])
-        grads = _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dh)
-        if len(ctx.needs_input_grad) == 6:  # c0 was given
-            return (*grads, pk.unsort(dc) if ctx.needs_input_grad[5] else None)
-        return grads
+        need = ctx.needs_input_grad
+        *grads, dc0 = lstm_kernels.backward(ctx.pk, ctx.saved_tensors, dout, dc_T,
+                                            need[:5], ctx.saved_consumable)
+        if len(need) == 6:  # c0 was given
+            return (*grads, dc0 if need[5] else None)
+        return tuple(grads)
 
 
 class GRUSequence(Function):

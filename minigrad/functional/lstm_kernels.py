@@ -1,0 +1,192 @@
+"""Feature-major kernels behind `LSTMSequence` (speed machinery; the maths is LSTMStep's).
+
+Layout, with K = D + H + 1 and the rows of a batch sorted longest first (`_Packing`):
+
+- Z (T + 1, K, N): the inputs of step t are the columns Z[t, :, :n_t], rows x_t (D), then
+  h_{t-1} (H), then a row of ones that carries the bias; the batch is the fastest axis.
+  Step t writes its h straight into Z[t + 1, D:D+H], so slot T holds the last h, and the
+  output h (N, T, H) is a view of Z[1:, D:D+H].
+- gates (4H, n_t) of step t: contiguous blocks, one after another (P·4H values in all),
+  from ONE GEMM per step, [Wx; Wh; b]ᵀ (4H, K) @ Z[t, :, :n]. Each gate (i, f, o, g) is a run of
+  contiguous rows, so every elementwise pass runs over contiguous memory (a strided
+  (N, H) column slice costs numpy about 2.5× more per call at these sizes), and the
+  (4H, K) @ (K, N) product is faster here than (N, K) @ (K, 4H).
+- backward turns the gates into d(pre-activation) in place, then copies them and Z once
+  into (4H, P) and (K, P) matrices (the running columns of every step side by side), so
+  every weight gradient (Wx, Wh and b: the ones row) is one GEMM over the P real tokens.
+  (Writing them there step by step, strided, costs more: each step's stores miss the cache
+  lines the GEMM just moved between the cores.)
+
+Columns past a row's length are never computed; the h rows of Z and the d(inputs) hold 0
+there, which are the outputs and gradients of those positions.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.functional.recurrent import work_array
+
+
+def _block(flat: np.ndarray, rows: int, o: int, n: int) -> np.ndarray:
+    """The contiguous (rows, n) block of step-packed `flat` that starts at packed row o."""
+    return flat[rows * o:rows * (o + n)].reshape(rows, n)
+
+
+def _step_columns(pk: Any, a: np.ndarray, R: int, role: str) -> np.ndarray:
+    """(R, P): the packed columns of every step side by side (step t at offsets[t]:offsets[t+1]),
+    from packed blocks `a` (P·R,) or from an array (T, R, N) whose step t uses [:n_t]."""
+    out = work_array(role, (R, pk.offsets[-1]), a.dtype)
+    if pk.full:
+        np.copyto(out.reshape(R, pk.T, pk.N), a.reshape(pk.T, R, pk.N).transpose(1, 0, 2))
+        return out
+    for t in range(pk.T):
+        o, n = pk.step(t)
+        out[:, o:o + n] = _block(a, R, o, n) if a.ndim == 1 else a[t, :, :n]
+    return out
+
+
+def forward(pk: Any, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, Wx: np.ndarray,
+            Wh: np.ndarray, b: np.ndarray) -> tuple:
+    """LSTM over pk.T steps: x (N, T, D), h0 (N, H), c0 (N, H) or None (zeros), Wx (D, 4H),
+    Wh (H, 4H), b (4H,) -> (Z, gates, cs, tanh_cs, c_init (H, N)); all in packed order."""
+    N, T, D = x.shape
+    H = h0.shape[1]
+    K, dt = D + H + 1, h0.dtype
+    half = np.ones(4 * H, dt)  # sigmoid(a) = 0.5 + 0.5 tanh(a / 2): with the i, f, o
+    half[:3 * H] = 0.5  # columns of the weights halved, one tanh activates all four gates
+    Wc = work_array("lstm.wc_half", (K, 4 * H), dt)  # [Wx; Wh; b], rows copied: a transposed
+    np.multiply(Wx, half, out=Wc[:D])  # copy costs more than the GEMMs gain from it
+    np.multiply(Wh, half, out=Wc[D:D + H])
+    np.multiply(b, half, out=Wc[D + H])
+    WcT = Wc.T  # (4H, K) view
+    Z = work_array("lstm.z", (T + 1, K, N), dt)
+    Z[:T, :D] = (x if pk.order is None else x[pk.order]).transpose(1, 2, 0)
+    Z[T, :D] = 0
+    Z[0, D:D + H] = (h0 if pk.order is None else h0[pk.order]).T
+    Z[:, D + H] = 1
+    c_init = np.zeros((H, N), dt)
+    if c0 is not None:
+        c_init[...] = (c0 if pk.order is None else c0[pk.order]).T
+    P = pk.offsets[-1]
+    gates = work_array("lstm.gates", (P * 4 * H,), dt)
+    cs, tcs = (work_array(r, (P * H,), dt) for r in ("lstm.c", "lstm.tanh_c"))
+    ig = np.empty(H * N, dt)
+    prev_c = c_init
+    for t in range(T):
+        o, n = pk.step(t)
+        g = np.matmul(WcT, Z[t, :, :n], out=_block(gates, 4 * H, o, n))  # (4H, n)
+        np.tanh(g, out=g)
+        ifo = g[:3 * H]
+        ifo *= 0.5
+        ifo += 0.5
+        c = np.multiply(g[H:2 * H], prev_c[:, :n], out=_block(cs, H, o, n))
+        c += np.multiply(g[:H], g[3 * H:], out=ig[:H * n].reshape(H, n))
+        tc = np.tanh(c, out=_block(tcs, H, o, n))
+        np.multiply(g[2 * H:3 * H], tc, out=Z[t + 1, D:D + H, :n])
+        if n < N:  # rows that stopped: their outputs are 0 from here on
+            Z[t + 1, D:D + H, n:] = 0
+        prev_c = c
+    return Z, gates, cs, tcs, c_init
+
+
+def outputs(pk: Any, Z: np.ndarray, H: int) -> np.ndarray:
+    """The h of every step, (N, T, H) in the caller's row order (0 past each length)."""
+    D = Z.shape[1] - H - 1
+    h = Z[1:, D:D + H].transpose(2, 0, 1)  # (N, T, H) view, packed order
+    return h if pk.order is None else pk.unsort(h)
+
+
+def last_c(pk: Any, cs: np.ndarray, c_init: np.ndarray) -> np.ndarray:
+    """c after each row's last step, (N, H) in the caller's order (c0 for length 0)."""
+    H, N = c_init.shape
+    c_T = c_init.T.copy()
+    last = pk.lengths[pk.order if pk.order is not None else slice(None)] - 1  # sorted
+    run = np.flatnonzero(last >= 0)
+    t = last[run]
+    sizes, offsets = np.asarray(pk.sizes), np.asarray(pk.offsets)
+    at = (H * offsets[t] + run)[:, None] + np.arange(H) * sizes[t][:, None]  # (R, H)
+    c_T[run] = cs[at]
+    return pk.unsort(c_T)
+
+
+def _cell_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, prev_c: np.ndarray,
+                   tanh_c: np.ndarray, up: np.ndarray) -> None:
+    """One step backward in place, feature-major: `gates` (4H, n) activated i, f, o, g become
+    d(pre-activation), `dc` (H, n) dnext_c becomes dprev_c; dh (H, n) is the total dnext_h;
+    `up` is (3H, n) scratch."""
+    H = dh.shape[0]
+    i, f, o, g = gates[:H], gates[H:2 * H], gates[2 * H:3 * H], gates[3 * H:]
+    s = up[:H]
+    np.multiply(tanh_c, tanh_c, out=s)  # dc += dh * o * (1 - tanh_c**2)
+    np.subtract(1, s, out=s)
+    s *= o
+    s *= dh
+    dc += s
+    np.multiply(g, dc, out=up[:H])  # what multiplies i', f', o' (sigmoid derivatives)
+    np.multiply(prev_c, dc, out=up[H:2 * H])
+    np.multiply(dh, tanh_c, out=up[2 * H:])
+    np.multiply(g, g, out=g)  # dg = dc * i * (1 - g**2), in place
+    np.subtract(1, g, out=g)
+    g *= i
+    g *= dc
+    dc *= f  # dprev_c
+    ifo = gates[:3 * H]  # d(i, f, o) = up * s * (1 - s), in place
+    up *= ifo
+    np.subtract(1, ifo, out=ifo)
+    ifo *= up
+
+
+def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
+             consumable: bool) -> tuple:
+    """(dx, dh0, dWx, dWh, db, dc0) of `forward`'s LSTM (None where `need` is False) from
+    dout (N, T, H) and dc_T (N, H) or None; overwrites the saved gates if `consumable`."""
+    Z, gates, cs, tcs, c_init, Wx, Wh = saved
+    D, H = Wx.shape[0], Wh.shape[0]
+    K, (T, _, N) = D + H + 1, Z.shape
+    T, dt = T - 1, Z.dtype
+    if need[0]:  # one GEMM per step gives dx_t and dh_{t-1} together
+        Wb = work_array("lstm.wc", (D + H, 4 * H), dt)
+        Wb[:D], Wb[D:] = Wx, Wh
+        hr = D  # first h row of dZ
+    else:
+        Wb, hr = np.ascontiguousarray(Wh), 0
+    dZ = work_array("lstm.dz", (T, Wb.shape[0], N), dt)
+    dT = (dout if pk.order is None else dout[pk.order]).transpose(2, 1, 0)  # (H, T, N) view
+    dc_all = np.zeros((H, N), dt)  # dc_T, then dc0
+    if dc_T is not None:
+        dc_all[...] = (dc_T if pk.order is None else dc_T[pk.order]).T
+    dc = dc_all[:, :0]  # dnext_c of the running rows, kept contiguous (H, n)
+    dh, up = np.empty(H * N, dt), np.empty(3 * H * N, dt)
+    da = gates  # (P·4H,) packed blocks, overwritten: a private copy unless the gates die here
+    if not consumable:
+        da = work_array("lstm.da", gates.shape, dt)
+        np.copyto(da, gates)
+    for t in range(T - 1, -1, -1):
+        o, n = pk.step(t)
+        d = dh[:H * n].reshape(H, n)  # total dh of the step
+        if t + 1 < T:
+            np.add(dT[:, t, :n], dZ[t + 1, hr:hr + H, :n], out=d)
+        else:
+            np.copyto(d, dT[:, t, :n])
+        g = _block(da, 4 * H, o, n)
+        if dc.shape[1] != n:  # rows join (backward in time): their dc_T, as a new block
+            dc = np.concatenate((dc, dc_all[:, dc.shape[1]:n]), axis=1)
+        prev_c = _block(cs, H, pk.offsets[t - 1], pk.sizes[t - 1])[:, :n] if t else \
+            c_init[:, :n]
+        _cell_backward(d, dc, g, prev_c, _block(tcs, H, o, n), up[:3 * H * n]
+                       .reshape(3 * H, n))
+        np.matmul(Wb, g, out=dZ[t, :, :n])
+        if n < N:
+            dZ[t, :, n:] = 0
+    dWx = dWh = db = None
+    if need[2] or need[3] or need[4]:
+        dWc = _step_columns(pk, Z[:T], K, "lstm.z_cols") @ \
+            _step_columns(pk, da, 4 * H, "lstm.da_cols").T  # (K, 4H): [dWx; dWh; db]
+        dWx, dWh, db = (dWc[:D] if need[2] else None, dWc[D:D + H] if need[3] else None,
+                        dWc[D + H] if need[4] else None)
+    dx = pk.unsort(dZ[:, :D].transpose(2, 0, 1)) if need[0] else None  # (N, T, D)
+    dh0 = pk.unsort(dZ[0, hr:hr + H].T) if need[1] else None
+    dc_all[:, :dc.shape[1]] = dc
+    return dx, dh0, dWx, dWh, db, pk.unsort(dc_all.T)
