@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.errors import GradientError, GraphError, ShapeError
-from minigrad.function import _Edge
+from minigrad.function import Context, _Edge
 from minigrad.versions import any_writes, written_since
 
 
@@ -32,7 +32,7 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False,
     while ready:
         ctx = ready.pop()
         douts = ctx._grads
-        inputs = ctx.inputs
+        inputs = ctx._in  # per input: None, a leaf Tensor, a Context (its only output), an _Edge
         if douts is None:  # no gradient reached it: its parents only lose a consumer
             _release(inputs, deps, ready)
             continue
@@ -54,20 +54,27 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False,
         for i in range(len(inputs)):
             g = result[i]
             t = inputs[i]
+            kind = type(t)
             if g is None or not needs[i]:
-                if type(t) is _Edge:
-                    _release_one(t._ctx, deps, ready)
+                if kind is Context or kind is _Edge:
+                    _release_one(t if kind is Context else t._ctx, deps, ready)
                 continue
-            p = t._ctx
-            if p is None:  # a leaf Tensor
-                _accumulate_leaf(t, _checked(ctx, i, t, g), douts, result[:i], ctx)
-                continue
-            if type(g) is not np.ndarray or g.dtype != t.dtype or g.shape != t.shape:
-                g = _checked(ctx, i, t, g)
+            if kind is Context:  # the only output of node t
+                p, k = t, 0
+                if type(g) is not np.ndarray or g.dtype != t._out_dtype or \
+                        g.shape != t._out_shape:
+                    g = _checked(ctx, i, _Edge.of(t), g)
+            else:
+                p = t._ctx
+                if p is None:  # a leaf Tensor
+                    _accumulate_leaf(t, _checked(ctx, i, t, g), douts, result[:i], ctx)
+                    continue
+                k = t._out_idx
+                if type(g) is not np.ndarray or g.dtype != t.dtype or g.shape != t.shape:
+                    g = _checked(ctx, i, t, g)
             s = p._grads
             if s is None:
                 s = p._grads = [None] * _n_outputs(p)
-            k = t._out_idx
             s[k] = g if s[k] is None else s[k] + g
             _release_one(p, deps, ready)
         if not retain_graph:
@@ -85,7 +92,9 @@ def _release_one(p: Any, deps: dict, ready: list) -> None:
 
 def _release(inputs: tuple, deps: dict, ready: list) -> None:
     for e in inputs:
-        if type(e) is _Edge:
+        if type(e) is Context:
+            _release_one(e, deps, ready)
+        elif type(e) is _Edge:
             _release_one(e._ctx, deps, ready)
 
 
@@ -121,9 +130,10 @@ def _consumer_counts(root_ctx: Any) -> dict:
     deps = {id(root_ctx): 0}
     stack = [root_ctx]
     while stack:
-        for e in stack.pop().inputs:
-            if type(e) is _Edge:
-                p = e._ctx
+        for e in stack.pop()._in:
+            kind = type(e)
+            if kind is Context or kind is _Edge:
+                p = e if kind is Context else e._ctx
                 k = id(p)
                 if k in deps:
                     deps[k] += 1
@@ -235,7 +245,7 @@ def _accumulate_leaf(t: Any, g: np.ndarray, douts: Any, siblings: Any = (),
 def _held_by(ctx: Any, g: np.ndarray) -> bool:
     """Whether `g` is an array the graph still holds (saved for backward, or an input's data)."""
     return (any(g is a for a in ctx._saved)
-            or any(g is getattr(x, "data", None) for x in ctx.inputs))
+            or any(g is getattr(x, "data", None) for x in ctx._in))
 
 
 def _tensor_backward(self: Any, grad: Any = None, retain_graph: bool = False,

@@ -16,20 +16,42 @@ from minigrad.versions import memory_owner, write_count
 class Context:
     """What a Function's forward leaves for its backward; also the graph node of its outputs."""
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "_saved_versions", "_saved_at",
-                 "_freed", "_out_meta", "_retained", "saved_consumable", "_grads", "__dict__")
+    __slots__ = ("fn", "_in", "needs_input_grad", "_saved", "_saved_versions", "_saved_at",
+                 "_freed", "_out_meta", "_out_shape", "_out_dtype", "_retained",
+                 "saved_consumable", "_grads", "__dict__")
 
     def __init__(self, fn: type, inputs: tuple, needs_input_grad: tuple) -> None:
         self.fn = fn
-        self.inputs = inputs
+        self._in = inputs  # the arguments during forward; then see `inputs`
         self.needs_input_grad = needs_input_grad
         self._saved: tuple | None = ()
         self._saved_versions: tuple = ()
         self._freed = False
-        self._out_meta: tuple | None = None
+        self._out_meta: tuple | None = None  # (shape, dtype) per output of a tuple-output fn
+        self._out_shape = self._out_dtype = None  # of a single-output fn's output
         self._retained: dict | None = None
         self.saved_consumable = False  # set by the engine: saved arrays die after this backward
         self._grads: list | None = None  # gradients of the outputs, gathered during backward
+
+    @property
+    def inputs(self) -> tuple:
+        """One entry per forward argument: the arguments themselves during forward; once the
+        node is recorded, a leaf Tensor as is, an edge (`_ctx`, `_out_idx`, `shape`, `dtype`)
+        for a Tensor made by another Function, None for anything else. (The graph stores a
+        single-output producer's Context in place of its edge, one object fewer per node for
+        Python's garbage collector to rescan; the edge is built here, on demand.)"""
+        return tuple([_Edge.of(e) if type(e) is Context else e for e in self._in])
+
+    def input_meta(self, i: int) -> tuple:
+        """(shape, dtype) of recorded input `i` (a Tensor), without building `inputs`."""
+        e = self._in[i]
+        if type(e) is Context:
+            return e._out_shape, e._out_dtype
+        return e.shape, e.dtype
+
+    @inputs.setter
+    def inputs(self, value: tuple) -> None:
+        self._in = tuple(value)
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward. A saved Tensor input (or a view of it) is version-checked;
@@ -44,7 +66,7 @@ class Context:
             if not isinstance(a, np.ndarray):
                 continue
             owner = memory_owner(a)
-            for t in self.inputs:
+            for t in self._in:
                 if isinstance(t, Tensor):
                     if t.data is a or memory_owner(t.data) is owner:
                         versions.append((t, t._version))
@@ -121,12 +143,22 @@ class Function:
             outs = tuple([_wrap(o, ctx if record else None, i, cls) for i, o in enumerate(out)])
         else:
             outs = _wrap(out, ctx if record else None, 0, cls)
+            if record:
+                ctx._out_shape, ctx._out_dtype = outs.data.shape, outs.data.dtype
         if record:
             if ctx._saved:
                 ctx._saved_versions += _saved_outputs(ctx._saved, outs)
-            ctx.inputs = tuple([_Edge(a) if isinstance(a, Tensor) and a._ctx is not None
-                                else (a if isinstance(a, Tensor) else None) for a in args])
+            ctx._in = tuple([_edge(a) if isinstance(a, Tensor) else None for a in args])
         return outs
+
+
+def _edge(t: Tensor) -> Any:
+    """How the graph holds input `t`: a leaf as is; a single-output Function's result as that
+    Function's Context (no object per edge); else an `_Edge`."""
+    p = t._ctx
+    if p is None:
+        return t
+    return p if p._out_meta is None else _Edge(t)
 
 
 _NEEDS: dict[tuple, tuple] = {}  # interned needs_input_grad tuples (fewer objects per node)
@@ -144,6 +176,13 @@ class _Edge:
     def __init__(self, t: Tensor) -> None:
         self._ctx, self._out_idx = t._ctx, t._out_idx
         self.shape, self.dtype = t.data.shape, t.data.dtype
+
+    @classmethod
+    def of(cls, ctx: Context) -> _Edge:
+        """The edge to the output of single-output node `ctx`."""
+        e = cls.__new__(cls)
+        e._ctx, e._out_idx, e.shape, e.dtype = ctx, 0, ctx._out_shape, ctx._out_dtype
+        return e
 
 
 def _replaced(items: tuple, i: int, value: Any) -> tuple:

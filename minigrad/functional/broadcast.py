@@ -51,11 +51,11 @@ def fit_grad(ctx: Context, i: int, g: np.ndarray) -> np.ndarray:
 
     Returns `g` itself (no copy) when its shape and dtype already match the input's.
     """
-    t = ctx.inputs[i]
-    if g.shape != t.shape:
-        g = unbroadcast(g, t.shape)
-    if g.dtype != t.dtype:
-        g = g.astype(t.dtype)
+    shape, dtype = ctx.input_meta(i)
+    if g.shape != shape:
+        g = unbroadcast(g, shape)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
     return g
 
 
