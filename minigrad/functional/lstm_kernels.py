@@ -13,7 +13,8 @@ Layout, with K = D + H + 1 and the rows of a batch sorted longest first (`_Packi
   (4H, K) @ (K, N) product is faster here than (N, K) @ (K, 4H).
 - backward turns the gates into d(pre-activation) in place, then copies them and Z once
   into (4H, P) and (K, P) matrices (the running columns of every step side by side), so
-  every weight gradient (Wx, Wh and b: the ones row) is one GEMM over the P real tokens.
+  every weight gradient (Wx, Wh and b: the ones row) is one GEMM over the P real tokens,
+  and so is dx (Wx @ d(pre-activations)); per step only dh_{t-1} = Wh @ da_t remains.
   (Writing them there step by step, strided, costs more: each step's stores miss the cache
   lines the GEMM just moved between the cores.)
 
@@ -146,13 +147,7 @@ def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
     D, H = Wx.shape[0], Wh.shape[0]
     K, (T, _, N) = D + H + 1, Z.shape
     T, dt = T - 1, Z.dtype
-    if need[0]:  # one GEMM per step gives dx_t and dh_{t-1} together
-        Wb = work_array("lstm.wc", (D + H, 4 * H), dt)
-        Wb[:D], Wb[D:] = Wx, Wh
-        hr = D  # first h row of dZ
-    else:
-        Wb, hr = np.ascontiguousarray(Wh), 0
-    dZ = work_array("lstm.dz", (T, Wb.shape[0], N), dt)
+    dhs = work_array("lstm.dh_prev", (T, H, N), dt)  # d h_{t-1} from step t, 0 past lengths
     dT = (dout if pk.order is None else dout[pk.order]).transpose(2, 1, 0)  # (H, T, N) view
     dc_all = np.zeros((H, N), dt)  # dc_T, then dc0
     if dc_T is not None:
@@ -167,7 +162,7 @@ def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
         o, n = pk.step(t)
         d = dh[:H * n].reshape(H, n)  # total dh of the step
         if t + 1 < T:
-            np.add(dT[:, t, :n], dZ[t + 1, hr:hr + H, :n], out=d)
+            np.add(dT[:, t, :n], dhs[t + 1, :, :n], out=d)
         else:
             np.copyto(d, dT[:, t, :n])
         g = _block(da, 4 * H, o, n)
@@ -177,16 +172,19 @@ def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
             c_init[:, :n]
         _cell_backward(d, dc, g, prev_c, _block(tcs, H, o, n), up[:3 * H * n]
                        .reshape(3 * H, n))
-        np.matmul(Wb, g, out=dZ[t, :, :n])
+        np.matmul(Wh, g, out=dhs[t, :, :n])
         if n < N:
-            dZ[t, :, n:] = 0
-    dWx = dWh = db = None
+            dhs[t, :, n:] = 0
+    dx = dWx = dWh = db = None
+    if any(need[i] for i in (0, 2, 3, 4)):  # d(pre-activations) of every real token, (4H, P)
+        das = _step_columns(pk, da, 4 * H, "lstm.da_cols")
+        if need[0]:  # dx of all steps in one GEMM, packed columns -> (N, T, D)
+            dx = pk.scatter(np.matmul(Wx, das, out=work_array("lstm.dx", (D, das.shape[1]),
+                                                                  dt)).T)
     if need[2] or need[3] or need[4]:
-        dWc = _step_columns(pk, Z[:T], K, "lstm.z_cols") @ \
-            _step_columns(pk, da, 4 * H, "lstm.da_cols").T  # (K, 4H): [dWx; dWh; db]
+        dWc = _step_columns(pk, Z[:T], K, "lstm.z_cols") @ das.T  # (K, 4H): [dWx; dWh; db]
         dWx, dWh, db = (dWc[:D] if need[2] else None, dWc[D:D + H] if need[3] else None,
                         dWc[D + H] if need[4] else None)
-    dx = pk.unsort(dZ[:, :D].transpose(2, 0, 1)) if need[0] else None  # (N, T, D)
-    dh0 = pk.unsort(dZ[0, hr:hr + H].T) if need[1] else None
+    dh0 = pk.unsort(dhs[0].T) if need[1] else None
     dc_all[:, :dc.shape[1]] = dc
     return dx, dh0, dWx, dWh, db, pk.unsort(dc_all.T)
