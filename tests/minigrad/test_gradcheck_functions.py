@@ -20,6 +20,10 @@ from tests.minigrad.ops.common import private_functions
 
 FUNCTIONS = [n for n in F.__all__ if n[0].isupper()]
 ACCURATE = {"eps": 1e-3, "order": 4, "max_rel_error": 1e-7}  # five-point stencil: ~1e-13 abs error
+# Svd's derivatives carry 1/(s_i - s_j) and 1/s factors: on some drawn matrices the stencil's
+# O(eps^4) truncation error alone reached 1.07e-7 at eps = 1e-3 (4.7e-9 at eps = 3e-4, the
+# backward being right), so Svd takes the smaller step; rounding stays ~1e-16 / eps ~ 3e-13.
+STEP = {"Svd": {"eps": 3e-4}}
 # Function classes outside functional.__all__ (see private_functions) and their strategies
 PRIVATE_INPUTS = {
     # trunc(a / b) jumps where a / b is an integer, as floor does: FloorDivide's inputs
@@ -35,7 +39,7 @@ def test_every_builtin_function_has_an_input_strategy() -> None:
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_builtin_function_gradients(name: str) -> None:
-    check_function(getattr(F, name), inputs_for(name), **ACCURATE)()
+    check_function(getattr(F, name), inputs_for(name), **{**ACCURATE, **STEP.get(name, {})})()
 
 
 def test_every_private_function_has_an_input_strategy() -> None:
