@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from bench import captioner, engine
+from bench import captioner, engine, sampling
 from bench.problem import CASES, IMPLS, build, make
 
 
@@ -59,3 +59,21 @@ def test_minigrad_step_grads_are_fresh_each_step() -> None:
     assert loss1 == loss2
     for k in g1:
         np.testing.assert_array_equal(g1[k], g2[k])
+
+
+def test_sampling_quick_run_times_each_decoder_alone_and_writes_its_table(tmp_path) -> None:
+    results = tmp_path / "RESULTS.md"
+    results.write_text(f"# head\n{sampling.BEGIN}\nold\n{sampling.END}\ntail\n")
+    sampling.main(["--quick", "--max-length", "4", "--write-results", "--results",
+                   str(results)])
+    text = results.read_text()
+    assert text.startswith("# head\n") and text.endswith("tail\n") and "old" not in text
+    for decoder in ("minigrad greedy", "minigrad beam", "torch greedy"):
+        assert f"| {decoder} |" in text
+    assert "identical to the torch twin's for 100% of rows" in text  # same weights, same words
+
+
+def test_sampling_decoders_give_captions_of_the_asked_length() -> None:
+    for decoder in sampling.DECODERS:
+        caps = sampling.build(decoder, "lstm", 2, 5, "tiny")()
+        assert caps.shape == (3, 5) and caps.dtype.kind in "iu"
