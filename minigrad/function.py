@@ -1,6 +1,7 @@
 """`Function` (torch.autograd.Function style) and its `Context`, the node of the autograd graph."""
 from __future__ import annotations
 
+import inspect
 import types
 import weakref
 from typing import Any
@@ -128,7 +129,13 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        """Run forward on the arrays behind `args`; record a graph node if any input needs grad."""
+        """Run forward on the arrays behind `args`; record a graph node if any input needs grad.
+
+        Keyword arguments are constants (axis=..., ...), except forward's required parameters
+        given by name (`Gather.apply(x, 1, index=idx)`), which join `args` in their order.
+        """
+        if kwargs:
+            args, kwargs = _inputs_by_name(cls, args, kwargs)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         if _state.enabled:
             needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
@@ -162,6 +169,41 @@ def _edge(t: Tensor) -> Any:
 
 
 _NEEDS: dict[tuple, tuple] = {}  # interned needs_input_grad tuples (fewer objects per node)
+_REQUIRED: dict[type, tuple] = {}  # Function class -> names of forward's required parameters
+
+
+def _required(cls: type) -> tuple:
+    """Names of the parameters of `cls.forward` after ctx that have no default, in order."""
+    names = _REQUIRED.get(cls)
+    if names is None:
+        names = []
+        for p in list(inspect.signature(cls.forward).parameters.values())[1:]:
+            if p.kind is not p.POSITIONAL_OR_KEYWORD or p.default is not p.empty:
+                break
+            names.append(p.name)
+        names = _REQUIRED[cls] = tuple(names)
+    return names
+
+
+def _inputs_by_name(cls: type, args: tuple, kwargs: dict) -> tuple:
+    """(args, kwargs) with forward's required parameters given by name moved into `args` (so
+    that backward's gradients line up with the inputs); a Tensor requiring grad left among the
+    keyword constants is an error (no gradient could reach it)."""
+    names = _required(cls)[len(args):]
+    if names and names[0] in kwargs:
+        kwargs = dict(kwargs)
+        extra = []
+        for n in names:
+            if n not in kwargs:
+                break
+            extra.append(kwargs.pop(n))
+        args = args + tuple(extra)
+    for k, value in kwargs.items():
+        if isinstance(value, Tensor) and value._requires_grad:
+            raise TypeError(f"{cls.__name__}.apply: argument {k!r} is a Tensor that requires "
+                            "grad, given by keyword; keyword arguments are constants that no "
+                            "gradient reaches: pass it positionally")
+    return args, kwargs
 
 
 class _Edge:
