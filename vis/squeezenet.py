@@ -140,9 +140,11 @@ def load_squeezenet(
         )
     path = Path(weights).expanduser()
     if not path.is_file():
+        what = ("is a folder" if path.is_dir() else "is not a regular file (a pipe, device or "
+                "socket)" if path.exists() else "not found")
         raise WeightsNotFoundError(
-            f"load_squeezenet: weights file {path} not found (expected 'builtin', 'imagenet' or a "
-            f"file such as {IMAGENET_FILENAME})"
+            f"load_squeezenet: weights {path} {what} (expected 'builtin', 'imagenet' or a "
+            f"weights file such as {IMAGENET_FILENAME})"
         )
     return _build(_read_state_dict(path), num_classes, str(path))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 import torchvision
@@ -128,3 +130,17 @@ def test_train_builtin_smoke_saves_loadable_weights(tmp_path):
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model(x))
+
+
+@pytest.mark.parametrize("kind, words", [("missing", "not found"), ("folder", "is a folder"),
+                                         ("fifo", "is not a regular file")])
+def test_weights_path_that_is_not_a_file_says_what_it_is(tmp_path, kind, words):
+    path = tmp_path / "weights.pth"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    with pytest.raises(WeightsNotFoundError) as info:
+        load_squeezenet(path)  # a FIFO is never opened: no hang
+    msg = str(info.value)
+    assert f"weights {path} {words}" in msg and "\n" not in msg
