@@ -9,6 +9,7 @@ import numpy as np
 
 from minigrad.errors import GradientError, GraphError, ShapeError
 from minigrad.function import Context, _Edge
+from minigrad.unbroadcast import unbroadcast_or_none
 from minigrad.versions import any_writes, written_since
 
 
@@ -186,29 +187,11 @@ def _checked(ctx: Any, i: int, t: Any, g: Any) -> np.ndarray:
                                 f"of dtype {dtype}; expected a floating gradient")
         g = g.astype(dtype)
     if g.shape != shape:
-        reduced = _unbroadcast(g, shape)
+        reduced = unbroadcast_or_none(g, shape)
         if reduced is None:
             raise GradientError(f"{_where(ctx, i)}: backward returned a gradient of shape "
                                 f"{g.shape} for an input of shape {shape}")
         g = reduced
-    return g
-
-
-def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray | None:
-    """Sum `g` over the axes that broadcasting added to `shape`; None if it cannot be done."""
-    extra = g.ndim - len(shape)
-    if extra < 0:
-        return None
-    if extra:
-        g = g.sum(axis=tuple(range(extra)))
-    axes = []
-    for ax, (gs, s) in enumerate(zip(g.shape, shape, strict=True)):
-        if gs != s:
-            if s != 1:
-                return None
-            axes.append(ax)
-    if axes:
-        g = g.sum(axis=tuple(axes), keepdims=True)
     return g
 
 

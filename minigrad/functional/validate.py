@@ -8,6 +8,7 @@ import numpy as np
 
 from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.tensor import Tensor
+from minigrad.unbroadcast import unbroadcast  # noqa: F401  (re-exported: ops use v.unbroadcast)
 from minigrad.versions import memory_owner
 
 
@@ -103,25 +104,6 @@ def nonempty(fn: str, name: str, x: np.ndarray) -> None:
     """Require a non-empty batch."""
     if x.size == 0 or (x.ndim and x.shape[0] == 0):
         raise ShapeError(f"{fn}: {name} must be a non-empty batch, got shape {x.shape}")
-
-
-def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum `g` over the axes that broadcasting added to or stretched in `shape`.
-
-    Backwards of broadcasting Functions return `unbroadcast(dout * ..., x.shape)` so that
-    each gradient has exactly its input's shape (gradcheck insists on it).
-    """
-    shape = tuple(shape)
-    if g.shape == shape:
-        return g
-    extra = g.ndim - len(shape)
-    if extra:
-        g = g.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, (gs, s) in enumerate(zip(g.shape, shape, strict=True))
-                 if s == 1 and gs != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g
 
 
 def broadcasts_to(shape: tuple, target: tuple) -> bool:
