@@ -14,6 +14,7 @@ import numpy as np
 from minigrad.errors import DTypeError, RangeError, ShapeError, ShapeRuntimeError
 from minigrad.function import Context, Function
 from minigrad.functional import validate as v
+from minigrad.functional.workspace import work_array
 from minigrad.tensor import Tensor
 
 
@@ -94,12 +95,20 @@ class MaskedAffineSoftmaxCE(Function):
         if normalize not in ("batch", "tokens"):
             raise RangeError(f"{fn}: normalize must be 'batch' or 'tokens', got {normalize!r}")
         N, T, D = x.shape
-        sel = None if mask.all() else mask.T  # (T, N): rows taken in time order
+        sel = None if mask.all() else np.flatnonzero(mask.T)  # rows taken in time order
         xt = x.transpose(1, 0, 2)  # (T, N, D), contiguous for time-major x
-        xm = np.ascontiguousarray(xt).reshape(T * N, D) if sel is None else xt[sel]  # (M, D)
-        ym = y.T.reshape(-1) if sel is None else y.T[sel]  # (M,)
-        probs = xm @ w  # (M, V) scores, then probabilities
-        probs += b
+        if xt.flags.c_contiguous:
+            xm = xt.reshape(T * N, D)
+        else:  # kept buffers (workspace): fresh big arrays fault their pages in every step
+            xm = work_array("ce.x", xt.shape, x.dtype)
+            np.copyto(xm, xt)
+            xm = xm.reshape(T * N, D)
+        ym = y.T.reshape(-1)  # (T*N,)
+        if sel is not None:
+            xm = np.take(xm, sel, axis=0, out=work_array("ce.x_sel", (len(sel), D), x.dtype))
+            ym = ym[sel]
+        probs = np.matmul(xm, w, out=work_array("ce.scores", (len(ym), w.shape[1]), x.dtype))
+        probs += b  # (M, V) scores, then probabilities
         probs -= probs.max(axis=1, keepdims=True)
         rows = np.arange(len(ym))
         picked = probs[rows, ym]
@@ -123,11 +132,13 @@ class MaskedAffineSoftmaxCE(Function):
         if need[0]:
             N, T, D = ctx.x_shape
             if sel is None:  # every token counts
-                dx = (ds @ w.T).reshape(T, N, D)
+                dx = np.matmul(ds, w.T, out=work_array("ce.dx", (T * N, D), ds.dtype))
             else:
-                dx = np.zeros((T, N, D), dtype=ds.dtype)
-                dx[sel] = ds @ w.T
-            dx = dx.transpose(1, 0, 2)  # (N, T, D), time-major memory
+                dx = work_array("ce.dx", (T * N, D), ds.dtype)
+                dx.fill(0)
+                dx[sel] = np.matmul(ds, w.T, out=work_array("ce.dx_sel", (len(ym), D),
+                                                            ds.dtype))
+            dx = dx.reshape(T, N, D).transpose(1, 0, 2)  # (N, T, D), time-major memory
         return (dx, xm.T @ ds if need[1] else None, ds.sum(axis=0) if need[2] else None,
                 None, None)
 

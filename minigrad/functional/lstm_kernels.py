@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.functional.recurrent import work_array
+from minigrad.functional.workspace import work_array
 
 
 def _block(flat: np.ndarray, rows: int, o: int, n: int) -> np.ndarray:

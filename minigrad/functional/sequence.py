@@ -22,9 +22,9 @@ from minigrad.functional.recurrent import (
     check_gru,
     gru_backward,
     sigmoid_,
-    work_array,
 )
 from minigrad.functional.shape import Stack
+from minigrad.functional.workspace import work_array
 
 
 def _check_seq(fn: str, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, gates: int) -> tuple:

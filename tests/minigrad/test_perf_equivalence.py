@@ -85,7 +85,7 @@ def test_captioner_loss_equals_the_plain_composition(cell: str) -> None:
                                    err_msg=k)
 
 
-# Work buffers reused across calls (minigrad.functional.recurrent.work_array): a call may take
+# Work buffers reused across calls (minigrad.functional.workspace.work_array): a call may take
 # over a buffer only when nothing refers to it any more, so graphs alive at once, kept outputs
 # and retain_graph never see another call's values.
 
@@ -158,7 +158,7 @@ def test_retain_graph_backward_twice_doubles_the_gradients(cell: str) -> None:
 
 
 def test_buffers_are_reused_once_free_and_never_while_referenced() -> None:
-    from minigrad.functional.recurrent import work_array
+    from minigrad.functional.workspace import work_array
 
     def address(a: np.ndarray) -> int:
         return a.__array_interface__["data"][0]
@@ -190,9 +190,9 @@ def test_a_training_step_reuses_the_lstm_buffers() -> None:
 
 
 def test_arrays_over_the_size_cap_are_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    from minigrad.functional import recurrent
+    from minigrad.functional import workspace
 
-    monkeypatch.setattr(recurrent, "_WORK_MAX_BYTES", 100)
-    big = recurrent.work_array("test.big", (5, 6), np.float32)  # 120 bytes
+    monkeypatch.setattr(workspace, "_WORK_MAX_BYTES", 100)
+    big = workspace.work_array("test.big", (5, 6), np.float32)  # 120 bytes
     assert big.shape == (5, 6) and big.base is None
-    assert ("test.big", np.dtype(np.float32)) not in recurrent._WORK
+    assert ("test.big", np.dtype(np.float32)) not in workspace._WORK
