@@ -99,8 +99,8 @@ class MaskedAffineSoftmaxCE(Function):
         xt = x.transpose(1, 0, 2)  # (T, N, D), contiguous for time-major x
         if xt.flags.c_contiguous:
             xm = xt.reshape(T * N, D)
-        else:  # kept buffers (workspace): fresh big arrays fault their pages in every step
-            xm = work_array("ce.x", xt.shape, x.dtype)
+        else:  # kept buffers (workspace): fresh big arrays fault their pages in every step;
+            xm = work_array("ce.rows", xt.shape, x.dtype)  # dead after forward: dx reuses it
             np.copyto(xm, xt)
             xm = xm.reshape(T * N, D)
         ym = y.T.reshape(-1)  # (T*N,)
@@ -129,18 +129,19 @@ class MaskedAffineSoftmaxCE(Function):
         ds *= (dout / ctx.denom).astype(ds.dtype)
         need = ctx.needs_input_grad
         dx = None
+        dw = xm.T @ ds if need[1] else None
+        db = ds.sum(axis=0) if need[2] else None
         if need[0]:
             N, T, D = ctx.x_shape
             if sel is None:  # every token counts
-                dx = np.matmul(ds, w.T, out=work_array("ce.dx", (T * N, D), ds.dtype))
-            else:
-                dx = work_array("ce.dx", (T * N, D), ds.dtype)
+                dx = np.matmul(ds, w.T, out=work_array("ce.rows", (T * N, D), ds.dtype))
+            else:  # the selected rows' dx, into xm's buffer (ours) once dw has used it
+                dxm = np.matmul(ds, w.T, out=xm if ctx.saved_consumable else None)
+                dx = work_array("ce.rows", (T * N, D), ds.dtype)
                 dx.fill(0)
-                dx[sel] = np.matmul(ds, w.T, out=work_array("ce.dx_sel", (len(ym), D),
-                                                            ds.dtype))
+                dx[sel] = dxm
             dx = dx.reshape(T, N, D).transpose(1, 0, 2)  # (N, T, D), time-major memory
-        return (dx, xm.T @ ds if need[1] else None, ds.sum(axis=0) if need[2] else None,
-                None, None)
+        return dx, dw, db, None, None
 
 
 class SoftmaxCE(Function):

@@ -59,7 +59,7 @@ def forward(pk: Any, x: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, Wx: n
     K, dt = D + H + 1, h0.dtype
     half = np.ones(4 * H, dt)  # sigmoid(a) = 0.5 + 0.5 tanh(a / 2): with the i, f, o
     half[:3 * H] = 0.5  # columns of the weights halved, one tanh activates all four gates
-    Wc = work_array("lstm.wc_half", (K, 4 * H), dt)  # [Wx; Wh; b], rows copied: a transposed
+    Wc = work_array("lstm.wc|das", (K, 4 * H), dt)  # [Wx; Wh; b], rows copied: a transposed
     np.multiply(Wx, half, out=Wc[:D])  # copy costs more than the GEMMs gain from it
     np.multiply(Wh, half, out=Wc[D:D + H])
     np.multiply(b, half, out=Wc[D + H])
@@ -179,7 +179,7 @@ def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
             dhs[t, :, n:] = 0
     dx = dWx = dWh = db = None
     if any(need[i] for i in (0, 2, 3, 4)):  # d(pre-activations) of every real token, (4H, P)
-        das = _step_columns(pk, da, 4 * H, "lstm.da_cols")
+        das = _step_columns(pk, da, 4 * H, "lstm.wc|das")  # Wc's buffer: dead after forward
         if need[0]:  # dx of all steps in one GEMM, as time-major packed rows (P, D)
             dxp = work_array("lstm.dx", (das.shape[1], D), dt)
             dx = pk.scatter(np.matmul(das.T, Wx.T, out=dxp))  # (N, T, D)
