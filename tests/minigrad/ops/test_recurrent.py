@@ -9,7 +9,7 @@ from hypothesis import given
 import minigrad.functional as F
 from minigrad import Tensor
 from minigrad.errors import DTypeError, RangeError, ShapeError
-from minigrad.testing import check_function
+from minigrad.testing import check_function, gradcheck
 from minigrad.testing.strategies.recurrent import (
     gru_inputs,
     lstm_state_inputs,
@@ -248,3 +248,26 @@ def test_sequences_with_lengths_keep_float32() -> None:
 def test_lengths_need_the_fused_path() -> None:
     with pytest.raises(ValueError, match="lengths needs fused=True"):
         F.lstm(*_lstm_args()[:5], fused=False, lengths=np.array([1, 2]))
+
+
+@pytest.mark.parametrize("D, H", [(2, 8), (8, 8)])  # D < H/2: x rides in each step's GEMM;
+def test_lstm_both_input_paths_match_the_step_loop(D: int, H: int) -> None:  # else split
+    rng = np.random.default_rng(3)
+    N, T = 3, 4
+    args = [0.5 * rng.standard_normal(s)  # 0.5: gates away from saturation (gradcheck)
+            for s in ((N, T, D), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,))]
+    dout = rng.standard_normal((N, T, H))
+    results = []
+    for fused in (True, False):
+        ts = [Tensor(a, requires_grad=True) for a in args]
+        h = F.lstm(*ts, fused=fused)
+        h.backward(dout)
+        results.append((h.data, [t.grad for t in ts]))
+    (h1, g1), (h2, g2) = results
+    np.testing.assert_allclose(h1, h2, rtol=0, atol=1e-12)
+    for a, b in zip(g1, g2, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    c0 = rng.standard_normal((N, H))
+    report = gradcheck(F.LSTMSequence, [*args, c0], eps=1e-3, order=4,
+                       kwargs={"lengths": np.array([4, 0, 2]), "return_c": True})
+    assert report.max_rel_error < 1e-7
