@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.function import Context, Function
-from minigrad.functional import lstm_kernels
+from minigrad.functional import lstm_kernels, lstm_packed
 from minigrad.functional import validate as v
 from minigrad.functional.recurrent import (
     GRUStep,
@@ -176,8 +176,8 @@ class LSTMSequence(Function):
     x (N, T, D), h0 (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,)[, c0 (N, H)] -> h (N, T, H),
     or (h, c_T (N, H)) with `return_c=True`. With `lengths` (N,) int, row n runs lengths[n]
     steps only (torch's pack_padded_sequence): its later outputs are 0 and get no gradient,
-    and its c_T is the cell state after its last step. Computed feature-major, one GEMM per
-    step (see `lstm_kernels`)."""
+    and its c_T is the cell state after its last step. Computed feature-major when no row
+    stops early (`lstm_kernels`), else batch-major on packed rows (`lstm_packed`)."""
 
     @staticmethod
     def forward(ctx: Context, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, c0: Any = None,
@@ -188,18 +188,24 @@ class LSTMSequence(Function):
             c0 = v.floating("LSTMSequence", "c0", c0)
             v.shape("LSTMSequence", "c0", c0, h0.shape, "(N, H)")
             v.same_dtype("LSTMSequence", ("h0", "c0"), h0, c0)
-        pk = _Packing("LSTMSequence", lengths, N, T)
-        Z, gates, cs, tcs, c_init = lstm_kernels.forward(pk, x, h0, c0, Wx, Wh, b)
-        ctx.pk = pk
-        ctx.save_for_backward(Z, gates, cs, tcs, c_init, Wx, Wh)
-        h = lstm_kernels.outputs(pk, Z, h0.shape[1])  # (N, T, H)
-        return (h, lstm_kernels.last_c(pk, cs, c_init)) if return_c else h
+        pk = ctx.pk = _Packing("LSTMSequence", lengths, N, T)
+        if pk.full:
+            Z, gates, cs, tcs, c_init = lstm_kernels.forward(pk, x, h0, c0, Wx, Wh, b)
+            ctx.save_for_backward(Z, gates, cs, tcs, c_init, Wx, Wh)
+            h = lstm_kernels.outputs(pk, Z, h0.shape[1])  # (N, T, H)
+            return (h, lstm_kernels.last_c(pk, cs, c_init)) if return_c else h
+        xp = pk.gather(x)  # (P, D) packed input rows
+        gates, c_init, cs, tcs, hs = lstm_packed.forward(pk, xp, h0, c0, Wx, Wh, b)
+        ctx.save_for_backward(xp, h0, Wx, Wh, gates, c_init, cs, tcs, hs)
+        h = pk.scatter(hs)  # (N, T, H)
+        return (h, lstm_packed.last_c(pk, cs, c_init)) if return_c else h
 
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray, dc_T: Any = None) -> tuple:
         need = ctx.needs_input_grad
-        *grads, dc0 = lstm_kernels.backward(ctx.pk, ctx.saved_tensors, dout, dc_T,
-                                            need[:5], ctx.saved_consumable)
+        kernels = lstm_kernels if ctx.pk.full else lstm_packed
+        *grads, dc0 = kernels.backward(ctx.pk, ctx.saved_tensors, dout, dc_T, need[:5],
+                                       ctx.saved_consumable)
         if len(need) == 6:  # c0 was given
             return (*grads, dc0 if need[5] else None)
         return tuple(grads)

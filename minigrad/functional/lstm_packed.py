@@ -1,0 +1,125 @@
+"""Batch-major kernels behind `LSTMSequence` for packed sequences (speed machinery).
+
+With `lengths` the rows of a step shrink as captions end. Packed batch-major, step t's rows
+are the contiguous rows offsets[t]:offsets[t+1] of every buffer, whatever their number, and
+the input projection and each weight gradient are one GEMM over the P real tokens; the
+feature-major kernels (`lstm_kernels`) would slice every step's columns out of padded
+buffers instead, which measured 11% slower (N=100, T=16, D=64, H=128, random lengths) while
+being 16% faster without lengths. Same values either way (tested to float64 round-off).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.functional.workspace import work_array
+
+
+def forward(pk: Any, xp: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, Wx: np.ndarray,
+            Wh: np.ndarray, b: np.ndarray) -> tuple:
+    """LSTM over the packed input rows xp (P, D) from h0, c0 (N, H) (c0 None: zeros) ->
+    (gates, c_init, cs, tanh_cs, hs): activated gates (P, 4H), c0 in packed order (N, H), and
+    the cell states, their tanh and the h of every packed row, (P, H) each."""
+    N, H = h0.shape
+    P, D = xp.shape
+    # sigmoid(a) = 0.5 + 0.5 tanh(a / 2), so one tanh activates all four gates once the
+    # i, f, o pre-activations are halved (exactly): in the weights when they are smaller
+    # than the gates of all steps, else on each step's gates
+    fold = 3 * P > 4 * (D + H)
+    s = np.ones(4 * H, dtype=h0.dtype)
+    s[:3 * H] = 0.5
+    s1 = 1 - s
+    gates = work_array("lstm.gates", (P, 4 * H), h0.dtype)  # packed, activated per step
+    np.matmul(xp, Wx * s if fold else Wx, out=gates)
+    gates += b * s if fold else b
+    Whs = Wh * s if fold else Wh
+    cs, tcs, hs = (work_array(r, (P, H), h0.dtype) for r in ("lstm.c", "lstm.tanh_c", "lstm.h"))
+    prev_h = pk.sort(h0)
+    prev_c = np.zeros_like(h0) if c0 is None else pk.sort(c0)
+    c_init = prev_c
+    rec = np.empty((N, 4 * H), dtype=h0.dtype)
+    ig = np.empty_like(h0)
+    for t in range(pk.T):
+        o, n = pk.step(t)
+        g = gates[o:o + n]
+        g += np.matmul(prev_h[:n], Whs, out=rec[:n])
+        if fold:
+            np.tanh(g, out=g)
+            g *= s  # contiguous passes: i, f, o = 0.5 t + 0.5; g = t
+            g += s1
+        else:
+            g[:, :3 * H] *= 0.5
+            np.tanh(g, out=g)
+            g[:, :3 * H] *= 0.5
+            g[:, :3 * H] += 0.5
+        c = np.multiply(g[:, H:2 * H], prev_c[:n], out=cs[o:o + n])
+        c += np.multiply(g[:, :H], g[:, 3 * H:], out=ig[:n])
+        np.tanh(c, out=tcs[o:o + n])
+        prev_h = np.multiply(g[:, 2 * H:3 * H], tcs[o:o + n], out=hs[o:o + n])
+        prev_c = c
+    return gates, c_init, cs, tcs, hs
+
+
+def last_c(pk: Any, cs: np.ndarray, c_init: np.ndarray) -> np.ndarray:
+    """c after each row's last step, (N, H) in the caller's order (c0 for length 0)."""
+    c_T = c_init.copy()
+    last = pk.lengths[pk.order if pk.order is not None else slice(None)] - 1
+    run = last >= 0
+    c_T[run] = cs[np.asarray(pk.offsets)[last[run]] + np.flatnonzero(run)]
+    return pk.unsort(c_T)
+
+
+def _cell_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, prev_c: np.ndarray,
+                   tanh_c: np.ndarray, up: np.ndarray) -> None:
+    """One LSTM step backward in place: `gates` (B, 4H) activated i, f, o, g become da, `dc`
+    (dnext_c) becomes dprev_c; `up` is (B, 3H) scratch. dh is dnext_h (B, H)."""
+    H = dh.shape[1]
+    i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    s = up[:, :H]
+    np.multiply(tanh_c, tanh_c, out=s)  # dc += dh * o * (1 - tanh_c**2)
+    np.subtract(1, s, out=s)
+    s *= o
+    s *= dh
+    dc += s
+    np.multiply(g, dc, out=up[:, :H])  # what multiplies i', f', o' (sigmoid derivatives)
+    np.multiply(prev_c, dc, out=up[:, H:2 * H])
+    np.multiply(dh, tanh_c, out=up[:, 2 * H:])
+    np.multiply(g, g, out=g)  # dg = dc * i * (1 - g**2), in place
+    np.subtract(1, g, out=g)
+    g *= i
+    g *= dc
+    dc *= f  # dprev_c
+    ifo = gates[:, :3 * H]  # d(i, f, o) = up * s * (1 - s), in place
+    up *= ifo
+    np.subtract(1, ifo, out=ifo)
+    ifo *= up
+
+
+def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
+             consumable: bool) -> tuple:
+    """(dx, dh0, dWx, dWh, db, dc0) of `forward`'s LSTM (None where `need` is False) from
+    dout (N, T, H) and dc_T (N, H) or None; overwrites the saved gates if `consumable`."""
+    xp, h0, Wx, Wh, gates, c_init, cs, tcs, hs = saved
+    H = h0.shape[1]
+    da = gates  # (P, 4H), overwritten in place: a private copy unless gates die here
+    if not consumable:
+        da = work_array("lstm.da", gates.shape, gates.dtype)
+        np.copyto(da, gates)
+    dps = pk.gather(dout, copy="lstm.dh")  # (P, H), becomes the total dh of each step
+    dh = np.zeros_like(h0)  # dh from the next step, packed order
+    dc = np.zeros_like(h0) if dc_T is None else pk.sort(dc_T)
+    up = np.empty((h0.shape[0], 3 * H), dtype=h0.dtype)
+    WhT = np.ascontiguousarray(Wh.T)  # (4H, H): row-major products, faster per step
+    for t in range(pk.T - 1, -1, -1):
+        o, n = pk.step(t)
+        d = dps[o:o + n]
+        d += dh[:n]  # total dh of the step, (n, H)
+        prev_c = cs[pk.offsets[t - 1]:pk.offsets[t - 1] + n] if t else c_init[:n]
+        _cell_backward(d, dc[:n], da[o:o + n], prev_c, tcs[o:o + n], up[:n])
+        np.matmul(da[o:o + n], WhT, out=dh[:n])
+    dx = pk.scatter(da @ Wx.T) if need[0] else None  # (N, T, D)
+    dWx = xp.T @ da if need[2] else None
+    dWh = pk.previous(pk.sort(h0), hs).T @ da if need[3] else None
+    db = da.sum(axis=0) if need[4] else None
+    return dx, (pk.unsort(dh) if need[1] else None), dWx, dWh, db, pk.unsort(dc)
