@@ -1,5 +1,8 @@
 """Feature-major kernels behind `LSTMSequence` (speed machinery; the maths is LSTMStep's).
 
+`LSTMSequence` uses them when no row stops early; with lengths it uses `lstm_packed`, which
+measured faster there. They handle lengths too (tested equal to `lstm_packed`).
+
 Layout, with K = D + H + 1 and the rows of a batch sorted longest first (`_Packing`):
 
 - Z (T + 1, K, N): the inputs of step t are the columns Z[t, :, :n_t], rows x_t (D), then
