@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.functional.recurrent import lstm_cell_backward
 from minigrad.functional.workspace import work_array
 
 
@@ -134,33 +135,6 @@ def last_c(pk: Any, cs: np.ndarray, c_init: np.ndarray) -> np.ndarray:
     return pk.unsort(c_T)
 
 
-def _cell_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, prev_c: np.ndarray,
-                   tanh_c: np.ndarray, up: np.ndarray) -> None:
-    """One step backward in place, feature-major: `gates` (4H, n) activated i, f, o, g become
-    d(pre-activation), `dc` (H, n) dnext_c becomes dprev_c; dh (H, n) is the total dnext_h;
-    `up` is (3H, n) scratch."""
-    H = dh.shape[0]
-    i, f, o, g = gates[:H], gates[H:2 * H], gates[2 * H:3 * H], gates[3 * H:]
-    s = up[:H]
-    np.multiply(tanh_c, tanh_c, out=s)  # dc += dh * o * (1 - tanh_c**2)
-    np.subtract(1, s, out=s)
-    s *= o
-    s *= dh
-    dc += s
-    np.multiply(g, dc, out=up[:H])  # what multiplies i', f', o' (sigmoid derivatives)
-    np.multiply(prev_c, dc, out=up[H:2 * H])
-    np.multiply(dh, tanh_c, out=up[2 * H:])
-    np.multiply(g, g, out=g)  # dg = dc * i * (1 - g**2), in place
-    np.subtract(1, g, out=g)
-    g *= i
-    g *= dc
-    dc *= f  # dprev_c
-    ifo = gates[:3 * H]  # d(i, f, o) = up * s * (1 - s), in place
-    up *= ifo
-    np.subtract(1, ifo, out=ifo)
-    ifo *= up
-
-
 def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
              consumable: bool) -> tuple:
     """(dx, dh0, dWx, dWh, db, dc0) of `forward`'s LSTM (None where `need` is False) from
@@ -192,8 +166,8 @@ def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
             dc = np.concatenate((dc, dc_all[:, dc.shape[1]:n]), axis=1)
         prev_c = _block(cs, H, pk.offsets[t - 1], pk.sizes[t - 1])[:, :n] if t else \
             c_init[:, :n]
-        _cell_backward(d, dc, g, prev_c, _block(tcs, H, o, n), up[:3 * H * n]
-                       .reshape(3 * H, n))
+        lstm_cell_backward(d, dc, g, prev_c, _block(tcs, H, o, n),
+                           up[:3 * H * n].reshape(3 * H, n), axis=0)
         np.matmul(Wh, g, out=dhs[t, :, :n])
         if n < N:
             dhs[t, :, n:] = 0

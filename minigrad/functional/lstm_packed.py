@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.functional.recurrent import lstm_cell_backward
 from minigrad.functional.workspace import work_array
 
 
@@ -70,32 +71,6 @@ def last_c(pk: Any, cs: np.ndarray, c_init: np.ndarray) -> np.ndarray:
     return pk.unsort(c_T)
 
 
-def _cell_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, prev_c: np.ndarray,
-                   tanh_c: np.ndarray, up: np.ndarray) -> None:
-    """One LSTM step backward in place: `gates` (B, 4H) activated i, f, o, g become da, `dc`
-    (dnext_c) becomes dprev_c; `up` is (B, 3H) scratch. dh is dnext_h (B, H)."""
-    H = dh.shape[1]
-    i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    s = up[:, :H]
-    np.multiply(tanh_c, tanh_c, out=s)  # dc += dh * o * (1 - tanh_c**2)
-    np.subtract(1, s, out=s)
-    s *= o
-    s *= dh
-    dc += s
-    np.multiply(g, dc, out=up[:, :H])  # what multiplies i', f', o' (sigmoid derivatives)
-    np.multiply(prev_c, dc, out=up[:, H:2 * H])
-    np.multiply(dh, tanh_c, out=up[:, 2 * H:])
-    np.multiply(g, g, out=g)  # dg = dc * i * (1 - g**2), in place
-    np.subtract(1, g, out=g)
-    g *= i
-    g *= dc
-    dc *= f  # dprev_c
-    ifo = gates[:, :3 * H]  # d(i, f, o) = up * s * (1 - s), in place
-    up *= ifo
-    np.subtract(1, ifo, out=ifo)
-    ifo *= up
-
-
 def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
              consumable: bool) -> tuple:
     """(dx, dh0, dWx, dWh, db, dc0) of `forward`'s LSTM (None where `need` is False) from
@@ -115,7 +90,7 @@ def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
         d = dps[o:o + n]
         d += dhT[:, :n].T  # total dh of the step, (n, H)
         prev_c = cs[pk.offsets[t - 1]:pk.offsets[t - 1] + n] if t else c_init[:n]
-        _cell_backward(d, dc[:n], da[o:o + n], prev_c, tcs[o:o + n], up[:n])
+        lstm_cell_backward(d, dc[:n], da[o:o + n], prev_c, tcs[o:o + n], up[:n], axis=1)
         # dhᵀ = Wh daᵀ reads Wh as stored: a transposed copy of Wh for da @ Whᵀ cost 3 ms per
         # call at H=512 (the products themselves take the same time)
         np.matmul(Wh, da[o:o + n].T, out=dhT[:, :n])

@@ -106,6 +106,38 @@ def lstm_gates_backward(dnext_h: np.ndarray, dnext_c: np.ndarray, gates: np.ndar
     return gates, dprev_c
 
 
+def lstm_cell_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, prev_c: np.ndarray,
+                       tanh_c: np.ndarray, up: np.ndarray, axis: int) -> None:
+    """One LSTM step backward in place, the gates (i, f, o, g) stacked along `axis` (0:
+    feature-major (4H, n), the others (H, n); 1: batch-major (n, 4H), the others (n, H)):
+    the activated `gates` become d(pre-activation), `dc` (dnext_c) becomes dprev_c; dh is the
+    total dnext_h; `up` (3H along `axis`) is scratch. The sequence kernels' shared cell."""
+    H = dh.shape[axis]
+
+    def part(a: np.ndarray, k: int, m: int = 1) -> np.ndarray:
+        return a[k * H:(k + m) * H] if axis == 0 else a[:, k * H:(k + m) * H]
+
+    i, f, o, g = (part(gates, k) for k in range(4))
+    s = part(up, 0)
+    np.multiply(tanh_c, tanh_c, out=s)  # dc += dh * o * (1 - tanh_c**2)
+    np.subtract(1, s, out=s)
+    s *= o
+    s *= dh
+    dc += s
+    np.multiply(g, dc, out=part(up, 0))  # what multiplies i', f', o' (sigmoid derivatives)
+    np.multiply(prev_c, dc, out=part(up, 1))
+    np.multiply(dh, tanh_c, out=part(up, 2))
+    np.multiply(g, g, out=g)  # dg = dc * i * (1 - g**2), in place
+    np.subtract(1, g, out=g)
+    g *= i
+    g *= dc
+    dc *= f  # dprev_c
+    ifo = part(gates, 0, 3)  # d(i, f, o) = up * s * (1 - s), in place
+    up *= ifo
+    np.subtract(1, ifo, out=ifo)
+    ifo *= up
+
+
 class LSTMStep(Function):
     """One LSTM step, gate blocks i, f, o, g: (N, D), (N, H), (N, H), (D, 4H), (H, 4H), (4H,)
     -> (next_h (N, H), next_c (N, H))."""

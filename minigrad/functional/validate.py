@@ -143,7 +143,7 @@ def kept(ctx: Any, value: Any) -> Any:
         return value
     if isinstance(value, np.ndarray):
         owner = memory_owner(value)
-        if any(isinstance(t, Tensor) and memory_owner(t.data) is owner for t in ctx.inputs):
+        if any(isinstance(t, Tensor) and memory_owner(t.data) is owner for t in ctx._in):
             return value
         return value.copy()
     if isinstance(value, list):
