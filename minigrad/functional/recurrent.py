@@ -113,27 +113,26 @@ def lstm_cell_backward(dh: np.ndarray, dc: np.ndarray, gates: np.ndarray, prev_c
     the activated `gates` become d(pre-activation), `dc` (dnext_c) becomes dprev_c; dh is the
     total dnext_h; `up` (3H along `axis`) is scratch. The sequence kernels' shared cell."""
     H = dh.shape[axis]
-
-    def part(a: np.ndarray, k: int, m: int = 1) -> np.ndarray:
-        return a[k * H:(k + m) * H] if axis == 0 else a[:, k * H:(k + m) * H]
-
-    i, f, o, g = (part(gates, k) for k in range(4))
-    s = part(up, 0)
+    if axis == 0:  # row blocks (plain slices: this runs once per time step)
+        i, f, o, g = gates[:H], gates[H:2 * H], gates[2 * H:3 * H], gates[3 * H:]
+        ifo, s, u1, u2 = gates[:3 * H], up[:H], up[H:2 * H], up[2 * H:]
+    else:
+        i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+        ifo, s, u1, u2 = gates[:, :3 * H], up[:, :H], up[:, H:2 * H], up[:, 2 * H:]
     np.multiply(tanh_c, tanh_c, out=s)  # dc += dh * o * (1 - tanh_c**2)
     np.subtract(1, s, out=s)
     s *= o
     s *= dh
     dc += s
-    np.multiply(g, dc, out=part(up, 0))  # what multiplies i', f', o' (sigmoid derivatives)
-    np.multiply(prev_c, dc, out=part(up, 1))
-    np.multiply(dh, tanh_c, out=part(up, 2))
+    np.multiply(g, dc, out=s)  # what multiplies i', f', o' (sigmoid derivatives)
+    np.multiply(prev_c, dc, out=u1)
+    np.multiply(dh, tanh_c, out=u2)
     np.multiply(g, g, out=g)  # dg = dc * i * (1 - g**2), in place
     np.subtract(1, g, out=g)
     g *= i
     g *= dc
     dc *= f  # dprev_c
-    ifo = part(gates, 0, 3)  # d(i, f, o) = up * s * (1 - s), in place
-    up *= ifo
+    up *= ifo  # d(i, f, o) = up * s * (1 - s), in place
     np.subtract(1, ifo, out=ifo)
     ifo *= up
 

@@ -190,10 +190,10 @@ class LSTMSequence(Function):
             v.same_dtype("LSTMSequence", ("h0", "c0"), h0, c0)
         pk = ctx.pk = _Packing("LSTMSequence", lengths, N, T)
         if pk.full:
-            Z, gates, cs, tcs, c_init = lstm_kernels.forward(pk, x, h0, c0, Wx, Wh, b)
-            ctx.save_for_backward(Z, gates, cs, tcs, c_init, Wx, Wh)
-            h = lstm_kernels.outputs(pk, Z, h0.shape[1])  # (N, T, H)
-            return (h, lstm_kernels.last_c(pk, cs, c_init)) if return_c else h
+            Z, G, C, TC = lstm_kernels.forward(x, h0, c0, Wx, Wh, b)
+            ctx.save_for_backward(Z, G, C, TC, Wx, Wh)
+            h = lstm_kernels.outputs(Z, h0.shape[1])  # (N, T, H)
+            return (h, lstm_kernels.last_c(C)) if return_c else h
         xp = pk.gather(x)  # (P, D) packed input rows
         gates, c_init, cs, tcs, hs = lstm_packed.forward(pk, xp, h0, c0, Wx, Wh, b)
         ctx.save_for_backward(xp, h0, Wx, Wh, gates, c_init, cs, tcs, hs)
@@ -203,9 +203,12 @@ class LSTMSequence(Function):
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray, dc_T: Any = None) -> tuple:
         need = ctx.needs_input_grad
-        kernels = lstm_kernels if ctx.pk.full else lstm_packed
-        *grads, dc0 = kernels.backward(ctx.pk, ctx.saved_tensors, dout, dc_T, need[:5],
-                                       ctx.saved_consumable)
+        if ctx.pk.full:
+            *grads, dc0 = lstm_kernels.backward(ctx.saved_tensors, dout, dc_T, need[:5],
+                                                ctx.saved_consumable)
+        else:
+            *grads, dc0 = lstm_packed.backward(ctx.pk, ctx.saved_tensors, dout, dc_T, need[:5],
+                                               ctx.saved_consumable)
         if len(need) == 6:  # c0 was given
             return (*grads, dc0 if need[5] else None)
         return tuple(grads)

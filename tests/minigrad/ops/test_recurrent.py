@@ -274,9 +274,10 @@ def test_lstm_both_input_paths_match_the_step_loop(D: int, H: int) -> None:  # e
 
 
 @pytest.mark.parametrize("D", [2, 8])  # narrow and wide input (the split projection)
-def test_feature_major_kernels_with_lengths_equal_the_packed_ones(D: int) -> None:
-    """LSTMSequence sends sequences with lengths to lstm_packed; lstm_kernels handles them
-    too (its padded columns stay general): both give the same outputs and gradients."""
+def test_feature_major_kernels_equal_the_packed_ones(D: int) -> None:
+    """LSTMSequence sends full batches to lstm_kernels (feature-major) and batches with
+    lengths to lstm_packed (batch-major): on a full batch both give the same outputs and
+    gradients, and the saved forward arrays stay as they were unless consumable."""
     from minigrad.functional import lstm_kernels, lstm_packed
     from minigrad.functional.sequence import _Packing
 
@@ -285,11 +286,14 @@ def test_feature_major_kernels_with_lengths_equal_the_packed_ones(D: int) -> Non
     x, h0, c0 = (0.5 * rng.standard_normal(s) for s in ((N, T, D), (N, H), (N, H)))
     Wx, Wh, b = (0.5 * rng.standard_normal(s) for s in ((D, 4 * H), (H, 4 * H), (4 * H,)))
     dout, dc_T = rng.standard_normal((N, T, H)), rng.standard_normal((N, H))
-    pk = _Packing("test", np.array([2, 5, 0, 3]), N, T)
-    Z, gates, cs, tcs, c_init = lstm_kernels.forward(pk, x, h0, c0, Wx, Wh, b)
-    fm = [np.array(lstm_kernels.outputs(pk, Z, H)), lstm_kernels.last_c(pk, cs, c_init)]
-    fm += [np.array(g) for g in lstm_kernels.backward(
-        pk, (Z, gates, cs, tcs, c_init, Wx, Wh), dout, dc_T, (True,) * 5, True)]
+    Z, G, C, TC = lstm_kernels.forward(x, h0, c0, Wx, Wh, b)
+    fm = [np.array(lstm_kernels.outputs(Z, H)), lstm_kernels.last_c(C)]
+    saved = [a.copy() for a in (Z, G, C, TC)]
+    fm += [np.array(g) for g in lstm_kernels.backward((Z, G, C, TC, Wx, Wh), dout, dc_T,
+                                                      (True,) * 5, False)]
+    for a, s in zip((Z, G, C, TC), saved, strict=True):  # not consumable: left as they were
+        np.testing.assert_array_equal(a, s)
+    pk = _Packing("test", None, N, T)
     xp = pk.gather(x)
     gates, c_init, cs, tcs, hs = lstm_packed.forward(pk, xp, h0, c0, Wx, Wh, b)
     packed = [pk.scatter(hs), lstm_packed.last_c(pk, cs, c_init)]
@@ -297,4 +301,3 @@ def test_feature_major_kernels_with_lengths_equal_the_packed_ones(D: int) -> Non
                                         dout, dc_T, (True,) * 5, True))
     for a, p in zip(fm, packed, strict=True):  # h, c_T, dx, dh0, dWx, dWh, db, dc0
         np.testing.assert_allclose(a, p, rtol=0, atol=1e-12)
-    assert not fm[0][2].any() and not fm[2][2].any()  # the length-0 row: h 0, dx 0
