@@ -13,16 +13,12 @@ Layout, with K = D + H + 1 and the batch the fastest axis everywhere:
   gates costs numpy about 2.5× more per call at H=128, N=32).
 - C (T + 1, H, N): C[0] = c0 and C[t + 1] the cell state after step t; TC (T, H, N) its tanh.
 
-Backward first computes, in whole-sequence passes, the factors that depend on the forward
-only: M (T, 4H, N) = [f, g·i(1-i), c_{t-1}·f(1-f), i(1-g²)], Ko = tanh(c)·o(1-o) and
-Kc = o(1-tanh(c)²). Each step is then five numpy calls instead of seventeen (at H=128,
-N=32 a call costs about 1 µs whatever its work; a whole-sequence pass about half of T calls):
-
-    d = dout_t + dh_t;  dc += d·Kc;  [dc_{t-1}, da_i, da_f, da_g] = M_t · dc;  da_o = d·Ko
-    dh_{t-1} = Wh' @ [da_i; da_f; da_g; da_o]   (Wh' = Wh's columns in that order)
-
-into E (T, 5H, N). Then dx and every weight gradient (Wx, Wh and b: the ones row) are one
-GEMM each over the T·N tokens.
+Backward turns each step's gates into d(pre-activation) in place (`lstm_cell_backward`),
+then dh_{t-1} = Wh @ da_t; after the loop dx and every weight gradient (Wx, Wh and b: the
+ones row) are one GEMM each over the T·N tokens, from one copy of the d(pre-activations) and
+of Z into (4H, T·N) and (K, T·N) columns. (Precomputing the forward-only factors of the cell
+backward in whole-sequence passes cut each step to five numpy calls but measured no faster:
+the passes move the whole sequence through memory several more times.)
 """
 from __future__ import annotations
 
