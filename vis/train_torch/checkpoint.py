@@ -126,7 +126,7 @@ def checkpoint_arrays(cap: Captioner, opt: torch.optim.Optimizer, args: Any, tra
                       zoo_solver: Any, world_size: int,
                       device: torch.device) -> dict[str, np.ndarray]:
     """Everything `--resume` (and zoo's load_captioner / CaptioningSolver.resume) needs."""
-    from zoo.captioning.train import captioner_config
+    from zoo.captioning.checkpoint import captioner_config
 
     d = {f"model.{k}": v for k, v in cap.minigrad_state().items()}
     d.update(captioner_config(cap.zoo_model))

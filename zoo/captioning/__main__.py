@@ -179,8 +179,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     elif args.command == "train":
         return _train(args)
     elif args.command in ("sample", "eval"):
+        from zoo.captioning.checkpoint import load_captioner
         from zoo.captioning.metrics import evaluate_bleu
-        from zoo.captioning.train import decode_length, load_captioner
+        from zoo.captioning.train import decode_length
 
         checkpoint = Path(args.checkpoint or Path(args.out) / "checkpoint.npz")
         model = load_captioner(checkpoint)
