@@ -11,7 +11,8 @@ of each round's ratio. Before timing, every implementation's loss and gradients 
 against the hand-written numpy version in this process, which then also times them all
 round-robin here ("same process", kept only to show the interference). Peak memory comes
 from one more fresh process per implementation. `--write-results` rewrites the tables
-between the captioner markers of bench/RESULTS.md.
+between the captioner markers of bench/RESULTS.md and draws every round's ratio next to it
+(bench/captioner[-SECTION].png, bench/figure.py).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import numpy as np
 
 from bench.common import int_at_least, median_ratio, output_file, paired_times, peak_rss_delta_mib
 from bench.common import run_child as _run
+from bench.figure import ratio_figure
 from bench.problem import CASES, IMPLS, build, make, word_to_idx
 
 DTYPES = ("float32", "float64")
@@ -141,6 +143,7 @@ def run_case(case: str, dtype: str, impls: tuple, a: argparse.Namespace) -> dict
     r["median_ms"] = {k: statistics.median(v) for k, v in rounds.items()}
     ratios = {k: [m / x for m, x in zip(rounds["minigrad"], v, strict=True)]
               for k, v in rounds.items()}
+    r["ratios"] = ratios
     r["ratio"] = {k: statistics.median(v) for k, v in ratios.items()}
     r["ratio_range"] = {k: (min(v), max(v)) for k, v in ratios.items()}
     if not a.no_memory:
@@ -258,6 +261,11 @@ def main(argv: list[str] | None = None) -> None:
             json.dump(results, f, indent=1)
     if a.write_results:
         tag = f"bench.captioner:{a.section}" if a.section else "bench.captioner"
+        png = "captioner" + (f"-{a.section}" if a.section else "") + ".png"
+        ratio_figure(results, os.path.join(os.path.dirname(os.path.abspath(a.results)), png),
+                     f"minigrad / peer, each alone in its process ({a.rounds} rounds, "
+                     f"{a.threads} thread(s), {a.clock} clock)")
+        lines += ["", f"![Every round's minigrad/peer ratio, its median and the targets]({png})"]
         write_results(lines, a.results, f"<!-- {tag}:begin -->", f"<!-- {tag}:end -->")
 
 

@@ -42,6 +42,9 @@ def test_harness_quick_run_writes_tables_between_markers(tmp_path) -> None:
     text = results.read_text()
     assert text.startswith("# head\n") and text.endswith("tail\n") and "old" not in text
     assert "| minigrad |" in text and "| torch_nn |" in text
+    png = tmp_path / "captioner.png"  # the figure of the rounds, linked from the section
+    assert "](captioner.png)" in text and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 5000 and not list(tmp_path.glob(".*.tmp"))
 
 
 def test_engine_children_report_each_mode(tmp_path) -> None:
