@@ -60,7 +60,7 @@ def _restore_torch_threads() -> Any:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 24/6-image world in the COCO layout with random (seeded) 16-d features."""
-    from zoo.datasets.shapes_files import write_features, write_shapes_dataset
+    from zoo.datasets.shapes import write_features, write_shapes_dataset
 
     base = tmp_path_factory.mktemp("tiny_world")
     info = write_shapes_dataset(base, n_train=24, n_val=6, seed=5, write_pngs=False)

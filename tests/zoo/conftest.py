@@ -11,7 +11,7 @@ import pytest
 @pytest.fixture(scope="session")
 def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 160/40-image shapes world in the COCO layout with features from a briefly trained CNN."""
-    from zoo.datasets.shapes_files import load_shapes_split, write_shapes_dataset
+    from zoo.datasets.shapes import load_shapes_split, write_shapes_dataset
     from zoo.encoders.cnn import EncoderConfig, encode_dataset, train_encoder
 
     base = tmp_path_factory.mktemp("world")

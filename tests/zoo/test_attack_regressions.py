@@ -184,7 +184,7 @@ def test_shapes_and_encoder_arguments_are_checked():
 
 
 def test_write_shapes_dataset_into_a_file_is_named(tmp_path: Path):
-    from zoo.datasets.shapes_files import write_shapes_dataset
+    from zoo.datasets.shapes import write_shapes_dataset
 
     (tmp_path / "afile").write_text("x")
     with pytest.raises(NotADirectoryError, match="afile is a file, expected a folder"):

@@ -91,7 +91,7 @@ def test_layout_accuracy_and_exact_match():
 def test_scaled_down_demo_writes_outputs_and_an_honest_layout_score(tmp_path):
     from zoo.captioning.metrics import evaluate_bleu
     from zoo.captioning.train import load_captioner
-    from zoo.datasets.shapes_files import load_shapes_objects
+    from zoo.datasets.shapes import load_shapes_objects
 
     out = tmp_path / "demo"
     tiny = {"wordvec_dim": 8, "num_heads": 2, "num_layers": 2, "dim_feedforward": 16,

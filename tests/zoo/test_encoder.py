@@ -9,8 +9,15 @@ import pytest
 
 from minigrad.errors import DTypeError, ShapeError
 from zoo.datasets.coco import load_coco_data
-from zoo.datasets.shapes import LAYOUTS, N_CLASSES, NO_SMALL, make_shapes, scene_targets
-from zoo.datasets.shapes_files import load_shapes_split, write_shapes_dataset
+from zoo.datasets.shapes import (
+    LAYOUTS,
+    N_CLASSES,
+    NO_SMALL,
+    load_shapes_split,
+    make_shapes,
+    scene_targets,
+    write_shapes_dataset,
+)
 from zoo.encoders import (
     EncoderConfig,
     ShapesEncoder,

@@ -533,7 +533,7 @@ def test_world_url_file_is_relative_and_resolves_after_a_move(tmp_path: Path) ->
     from urllib.request import url2pathname
 
     from zoo.datasets.coco import resolve_url
-    from zoo.datasets.shapes_files import write_shapes_dataset
+    from zoo.datasets.shapes import write_shapes_dataset
 
     first = tmp_path / "first"
     write_shapes_dataset(first, n_train=6, n_val=3, seed=0, write_pngs=True)
@@ -541,7 +541,7 @@ def test_world_url_file_is_relative_and_resolves_after_a_move(tmp_path: Path) ->
     assert lines == ["images/val/00000.png", "images/val/00001.png", "images/val/00002.png"]
     moved = tmp_path / "moved"
     first.rename(moved)
-    from zoo.datasets.shapes_files import load_shapes_split
+    from zoo.datasets.shapes import load_shapes_split
     from zoo.encoders.cnn import EncoderConfig, encode_dataset, train_encoder
 
     images, _, labels = load_shapes_split(moved, "train")

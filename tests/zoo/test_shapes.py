@@ -24,12 +24,10 @@ from zoo.datasets.shapes import (
     RELATION_PHRASES,
     class_index,
     class_name,
-    make_shapes,
-    scene_targets,
-)
-from zoo.datasets.shapes_files import (
     load_shapes_objects,
     load_shapes_split,
+    make_shapes,
+    scene_targets,
     write_features,
     write_shapes_dataset,
 )
@@ -288,14 +286,15 @@ def test_canonical_caption_is_a_function_of_the_scene(world):
     assert len(set(seen.values())) == len(seen)
 
 
-def test_the_files_functions_stay_importable_from_shapes() -> None:
-    """shapes_files.py holds the on-disk dataset; zoo.datasets.shapes still hands its names out
-    (DESIGN: the built-in world lives in shapes.py) and nothing else."""
+def test_shapes_gives_the_world_and_its_files() -> None:
+    """zoo.datasets.shapes is the one name of the built-in world: shapes_world.py makes it,
+    shapes_files.py writes it to disk and reads it back; every public name of both is here."""
     import zoo.datasets.shapes as shapes
     import zoo.datasets.shapes_files as files
+    import zoo.datasets.shapes_world as world
 
-    for name in ("load_shapes_objects", "load_shapes_split", "write_features",
-                 "write_shapes_dataset"):
-        assert getattr(shapes, name) is getattr(files, name)
-    with pytest.raises(AttributeError, match="no attribute 'write_nothing'"):
-        shapes.write_nothing  # noqa: B018
+    for mod in (world, files):
+        for name in mod.__all__:
+            assert getattr(shapes, name) is getattr(mod, name)
+    assert set(shapes.__all__) == set(world.__all__) | set(files.__all__)
+    assert {"make_shapes", "write_shapes_dataset", "load_shapes_split"} <= set(shapes.__all__)

@@ -46,7 +46,7 @@ def make_world(data_dir: str | os.PathLike, n_train: int = 4000, n_val: int = 50
                seed: int = 0, encoder_epochs: int = ENCODER_EPOCHS,
                verbose: bool = True) -> dict[str, Any]:
     """Write the world to `data_dir`, train the multi-task CNN encoder, write its features."""
-    from zoo.datasets.shapes_files import load_shapes_split, write_shapes_dataset
+    from zoo.datasets.shapes import load_shapes_split, write_shapes_dataset
     from zoo.encoders.cnn import (
         SCENE_CLASSES,
         SCENE_TASKS,
@@ -301,7 +301,7 @@ def _run_demo(out: Path, seed: int, n_train: int, n_val: int, encoder_epochs: in
               cell_type: str, rnn: dict[str, Any], transformer: dict[str, Any] | None,
               n_show: int, verbose: bool) -> dict[str, Any]:
     from zoo.captioning.figures import plot_loss_curve, save_thumbnail
-    from zoo.datasets.shapes_files import load_shapes_objects, load_shapes_split
+    from zoo.datasets.shapes import load_shapes_objects, load_shapes_split
 
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

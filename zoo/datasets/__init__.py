@@ -9,8 +9,17 @@ from .coco import (
     load_coco_data,
     sample_coco_minibatch,
 )
-from .shapes import CLASS_COLOURS, CLASS_NAMES, CLASS_SHAPES, ShapesWorld, class_name, make_shapes
-from .shapes_files import load_shapes_split, write_features, write_shapes_dataset
+from .shapes import (
+    CLASS_COLOURS,
+    CLASS_NAMES,
+    CLASS_SHAPES,
+    ShapesWorld,
+    class_name,
+    load_shapes_split,
+    make_shapes,
+    write_features,
+    write_shapes_dataset,
+)
 from .vocab import VocabError, build_vocab, encode_caption
 
 __all__ = [

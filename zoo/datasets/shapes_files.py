@@ -26,7 +26,7 @@ from .coco import (
     urls_filename,
 )
 from .files import h5_dataset, open_h5
-from .shapes import CLASS_NAMES, IMAGES_FILE, make_shapes, shapes_vocab
+from .shapes_world import CLASS_NAMES, IMAGES_FILE, make_shapes, shapes_vocab
 from .vocab import CAPTION_LENGTH, encode_captions
 
 

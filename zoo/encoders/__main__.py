@@ -7,8 +7,7 @@ import time
 from pathlib import Path
 
 from zoo.arguments import int_at_least
-from zoo.datasets.shapes import IMAGES_FILE
-from zoo.datasets.shapes_files import load_shapes_split, write_shapes_dataset
+from zoo.datasets.shapes import IMAGES_FILE, load_shapes_split, write_shapes_dataset
 from zoo.encoders.cnn import EncoderConfig, encode_dataset, evaluate, save_encoder, train_encoder
 
 

@@ -26,8 +26,14 @@ from minigrad import functional as F
 from minigrad.errors import DTypeError, RangeError, ShapeError
 from minigrad.nn import Conv2d, Linear, MaxPool2d, Module, load_npz, save_npz
 from minigrad.optim import Adam
-from zoo.datasets.shapes import LAYOUTS, N_CLASSES, scene_targets
-from zoo.datasets.shapes_files import load_shapes_objects, load_shapes_split, write_features
+from zoo.datasets.shapes import (
+    LAYOUTS,
+    N_CLASSES,
+    load_shapes_objects,
+    load_shapes_split,
+    scene_targets,
+    write_features,
+)
 
 SCENE_TASKS: tuple[str, ...] = ("layout", "small")  # aux label columns, from scene_targets
 SCENE_CLASSES: tuple[int, ...] = (len(LAYOUTS), N_CLASSES + 1)  # their class counts
