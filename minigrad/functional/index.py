@@ -150,7 +150,7 @@ class Gather(Function):
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         (index,) = ctx.saved_tensors
-        shape, dtype = ctx.inputs[0].shape, ctx.inputs[0].dtype
+        shape, dtype = ctx.input_meta(0)
         flat = _flat_targets(index, ctx.dim, shape)
         dx = np.bincount(flat, weights=dout.ravel(), minlength=int(np.prod(shape)))
         return dx.reshape(shape).astype(dtype, copy=False), None, None
@@ -174,7 +174,7 @@ class IndexSelect(Function):
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> tuple:
         (index,) = ctx.saved_tensors
-        dx = np.zeros(ctx.inputs[0].shape, ctx.inputs[0].dtype)
+        dx = np.zeros(*ctx.input_meta(0))
         np.add.at(dx, (slice(None),) * ctx.dim + (index.reshape(-1),), dout)
         return dx, None, None
 

@@ -71,11 +71,12 @@ def last_c(pk: Any, cs: np.ndarray, c_init: np.ndarray) -> np.ndarray:
     return pk.unsort(c_T)
 
 
-def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
-             consumable: bool) -> tuple:
-    """(dx, dh0, dWx, dWh, db, dc0) of `forward`'s LSTM (None where `need` is False) from
-    dout (N, T, H) and dc_T (N, H) or None; overwrites the saved gates if `consumable`."""
-    xp, h0, Wx, Wh, gates, c_init, cs, tcs, hs = saved
+def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, consumable: bool) -> tuple:
+    """(da, dh0, dc0) of `forward`'s LSTM from dout (N, T, H) and dc_T (N, H) or None: the
+    packed d(pre-activations) (P, 4H), dh0 in packed order, dc0 in the caller's order (the
+    sequence's input and weight gradients are one GEMM each from them: `_sequence_grads`);
+    overwrites the saved gates if `consumable`."""
+    _, h0, _, Wh, gates, c_init, cs, tcs, _ = saved
     H = h0.shape[1]
     da = gates  # (P, 4H), overwritten in place: a private copy unless gates die here
     if not consumable:
@@ -94,8 +95,4 @@ def backward(pk: Any, saved: tuple, dout: np.ndarray, dc_T: Any, need: tuple,
         # dhᵀ = Wh daᵀ reads Wh as stored: a transposed copy of Wh for da @ Whᵀ cost 3 ms per
         # call at H=512 (the products themselves take the same time)
         np.matmul(Wh, da[o:o + n].T, out=dhT[:, :n])
-    dx = pk.scatter(da @ Wx.T) if need[0] else None  # (N, T, D)
-    dWx = xp.T @ da if need[2] else None
-    dWh = pk.previous(pk.sort(h0), hs).T @ da if need[3] else None
-    db = da.sum(axis=0) if need[4] else None
-    return dx, (pk.unsort(dhT.T) if need[1] else None), dWx, dWh, db, pk.unsort(dc)
+    return da, dhT.T, pk.unsort(dc)

@@ -42,7 +42,7 @@ def _records(t: Tensor, op: str, other: Any) -> bool:
     if t.requires_grad:
         if t._ctx is None or any(
                 isinstance(x, Tensor) and x.requires_grad
-                and np.may_share_memory(x.data, t.data) for x in t._ctx.inputs):
+                and np.may_share_memory(x.data, t.data) for x in t._ctx._in):
             raise GraphError(f"{op}: in-place operation on a leaf tensor that requires grad "
                              "(or a view of one) while recording; write it out of place "
                              "(x = x + y) or under no_grad()")

@@ -36,7 +36,7 @@ class Copysign(Function):
             with np.errstate(divide="ignore", invalid="ignore"):
                 da = fit_grad(ctx, 0, np.where(a == 0, 0.0, dout * (out / a)))
         if ctx.needs_input_grad[1]:
-            db = np.zeros(ctx.inputs[1].shape, ctx.inputs[1].dtype)
+            db = np.zeros(*ctx.input_meta(1))
         return da, db
 
 

@@ -123,8 +123,7 @@ class _ScatterBase(Function):
         dx = fit_grad(ctx, 0, gx.reshape(x.shape)) if ctx.needs_input_grad[0] else None
         dsrc = None
         if len(ctx.needs_input_grad) > 3 and ctx.needs_input_grad[3]:
-            src = ctx.inputs[3]
-            dsrc = np.zeros(src.shape, src.dtype)
+            dsrc = np.zeros(*ctx.input_meta(3))
             dsrc[tuple(slice(0, s) for s in ctx.ishape)] = gv.reshape(ctx.ishape)
         return (dx, None, None, dsrc)
 

@@ -168,7 +168,7 @@ class RNNSequence(Function):
             np.subtract(1, tmp[:n], out=tmp[:n])
             d *= tmp[:n]
             np.matmul(d, WhT, out=dh[:n])
-        return _sequence_grads(ctx, xp, pk, h0, hs, da, Wx, dh)
+        return _sequence_grads(ctx.needs_input_grad, xp, pk, h0, hs, da, Wx, dh)
 
 
 class LSTMSequence(Function):
@@ -207,8 +207,10 @@ class LSTMSequence(Function):
             *grads, dc0 = lstm_kernels.backward(ctx.saved_tensors, dout, dc_T, need[:5],
                                                 ctx.saved_consumable)
         else:
-            *grads, dc0 = lstm_packed.backward(ctx.pk, ctx.saved_tensors, dout, dc_T, need[:5],
-                                               ctx.saved_consumable)
+            saved = ctx.saved_tensors
+            da, dh0, dc0 = lstm_packed.backward(ctx.pk, saved, dout, dc_T, ctx.saved_consumable)
+            xp, h0, Wx, _, _, _, _, _, hs = saved
+            grads = _sequence_grads(need, xp, ctx.pk, h0, hs, da, Wx, dh0)
         if len(need) == 6:  # c0 was given
             return (*grads, dc0 if need[5] else None)
         return tuple(grads)
@@ -265,11 +267,11 @@ class GRUSequence(Function):
         return (*grads, dbh)
 
 
-def _sequence_grads(ctx: Context, xp: np.ndarray, pk: _Packing, h0: np.ndarray,
+def _sequence_grads(need: tuple, xp: np.ndarray, pk: _Packing, h0: np.ndarray,
                     hs: np.ndarray, da: np.ndarray, Wx: np.ndarray, dh0: np.ndarray) -> tuple:
-    """(dx, dh0, dWx, dWh, db) from the packed pre-activation grads da (P, G), one GEMM each;
-    xp (P, D) are the packed input rows, hs (P, H) the packed states, dh0 in packed order."""
-    need = ctx.needs_input_grad
+    """(dx, dh0, dWx, dWh, db) from the packed pre-activation grads da (P, G), one GEMM each
+    (None where `need`, the needs_input_grad flags, is False); xp (P, D) are the packed input
+    rows, hs (P, H) the packed states, dh0 in packed order."""
     dx = dWx = dWh = db = None
     if need[0]:
         dx = pk.scatter(da @ Wx.T)  # (N, T, D)

@@ -33,7 +33,8 @@ def _argsort(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 
 def _per_input(ctx: Context, dx: np.ndarray) -> Any:
     """dx for x and None for constants given positionally (topk(x, k), cummax(x, dim))."""
-    return dx if len(ctx.inputs) == 1 else (dx,) + (None,) * (len(ctx.inputs) - 1)
+    n = len(ctx.needs_input_grad)
+    return dx if n == 1 else (dx,) + (None,) * (n - 1)
 
 
 def _scatter(idx: np.ndarray, dvals: np.ndarray, axis: int, shape: tuple,

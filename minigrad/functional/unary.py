@@ -42,7 +42,7 @@ class _Pointwise(Function):
     @staticmethod
     def backward(ctx: Context, dout: np.ndarray) -> np.ndarray:
         if not ctx.fn.keep:
-            return np.zeros(ctx.inputs[0].shape, ctx.inputs[0].dtype)
+            return np.zeros(*ctx.input_meta(0))
         x, out = ctx.saved_tensors
         return fit_grad(ctx, 0, ctx.fn.grad(dout, x, out))
 

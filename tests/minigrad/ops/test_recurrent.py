@@ -279,7 +279,7 @@ def test_feature_major_kernels_equal_the_packed_ones(D: int) -> None:
     lengths to lstm_packed (batch-major): on a full batch both give the same outputs and
     gradients, and the saved forward arrays stay as they were unless consumable."""
     from minigrad.functional import lstm_kernels, lstm_packed
-    from minigrad.functional.sequence import _Packing
+    from minigrad.functional.sequence import _Packing, _sequence_grads
 
     rng = np.random.default_rng(5)
     N, T, H = 4, 5, 8
@@ -297,7 +297,8 @@ def test_feature_major_kernels_equal_the_packed_ones(D: int) -> None:
     xp = pk.gather(x)
     gates, c_init, cs, tcs, hs = lstm_packed.forward(pk, xp, h0, c0, Wx, Wh, b)
     packed = [pk.scatter(hs), lstm_packed.last_c(pk, cs, c_init)]
-    packed += list(lstm_packed.backward(pk, (xp, h0, Wx, Wh, gates, c_init, cs, tcs, hs),
-                                        dout, dc_T, (True,) * 5, True))
+    da, dh0, dc0 = lstm_packed.backward(pk, (xp, h0, Wx, Wh, gates, c_init, cs, tcs, hs),
+                                        dout, dc_T, True)
+    packed += [*_sequence_grads((True,) * 5, xp, pk, h0, hs, da, Wx, dh0), dc0]
     for a, p in zip(fm, packed, strict=True):  # h, c_T, dx, dh0, dWx, dWh, db, dc0
         np.testing.assert_allclose(a, p, rtol=0, atol=1e-12)
